@@ -1,0 +1,3 @@
+"""niches: choose a portfolio of functional niches for a middle power."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,287 @@
+"""Metrics and rule checks of any given portfolio, without a solver.
+
+This module is also the brute-force oracle that the optimizer is tested
+against: it enumerates every portfolio of a small scenario.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from niches.scenario import Scenario
+
+Portfolio = Mapping[str, str]
+"""Chosen niches: niche id -> level id (niches left out are absent)."""
+
+RELATIVE_TIE = 1e-6
+"""Portfolios whose objectives differ by less than this (relative) are tied."""
+
+FEASIBILITY_TOLERANCE = 1e-7
+"""Slack allowed when checking a rule (relative to the size of its terms)."""
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """What a portfolio costs and delivers.
+
+    Values are in value units (weighted criterion scores); money in the
+    scenario's units; `exposure` maps power -> spend-weighted share in [0, 1];
+    `niche_value` maps each chosen niche -> its expected value (synergies excluded).
+    """
+
+    value_by_world: dict[str, float]
+    expected_value: float
+    worst_case: float
+    cvar: float
+    cost: float
+    cost_by_period: dict[str, float]
+    exposure: dict[str, float]
+    uses: dict[str, float]
+    count: int
+    niche_value: dict[str, float]
+    synergy_value: float
+
+
+def canonical(scenario: Scenario, portfolio: Portfolio) -> dict[str, str]:
+    """Return the portfolio ordered as the niches are declared."""
+    return {n.id: portfolio[n.id] for n in scenario.niches if n.id in portfolio}
+
+
+def level_value(scenario: Scenario, niche_id: str, level_id: str, world: str) -> float:
+    """Return v(n, l, k): outlook times the weighted sum of the level's mean scores."""
+    niche = scenario.niche(niche_id)
+    level = niche.level(level_id)
+    base = math.fsum(c.weight * level.scores[c.id].mean for c in scenario.criteria)
+    return niche.outlook.get(world, 1.0) * base
+
+
+def cvar(values: Mapping[str, float], probabilities: Mapping[str, float], tail: float) -> float:
+    """Return the mean value over the worst `tail` of probability mass (lower tail)."""
+    ordered = sorted(values, key=lambda k: (values[k], k))
+    remaining = tail
+    total = 0.0
+    for world in ordered:
+        if remaining <= 0:
+            break
+        mass = min(probabilities[world], remaining)
+        total += mass * values[world]
+        remaining -= mass
+    if remaining > 1e-12:  # probabilities sum a hair below 1
+        total += remaining * values[ordered[-1]]
+    return total / tail
+
+
+def evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
+    """Return the metrics of `portfolio` under `scenario`."""
+    chosen = canonical(scenario, portfolio)
+    probabilities = scenario.probabilities
+    worlds = [w.id for w in scenario.worlds]
+    synergy = math.fsum(
+        bonus
+        for niche in scenario.niches
+        if niche.id in chosen
+        for other, bonus in niche.synergy.items()
+        if other in chosen
+    )
+    by_world = {
+        k: math.fsum(level_value(scenario, n, lv, k) for n, lv in chosen.items()) + synergy
+        for k in worlds
+    }
+    niche_value = {
+        n: math.fsum(probabilities[k] * level_value(scenario, n, lv, k) for k in worlds)
+        for n, lv in chosen.items()
+    }
+    levels = [scenario.niche(n).level(lv) for n, lv in chosen.items()]
+    cost_by_period = {p: math.fsum(level.cost[p] for level in levels) for p in scenario.periods}
+    cost = math.fsum(cost_by_period.values())
+    exposure = {}
+    for power in scenario.powers:
+        numerator = math.fsum(
+            scenario.niche(n).level(lv).total_cost * scenario.niche(n).exposure.get(power, 0.0)
+            for n, lv in chosen.items()
+        )
+        exposure[power] = numerator / cost if cost > 0 else 0.0
+    uses = {r: math.fsum(level.uses.get(r, 0.0) for level in levels) for r in scenario.capacities}
+    expected = math.fsum(probabilities[k] * by_world[k] for k in worlds)
+    return Metrics(
+        value_by_world=by_world,
+        expected_value=expected,
+        worst_case=min(by_world.values()),
+        cvar=cvar(by_world, probabilities, scenario.rules.cvar_tail),
+        cost=cost,
+        cost_by_period=cost_by_period,
+        exposure=exposure,
+        uses=uses,
+        count=len(chosen),
+        niche_value=niche_value,
+        synergy_value=synergy,
+    )
+
+
+def _over(amount: float, cap: float) -> bool:
+    return amount > cap + FEASIBILITY_TOLERANCE * max(1.0, abs(cap), abs(amount))
+
+
+def violated_rules(
+    scenario: Scenario,
+    portfolio: Portfolio,
+    metrics: Metrics | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Return the names of the rule groups `portfolio` breaks (those in `ignore` skipped)."""
+    m = metrics or evaluate(scenario, portfolio)
+    rules = scenario.rules
+    broken: list[str] = []
+
+    def check(name: str, is_broken: bool) -> None:
+        if is_broken and name not in ignore:
+            broken.append(name)
+
+    for period, cap in scenario.budget.items():
+        check(f"budget[{period}]", _over(m.cost_by_period[period], cap))
+    if scenario.budget_total is not None:
+        check("budget[total]", _over(m.cost, scenario.budget_total))
+    for resource, amount in scenario.capacities.items():
+        check(f"capacity[{resource}]", _over(m.uses[resource], amount))
+    if rules.min_niches is not None:
+        check("min_niches", m.count < rules.min_niches)
+    if rules.max_niches is not None:
+        check("max_niches", m.count > rules.max_niches)
+    for nid in rules.must_include:
+        check(f"must_include[{nid}]", nid not in portfolio)
+    for nid in rules.must_exclude:
+        check(f"must_exclude[{nid}]", nid in portfolio)
+    numerators = {
+        p: math.fsum(
+            scenario.niche(n).level(lv).total_cost * scenario.niche(n).exposure.get(p, 0.0)
+            for n, lv in portfolio.items()
+        )
+        for p in scenario.powers
+    }
+    if rules.max_share is not None:
+        check(
+            "max_share",
+            any(
+                _over(scenario.niche(n).level(lv).total_cost, rules.max_share * m.cost)
+                for n, lv in portfolio.items()
+            ),
+        )
+    for power, cap in rules.max_exposure.items():
+        check(f"max_exposure[{power}]", _over(numerators[power], cap * m.cost))
+    if rules.max_imbalance is not None:
+        limit = rules.max_imbalance * m.cost
+        check(
+            "max_imbalance",
+            any(
+                _over(numerators[a] - numerators[b], limit)
+                for a, b in itertools.permutations(scenario.powers, 2)
+            ),
+        )
+    if rules.min_worst_case is not None:
+        check("min_worst_case", _over(rules.min_worst_case, m.worst_case))
+    if rules.min_cvar is not None:
+        check("min_cvar", _over(rules.min_cvar, m.cvar))
+    for niche in scenario.niches:
+        if niche.id not in portfolio:
+            continue
+        for needed in niche.requires:
+            check(f"requires[{niche.id} -> {needed}]", needed not in portfolio)
+        for other in niche.excludes:
+            check(f"excludes[{niche.id}, {other}]", other in portfolio)
+    return broken
+
+
+def objective_value(
+    kind: str, metrics: Metrics, best_by_world: Mapping[str, float] | None = None
+) -> float:
+    """Return the objective of a portfolio: higher is better, except `regret` (lower)."""
+    if kind == "expected":
+        return metrics.expected_value
+    if kind == "worst_case":
+        return metrics.worst_case
+    if kind == "cvar":
+        return metrics.cvar
+    if kind == "regret":
+        if best_by_world is None:
+            raise ValueError("regret needs the best value of each world")
+        return max(best_by_world[k] - v for k, v in metrics.value_by_world.items())
+    raise ValueError(f"unknown objective {kind!r}")
+
+
+def tie_rank(scenario: Scenario, portfolio: Portfolio) -> int:
+    """Return the last tie-breaker: the sum of declaration positions of chosen levels (lower wins)."""
+    rank = 0
+    position = 0
+    for niche in scenario.niches:
+        for level in niche.levels:
+            position += 1
+            if portfolio.get(niche.id) == level.id:
+                rank += position
+    return rank
+
+
+def all_portfolios(scenario: Scenario) -> Iterator[dict[str, str]]:
+    """Yield every portfolio: each niche left out or at one of its levels."""
+    options = [[None, *[lv.id for lv in n.levels]] for n in scenario.niches]
+    ids = [n.id for n in scenario.niches]
+    for combo in itertools.product(*options):
+        yield {nid: lv for nid, lv in zip(ids, combo) if lv is not None}
+
+
+def portfolio_count(scenario: Scenario) -> int:
+    """Return how many portfolios `all_portfolios` yields."""
+    return math.prod(len(n.levels) + 1 for n in scenario.niches)
+
+
+@dataclass(frozen=True)
+class Enumerated:
+    """The brute-force optimum: the portfolio, its objective, and the values V*_k."""
+
+    portfolio: dict[str, str] | None
+    objective: float | None
+    metrics: Metrics | None
+    best_by_world: dict[str, float]
+    feasible_count: int
+
+
+def feasible_portfolios(
+    scenario: Scenario, ignore: frozenset[str] = frozenset()
+) -> list[tuple[dict[str, str], Metrics]]:
+    """Return every portfolio that keeps all rules (except those in `ignore`)."""
+    found = []
+    for portfolio in all_portfolios(scenario):
+        metrics = evaluate(scenario, portfolio)
+        if not violated_rules(scenario, portfolio, metrics, ignore):
+            found.append((portfolio, metrics))
+    return found
+
+
+def close(a: float, b: float) -> bool:
+    """Return whether `a` and `b` tie within RELATIVE_TIE."""
+    return abs(a - b) <= RELATIVE_TIE * max(1.0, abs(a), abs(b))
+
+
+def brute_force(scenario: Scenario, objective: str | None = None) -> Enumerated:
+    """Enumerate every portfolio and pick the best, with the documented tie-breaks."""
+    kind = objective or scenario.objective
+    feasible = feasible_portfolios(scenario)
+    best_by_world = {
+        w.id: max((m.value_by_world[w.id] for _, m in feasible), default=math.nan)
+        for w in scenario.worlds
+    }
+    if not feasible:
+        return Enumerated(None, None, None, best_by_world, 0)
+    sign = -1.0 if kind == "regret" else 1.0
+    scored = [(sign * objective_value(kind, m, best_by_world), p, m) for p, m in feasible]
+    top = max(s for s, _, _ in scored)
+    tied = [(s, p, m) for s, p, m in scored if s >= top - RELATIVE_TIE * max(1.0, abs(top))]
+    best_e = max(m.expected_value for _, _, m in tied)
+    tied = [t for t in tied if t[2].expected_value >= best_e - RELATIVE_TIE * max(1.0, abs(best_e))]
+    least = min(m.cost for _, _, m in tied)
+    tied = [t for t in tied if t[2].cost <= least + RELATIVE_TIE * max(1.0, abs(least))]
+    tied.sort(key=lambda t: (tie_rank(scenario, t[1]), sorted(t[1].items())))
+    score, portfolio, metrics = tied[0]
+    return Enumerated(portfolio, sign * score, metrics, best_by_world, len(feasible))

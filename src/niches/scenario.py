@@ -1,0 +1,985 @@
+"""Scenario format v1: YAML -> a frozen, typed, validated `Scenario`.
+
+Every problem is reported as `FILE:LINE:COLUMN: message`, all problems of a
+file at once. Loading uses YAML's safe loader only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from niches.yamlsource import Location, Problem, YNode, parse_yaml
+
+OBJECTIVES = ("expected", "worst_case", "cvar", "regret")
+TOTAL = "total"
+BASELINE = "baseline"
+SHORTHAND_LEVEL = "invest"
+PROBABILITY_TOLERANCE = 1e-6
+
+TOP_KEYS = (
+    "name",
+    "description",
+    "units",
+    "periods",
+    "budget",
+    "capacities",
+    "criteria",
+    "powers",
+    "worlds",
+    "niches",
+    "rules",
+    "objective",
+)
+LEVEL_KEYS = ("name", "description", "cost", "scores", "uses")
+NICHE_KEYS = (
+    "name",
+    "description",
+    "levels",
+    "exposure",
+    "outlook",
+    "requires",
+    "excludes",
+    "synergy",
+)
+RULE_KEYS = (
+    "min_niches",
+    "max_niches",
+    "must_include",
+    "must_exclude",
+    "max_share",
+    "max_exposure",
+    "max_imbalance",
+    "min_worst_case",
+    "min_cvar",
+    "cvar_tail",
+)
+
+
+class ScenarioError(Exception):
+    """A scenario file cannot be used; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Score:
+    """A judgement: a point, a uniform range [low, high] or a triangular low/mode/high.
+
+    `kind` is "point", "uniform" or "triangular"; `mode` is None unless triangular.
+    """
+
+    low: float
+    high: float
+    mode: float | None = None
+    kind: str = "point"
+
+    @property
+    def mean(self) -> float:
+        """Return the distribution's mean, the value `solve` uses."""
+        if self.kind == "triangular" and self.mode is not None:
+            return (self.low + self.mode + self.high) / 3.0
+        return (self.low + self.high) / 2.0 if self.kind == "uniform" else self.low
+
+    @staticmethod
+    def point(value: float) -> Score:
+        return Score(value, value, None, "point")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One way to pursue a niche.
+
+    `cost` maps every period id to spend in that period (money units);
+    `scores` maps every criterion id to a Score (missing criteria score 0);
+    `uses` maps capacity id -> amount consumed.
+    """
+
+    id: str
+    name: str
+    cost: Mapping[str, float]
+    scores: Mapping[str, Score]
+    uses: Mapping[str, float]
+
+    @property
+    def total_cost(self) -> float:
+        """Return spend summed over all periods (money units)."""
+        return math.fsum(self.cost.values())
+
+
+@dataclass(frozen=True)
+class Niche:
+    """A candidate functional niche; at most one of its levels is chosen.
+
+    `exposure`: power -> share of spend that depends on that power, in [0, 1].
+    `outlook`: world -> multiplier >= 0 on the niche's value (missing worlds: 1).
+    `synergy`: other niche -> bonus added in every world when both are chosen,
+    normalised so each pair is stored once, on the niche declared first.
+    """
+
+    id: str
+    name: str
+    description: str
+    levels: tuple[Level, ...]
+    exposure: Mapping[str, float]
+    outlook: Mapping[str, float]
+    requires: tuple[str, ...]
+    excludes: tuple[str, ...]
+    synergy: Mapping[str, float]
+
+    def level(self, level_id: str) -> Level:
+        """Return the level called `level_id`."""
+        for level in self.levels:
+            if level.id == level_id:
+                return level
+        raise KeyError(f"{self.id} has no level {level_id!r}")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion of value; `weight` is normalised (all weights sum to 1).
+
+    `raw_weight` is the weight as declared (a range when uncertain).
+    """
+
+    id: str
+    weight: float
+    raw_weight: Score
+    description: str
+
+
+@dataclass(frozen=True)
+class World:
+    """A world order with its probability (all sum to 1)."""
+
+    id: str
+    probability: float
+    description: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Portfolio rules; None or empty means the rule is absent.
+
+    Shares (`max_share`, `max_exposure`, `max_imbalance`) are fractions in [0, 1];
+    `min_worst_case` and `min_cvar` are in value units; `cvar_tail` is the lower
+    tail's probability mass in (0, 1].
+    """
+
+    min_niches: int | None = None
+    max_niches: int | None = None
+    must_include: tuple[str, ...] = ()
+    must_exclude: tuple[str, ...] = ()
+    max_share: float | None = None
+    max_exposure: Mapping[str, float] = field(default_factory=dict)
+    max_imbalance: float | None = None
+    min_worst_case: float | None = None
+    min_cvar: float | None = None
+    cvar_tail: float = 0.25
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario.
+
+    `budget` maps capped period ids -> cap per period; `budget_total` caps spend
+    summed over all periods. All money is in `units`. `locations` maps rule and
+    entity names (`budget[2027]`, `niche[ai]`, `max_exposure[China]`) to where
+    they are declared, for messages that point into the file.
+    """
+
+    name: str
+    description: str
+    units: str
+    periods: tuple[str, ...]
+    budget: Mapping[str, float]
+    budget_total: float | None
+    capacities: Mapping[str, float]
+    criteria: tuple[Criterion, ...]
+    powers: tuple[str, ...]
+    worlds: tuple[World, ...]
+    niches: tuple[Niche, ...]
+    rules: Rules
+    objective: str
+    source: str = "<memory>"
+    locations: Mapping[str, Location] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def niche(self, niche_id: str) -> Niche:
+        """Return the niche called `niche_id`."""
+        for niche in self.niches:
+            if niche.id == niche_id:
+                return niche
+        raise KeyError(f"no niche {niche_id!r}")
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Return criterion id -> normalised weight."""
+        return {c.id: c.weight for c in self.criteria}
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        """Return world id -> probability."""
+        return {w.id: w.probability for w in self.worlds}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate the scenario at `path` (`-` reads standard input)."""
+    import sys
+
+    if str(path) == "-":
+        return parse_scenario(sys.stdin.read(), "<stdin>")
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(
+            [Problem(Location(str(path), 1, 1), "no such file; check the path")]
+        ) from None
+    except IsADirectoryError:
+        raise ScenarioError(
+            [Problem(Location(str(path), 1, 1), "is a directory; give a scenario file")]
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(
+            [Problem(Location(str(path), 1, 1), f"cannot be read: {exc.strerror}")]
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [Problem(Location(str(path), 1, 1), f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+        ) from None
+    return parse_scenario(text, str(path))
+
+
+def parse_scenario(text: str, file: str = "<string>") -> Scenario:
+    """Validate scenario YAML `text`; raise ScenarioError listing every problem."""
+    parsed = parse_yaml(text, file)
+    problems = list(parsed.problems)
+    if parsed.root is None and not problems:
+        problems.append(
+            Problem(
+                Location(file, 1, 1),
+                "the file is empty; a scenario needs at least name, budget, criteria and niches "
+                "(`niches init` writes a starter)",
+            )
+        )
+    if parsed.root is None:
+        raise ScenarioError(problems)
+    reader = _Reader(file, problems)
+    scenario = reader.scenario(parsed.root)
+    errors = [p for p in reader.problems if p.severity == "error"]
+    if errors or scenario is None:
+        raise ScenarioError(sorted(errors, key=_order))
+    warnings = tuple(str(p) for p in sorted(reader.problems, key=_order))
+    return Scenario(**{**scenario.__dict__, "warnings": warnings})
+
+
+def _order(problem: Problem) -> tuple[int, int, str]:
+    return (problem.loc.line, problem.loc.column, problem.message)
+
+
+def _describe(node: YNode) -> str:
+    value = node.value
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"boolean {node.text}"
+    if isinstance(value, (int, float)):
+        return f"number {node.text}"
+    return f"text '{value}'"
+
+
+def _hint(word: str, known: Iterable[str]) -> str:
+    choices = list(known)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    if not choices:
+        return ""
+    shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
+    return f"; expected one of: {shown}"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+class _Reader:
+    """Walk the node tree, collect problems, and build the Scenario."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        self.locations: dict[str, Location] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def error(self, loc: Location, message: str) -> None:
+        self.problems.append(Problem(loc, message))
+
+    def warn(self, loc: Location, message: str) -> None:
+        self.problems.append(Problem(loc, message, "warning"))
+
+    def mapping(self, node: YNode, what: str) -> dict[str, YNode] | None:
+        if isinstance(node.value, dict):
+            return node.value
+        self.error(node.loc, f"{what} must be a mapping, got {_describe(node)}")
+        return None
+
+    def check_keys(self, items: dict[str, YNode], allowed: Iterable[str], where: str) -> None:
+        allowed = list(allowed)
+        for key, child in items.items():
+            if key not in allowed:
+                self.error(child.at_key, f"unknown key '{key}' in {where}{_hint(key, allowed)}")
+
+    def require(self, items: dict[str, YNode], key: str, node: YNode, where: str) -> YNode | None:
+        if key in items:
+            return items[key]
+        self.error(node.at_key, f"{where} is missing required key '{key}'")
+        return None
+
+    def number(
+        self,
+        node: YNode,
+        what: str,
+        low: float | None = None,
+        high: float | None = None,
+        low_open: bool = False,
+    ) -> float | None:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.error(node.loc, f"{what} must be a number, got {_describe(node)}")
+            return None
+        number = float(value)
+        if not math.isfinite(number):
+            self.error(node.loc, f"{what} must be a finite number, got {node.text}")
+            return None
+        if low is not None and (number < low or (low_open and number <= low)):
+            self.error(node.loc, _range_message(what, number, low, high, low_open))
+            return None
+        if high is not None and number > high:
+            self.error(node.loc, _range_message(what, number, low, high, low_open))
+            return None
+        return number
+
+    def integer(self, node: YNode, what: str) -> int | None:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.error(node.loc, f"{what} must be a whole number >= 0, got {_describe(node)}")
+            return None
+        return value
+
+    def text(self, node: YNode, what: str) -> str | None:
+        if node.value is None or isinstance(node.value, (dict, list)):
+            self.error(node.loc, f"{what} must be text, got {_describe(node)}")
+            return None
+        return node.text
+
+    def id_list(self, node: YNode, what: str) -> list[YNode]:
+        if isinstance(node.value, list):
+            good = []
+            for item in node.value:
+                if item.is_scalar() and item.value is not None:
+                    good.append(item)
+                else:
+                    self.error(item.loc, f"{what} must list ids, got {_describe(item)}")
+            return good
+        if node.is_scalar() and node.value is not None:
+            return [node]  # a single id is accepted as a one-item list
+        self.error(node.loc, f"{what} must be a list of ids, got {_describe(node)}")
+        return []
+
+    def ref(self, node: YNode, known: Iterable[str], kind: str, where: str) -> bool:
+        known = list(known)
+        if node.text in known:
+            return True
+        if not known:
+            self.error(node.loc, f"unknown {kind} '{node.text}' in {where}: no {kind}s are declared")
+        else:
+            self.error(node.loc, f"unknown {kind} '{node.text}' in {where}{_hint(node.text, known)}")
+        return False
+
+    def key_ref(self, key: str, child: YNode, known: Iterable[str], kind: str, where: str) -> bool:
+        known = list(known)
+        if key in known:
+            return True
+        if not known:
+            self.error(child.at_key, f"unknown {kind} '{key}' in {where}: no {kind}s are declared")
+        else:
+            self.error(child.at_key, f"unknown {kind} '{key}' in {where}{_hint(key, known)}")
+        return False
+
+    def score(self, node: YNode, what: str) -> Score | None:
+        value = node.value
+        if isinstance(value, list):
+            if len(value) != 2:
+                self.error(node.loc, f"{what} range must be [low, high], got {len(value)} items")
+                return None
+            low = self.number(value[0], f"{what} low")
+            high = self.number(value[1], f"{what} high")
+            if low is None or high is None:
+                return None
+            if low > high:
+                self.error(node.loc, f"{what} range must have low <= high, got [{_num(low)}, {_num(high)}]")
+                return None
+            return Score(low, high, None, "uniform")
+        if isinstance(value, dict):
+            self.check_keys(value, ("low", "mode", "high"), what)
+            parts: dict[str, float | None] = {}
+            for key in ("low", "mode", "high"):
+                if key in value:
+                    parts[key] = self.number(value[key], f"{what} {key}")
+                elif key != "mode":
+                    self.error(node.loc, f"{what} is missing '{key}'; write {{low: .., mode: .., high: ..}}")
+                    parts[key] = None
+            low, high, mode = parts.get("low"), parts.get("high"), parts.get("mode")
+            if low is None or high is None or ("mode" in value and mode is None):
+                return None
+            if mode is None:
+                if low > high:
+                    self.error(node.loc, f"{what} must have low <= high, got low={_num(low)}, high={_num(high)}")
+                    return None
+                return Score(low, high, None, "uniform")
+            if not low <= mode <= high:
+                self.error(
+                    node.loc,
+                    f"{what} must satisfy low <= mode <= high, got low={_num(low)}, "
+                    f"mode={_num(mode)}, high={_num(high)}",
+                )
+                return None
+            return Score(low, high, mode, "triangular")
+        number = self.number(node, what)
+        return None if number is None else Score.point(number)
+
+    # ------------------------------------------------------------------ sections
+    def scenario(self, root: YNode) -> Scenario | None:
+        top = self.mapping(root, "a scenario")
+        if top is None:
+            return None
+        self.check_keys(top, TOP_KEYS, "the scenario")
+        for key in ("name", "budget", "criteria", "niches"):
+            if key not in top:
+                self.error(root.loc, f"the scenario is missing required key '{key}'")
+        name = self.text(top["name"], "name") if "name" in top else None
+        description = self.text(top["description"], "description") if "description" in top else ""
+        units = self.text(top["units"], "units") if "units" in top else "USD million"
+        periods = self.periods(top.get("periods"))
+        capacities = self.capacities(top.get("capacities"))
+        criteria = self.criteria(top.get("criteria"))
+        powers = self.powers(top.get("powers"))
+        worlds = self.worlds(top.get("worlds"))
+        budget, budget_total = self.budget(top.get("budget"), periods)
+        niche_nodes = self.niche_nodes(top.get("niches"))
+        niche_ids = list(niche_nodes)
+        niches = [
+            self.niche(nid, node, periods, criteria, capacities, powers, worlds, niche_ids)
+            for nid, node in niche_nodes.items()
+        ]
+        objective = "expected"
+        if "objective" in top:
+            objective_node = top["objective"]
+            if objective_node.text in OBJECTIVES and objective_node.is_scalar():
+                objective = objective_node.text
+            else:
+                self.error(
+                    objective_node.loc,
+                    f"unknown objective '{objective_node.text}'{_hint(objective_node.text, OBJECTIVES)}",
+                )
+        rules = self.rules(top.get("rules"), niche_ids, powers)
+        built = [n for n in niches if n is not None]
+        if built and len(built) == len(niches):
+            self.synergy_pairs(built, niche_nodes)
+            self.impossible_niches(built, rules)
+        if any(p.severity == "error" for p in self.problems):
+            return None
+        assert name is not None and description is not None and units is not None
+        assert criteria is not None and worlds is not None and budget is not None
+        return Scenario(
+            name=name,
+            description=description,
+            units=units,
+            periods=tuple(periods),
+            budget=budget,
+            budget_total=budget_total,
+            capacities=capacities,
+            criteria=tuple(criteria),
+            powers=tuple(powers),
+            worlds=tuple(worlds),
+            niches=tuple(_normalise_synergy(built)),
+            rules=rules,
+            objective=objective,
+            source=self.file,
+            locations=dict(self.locations),
+        )
+
+    def periods(self, node: YNode | None) -> list[str]:
+        if node is None:
+            return [TOTAL]
+        items = self.id_list(node, "periods")
+        periods: list[str] = []
+        for item in items:
+            if item.text == TOTAL:
+                self.error(item.loc, "'total' cannot be a period id: it names the sum over all periods")
+            elif item.text in periods:
+                self.error(item.loc, f"period '{item.text}' is listed twice")
+            else:
+                periods.append(item.text)
+                self.locations[f"period[{item.text}]"] = item.loc
+        if not periods and not any(p.severity == "error" for p in self.problems):
+            self.error(node.loc, "periods must list at least one period id")
+        return periods or [TOTAL]
+
+    def budget(
+        self, node: YNode | None, periods: list[str]
+    ) -> tuple[dict[str, float] | None, float | None]:
+        if node is None:
+            return None, None
+        if isinstance(node.value, dict):
+            caps: dict[str, float] = {}
+            total: float | None = None
+            allowed = [*periods, TOTAL] if periods != [TOTAL] else [TOTAL]
+            for key, child in node.value.items():
+                if not self.key_ref(key, child, allowed, "period", "budget"):
+                    continue
+                amount = self.number(child, f"budget for {key}", low=0)
+                if amount is None:
+                    continue
+                if key == TOTAL and periods != [TOTAL]:
+                    total = amount
+                else:
+                    caps[key] = amount
+                self.locations[f"budget[{key}]"] = child.at_key
+            if not node.value:
+                self.error(node.loc, "budget must cap at least one period or 'total'")
+            return caps, total
+        amount = self.number(node, "budget", low=0)
+        if amount is None:
+            if isinstance(node.value, list):
+                self.problems[-1].message += "; give one number or a mapping {period: cap, total: cap}"
+            return None, None
+        for period in periods:
+            self.locations[f"budget[{period}]"] = node.at_key
+        return dict.fromkeys(periods, amount), None
+
+    def capacities(self, node: YNode | None) -> dict[str, float]:
+        if node is None:
+            return {}
+        items = self.mapping(node, "capacities")
+        result: dict[str, float] = {}
+        for key, child in (items or {}).items():
+            amount = self.number(child, f"capacity '{key}'", low=0)
+            if amount is not None:
+                result[key] = amount
+                self.locations[f"capacity[{key}]"] = child.at_key
+        return result
+
+    def criteria(self, node: YNode | None) -> list[Criterion] | None:
+        if node is None:
+            return None
+        items = self.mapping(node, "criteria")
+        if items is None:
+            return None
+        raw: list[tuple[str, Score, str]] = []
+        for key, child in items.items():
+            description = ""
+            weight_node = child
+            if isinstance(child.value, dict):
+                self.check_keys(child.value, ("weight", "description", "name"), f"criterion '{key}'")
+                if "weight" not in child.value:
+                    self.error(child.at_key, f"criterion '{key}' is missing required key 'weight'")
+                    continue
+                weight_node = child.value["weight"]
+                if "description" in child.value:
+                    description = self.text(child.value["description"], "description") or ""
+            weight = self.score(weight_node, f"weight of criterion '{key}'")
+            if weight is None:
+                continue
+            if weight.low < 0:
+                self.error(weight_node.loc, f"weight of criterion '{key}' must be >= 0, got {_num(weight.low)}")
+                continue
+            raw.append((key, weight, description))
+            self.locations[f"criterion[{key}]"] = child.at_key
+        if not items:
+            self.error(node.loc, "criteria must declare at least one criterion")
+            return None
+        total = math.fsum(w.mean for _, w, _ in raw)
+        if len(raw) == len(items) and total <= 0:
+            self.error(node.loc, "criteria weights are all 0; give at least one a positive weight")
+            return None
+        return [Criterion(k, (w.mean / total) if total > 0 else 0.0, w, d) for k, w, d in raw]
+
+    def powers(self, node: YNode | None) -> list[str]:
+        if node is None:
+            return []
+        powers: list[str] = []
+        for item in self.id_list(node, "powers"):
+            if item.text in powers:
+                self.error(item.loc, f"power '{item.text}' is listed twice")
+            else:
+                powers.append(item.text)
+        return powers
+
+    def worlds(self, node: YNode | None) -> list[World] | None:
+        if node is None:
+            return [World(BASELINE, 1.0, "the single world assumed when none are declared")]
+        items = self.mapping(node, "worlds")
+        if items is None:
+            return None
+        worlds: list[World] = []
+        for key, child in items.items():
+            description = ""
+            p_node = child
+            if isinstance(child.value, dict):
+                self.check_keys(child.value, ("probability", "description", "name"), f"world '{key}'")
+                if "probability" not in child.value:
+                    self.error(child.at_key, f"world '{key}' is missing required key 'probability'")
+                    continue
+                p_node = child.value["probability"]
+                if "description" in child.value:
+                    description = self.text(child.value["description"], "description") or ""
+            p = self.number(p_node, f"probability of world '{key}'", low=0, high=1)
+            if p is not None:
+                worlds.append(World(key, p, description))
+                self.locations[f"world[{key}]"] = child.at_key
+        if not items:
+            self.error(node.loc, "worlds must declare at least one world (or leave the key out)")
+            return None
+        if len(worlds) == len(items):
+            total = math.fsum(w.probability for w in worlds)
+            if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+                self.error(
+                    node.at_key,
+                    f"world probabilities sum to {total:.6g}, not 1; adjust them so they add up to 1",
+                )
+        return worlds
+
+    def niche_nodes(self, node: YNode | None) -> dict[str, YNode]:
+        if node is None:
+            return {}
+        items = self.mapping(node, "niches")
+        if items is not None and not items:
+            self.error(node.loc, "niches must declare at least one niche")
+        return items or {}
+
+    def niche(
+        self,
+        nid: str,
+        node: YNode,
+        periods: list[str],
+        criteria: list[Criterion] | None,
+        capacities: dict[str, float],
+        powers: list[str],
+        worlds: list[World] | None,
+        niche_ids: list[str],
+    ) -> Niche | None:
+        where = f"niche '{nid}'"
+        self.locations[f"niche[{nid}]"] = node.at_key
+        items = self.mapping(node, where)
+        if items is None:
+            return None
+        self.check_keys(items, NICHE_KEYS + LEVEL_KEYS, where)
+        ok = True
+        levels: list[Level] = []
+        criterion_ids = [c.id for c in criteria or []]
+        world_ids = [w.id for w in worlds or []]
+        direct = [k for k in ("cost", "scores", "uses") if k in items]
+        if "levels" in items:
+            for key in direct:
+                self.error(
+                    items[key].at_key,
+                    f"{where} has both 'levels' and a direct '{key}'; move '{key}' into a level",
+                )
+                ok = False
+            level_items = self.mapping(items["levels"], f"levels of {where}")
+            if level_items is not None and not level_items:
+                self.error(items["levels"].loc, f"{where} must declare at least one level")
+            for lid, lnode in (level_items or {}).items():
+                level = self.level(nid, lid, lnode, periods, criterion_ids, capacities)
+                if level is None:
+                    ok = False
+                else:
+                    levels.append(level)
+            ok = ok and level_items is not None
+        else:
+            level = self.level(nid, SHORTHAND_LEVEL, node, periods, criterion_ids, capacities, shorthand=True)
+            if level is None:
+                ok = False
+            else:
+                levels.append(level)
+
+        exposure: dict[str, float] = {}
+        if "exposure" in items:
+            for power, child in (self.mapping(items["exposure"], f"exposure of {where}") or {}).items():
+                if self.key_ref(power, child, powers, "power", f"exposure of {where}"):
+                    share = self.number(child, f"exposure of {where} to {power}", low=0, high=1)
+                    if share is not None:
+                        exposure[power] = share
+        outlook: dict[str, float] = {}
+        if "outlook" in items:
+            for world, child in (self.mapping(items["outlook"], f"outlook of {where}") or {}).items():
+                if self.key_ref(world, child, world_ids, "world", f"outlook of {where}"):
+                    factor = self.number(child, f"outlook of {where} in {world}", low=0)
+                    if factor is not None:
+                        outlook[world] = factor
+        requires = self.links(nid, items.get("requires"), niche_ids, "requires")
+        excludes = self.links(nid, items.get("excludes"), niche_ids, "excludes")
+        synergy: dict[str, float] = {}
+        if "synergy" in items:
+            for other, child in (self.mapping(items["synergy"], f"synergy of {where}") or {}).items():
+                if not self.key_ref(other, child, niche_ids, "niche", f"synergy of {where}"):
+                    continue
+                if other == nid:
+                    self.error(child.at_key, f"{where} cannot have a synergy with itself")
+                    continue
+                bonus = self.number(child, f"synergy of {where} with {other}")
+                if bonus is not None:
+                    synergy[other] = bonus
+                    self.locations[f"synergy[{nid} + {other}]"] = child.at_key
+        name = self.text(items["name"], "name") if "name" in items else nid
+        description = self.text(items["description"], "description") if "description" in items else ""
+        if not ok or name is None or description is None:
+            return None
+        return Niche(
+            id=nid,
+            name=name,
+            description=description,
+            levels=tuple(levels),
+            exposure=exposure,
+            outlook={w: outlook.get(w, 1.0) for w in world_ids},
+            requires=tuple(requires),
+            excludes=tuple(excludes),
+            synergy=synergy,
+        )
+
+    def links(self, nid: str, node: YNode | None, niche_ids: list[str], kind: str) -> list[str]:
+        if node is None:
+            return []
+        result: list[str] = []
+        for item in self.id_list(node, f"{kind} of niche '{nid}'"):
+            if not self.ref(item, niche_ids, "niche", f"{kind} of niche '{nid}'"):
+                continue
+            if item.text == nid:
+                self.error(item.loc, f"niche '{nid}' cannot {kind[:-1]} itself")
+            elif item.text not in result:
+                result.append(item.text)
+                arrow = f"{nid} -> {item.text}" if kind == "requires" else f"{nid}, {item.text}"
+                self.locations[f"{kind}[{arrow}]"] = item.loc
+        return result
+
+    def level(
+        self,
+        nid: str,
+        lid: str,
+        node: YNode,
+        periods: list[str],
+        criterion_ids: list[str],
+        capacities: dict[str, float],
+        shorthand: bool = False,
+    ) -> Level | None:
+        where = f"niche '{nid}'" if shorthand else f"level '{lid}' of niche '{nid}'"
+        self.locations[f"level[{nid}.{lid}]"] = node.at_key
+        items = self.mapping(node, where)
+        if items is None:
+            return None
+        if not shorthand:
+            self.check_keys(items, LEVEL_KEYS, where)
+        count = len(self.problems)
+        cost = dict.fromkeys(periods, 0.0)
+        if "cost" not in items:
+            self.error(node.at_key, f"{where} is missing required key 'cost'")
+        else:
+            cost_node = items["cost"]
+            if isinstance(cost_node.value, dict):
+                for period, child in cost_node.value.items():
+                    if self.key_ref(period, child, periods, "period", f"cost of {where}"):
+                        amount = self.number(child, f"cost of {where} in {period}", low=0)
+                        if amount is not None:
+                            cost[period] = amount
+            else:
+                amount = self.number(cost_node, f"cost of {where}", low=0)
+                if amount is None and isinstance(cost_node.value, (str, list)):
+                    self.problems[-1].message += " or a mapping period -> amount"
+                if amount is not None:
+                    cost = dict.fromkeys(periods, amount)
+        scores: dict[str, Score] = {}
+        if "scores" in items:
+            for crit, child in (self.mapping(items["scores"], f"scores of {where}") or {}).items():
+                if self.key_ref(crit, child, criterion_ids, "criterion", f"scores of {where}"):
+                    score = self.score(child, f"score of {where} on {crit}")
+                    if score is not None:
+                        scores[crit] = score
+        uses: dict[str, float] = {}
+        if "uses" in items:
+            for cap, child in (self.mapping(items["uses"], f"uses of {where}") or {}).items():
+                if self.key_ref(cap, child, list(capacities), "capacity", f"uses of {where}"):
+                    amount = self.number(child, f"use of {cap} by {where}", low=0)
+                    if amount is not None:
+                        uses[cap] = amount
+        name = self.text(items["name"], "name") if "name" in items and not shorthand else lid
+        if len(self.problems) > count or name is None:
+            return None
+        return Level(
+            id=lid,
+            name=name,
+            cost=cost,
+            scores={c: scores.get(c, Score.point(0.0)) for c in criterion_ids},
+            uses={c: uses[c] for c in capacities if c in uses},
+        )
+
+    def rules(self, node: YNode | None, niche_ids: list[str], powers: list[str]) -> Rules:
+        if node is None:
+            return Rules()
+        items = self.mapping(node, "rules")
+        if items is None:
+            return Rules()
+        self.check_keys(items, RULE_KEYS, "rules")
+        for key, child in items.items():
+            if key in RULE_KEYS:
+                self.locations[key] = child.at_key
+        values: dict[str, object] = {}
+        for key in ("min_niches", "max_niches"):
+            if key in items:
+                values[key] = self.integer(items[key], key)
+        for key in ("max_share", "max_imbalance"):
+            if key in items:
+                values[key] = self.number(items[key], key, low=0, high=1)
+        for key in ("min_worst_case", "min_cvar"):
+            if key in items:
+                values[key] = self.number(items[key], key)
+        if "cvar_tail" in items:
+            tail = self.number(items["cvar_tail"], "cvar_tail", low=0, high=1, low_open=True)
+            values["cvar_tail"] = 0.25 if tail is None else tail
+        lists: dict[str, list[str]] = {}
+        for key in ("must_include", "must_exclude"):
+            lists[key] = []
+            if key in items:
+                for item in self.id_list(items[key], key):
+                    if self.ref(item, niche_ids, "niche", key) and item.text not in lists[key]:
+                        lists[key].append(item.text)
+                        self.locations[f"{key}[{item.text}]"] = item.loc
+        if "must_exclude" in items:
+            for item in self.id_list(items["must_exclude"], "must_exclude"):
+                if item.text in lists["must_include"]:
+                    self.error(
+                        item.loc,
+                        f"niche '{item.text}' is in both must_include and must_exclude; "
+                        "remove it from one of them",
+                    )
+        exposure: dict[str, float] = {}
+        if "max_exposure" in items:
+            exposure_node = items["max_exposure"]
+            if isinstance(exposure_node.value, dict):
+                for power, child in exposure_node.value.items():
+                    if self.key_ref(power, child, powers, "power", "max_exposure"):
+                        cap = self.number(child, f"max_exposure for {power}", low=0, high=1)
+                        if cap is not None:
+                            exposure[power] = cap
+                            self.locations[f"max_exposure[{power}]"] = child.at_key
+            else:
+                cap = self.number(exposure_node, "max_exposure", low=0, high=1)
+                if cap is not None:
+                    if not powers:
+                        self.error(exposure_node.loc, "max_exposure needs powers; declare them under 'powers'")
+                    for power in powers:
+                        exposure[power] = cap
+                        self.locations[f"max_exposure[{power}]"] = exposure_node.at_key
+        if "max_imbalance" in items and len(powers) < 2:
+            self.error(items["max_imbalance"].at_key, "max_imbalance needs at least two powers under 'powers'")
+        low, high = values.get("min_niches"), values.get("max_niches")
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            self.error(items["min_niches"].loc, f"min_niches ({low}) is greater than max_niches ({high})")
+        return Rules(
+            min_niches=_opt_int(values.get("min_niches")),
+            max_niches=_opt_int(values.get("max_niches")),
+            must_include=tuple(lists["must_include"]),
+            must_exclude=tuple(lists["must_exclude"]),
+            max_share=_opt_float(values.get("max_share")),
+            max_exposure=exposure,
+            max_imbalance=_opt_float(values.get("max_imbalance")),
+            min_worst_case=_opt_float(values.get("min_worst_case")),
+            min_cvar=_opt_float(values.get("min_cvar")),
+            cvar_tail=_opt_float(values.get("cvar_tail")) or 0.25,
+        )
+
+    # ------------------------------------------------------------------ cross checks
+    def synergy_pairs(self, niches: list[Niche], nodes: dict[str, YNode]) -> None:
+        for niche in niches:
+            for other in niche.synergy:
+                if niche.id in self._synergy_of(other, niches) and niche.id > other:
+                    loc = self.locations.get(f"synergy[{niche.id} + {other}]", nodes[niche.id].at_key)
+                    self.error(
+                        loc,
+                        f"the synergy of '{niche.id}' and '{other}' is declared on both niches; "
+                        "declare each pair on one side only",
+                    )
+
+    @staticmethod
+    def _synergy_of(nid: str, niches: list[Niche]) -> Mapping[str, float]:
+        for niche in niches:
+            if niche.id == nid:
+                return niche.synergy
+        return {}
+
+    def impossible_niches(self, niches: list[Niche], rules: Rules) -> None:
+        by_id = {n.id: n for n in niches}
+        for niche in niches:
+            for needed in niche.requires:
+                loc = self.locations[f"requires[{niche.id} -> {needed}]"]
+                other = by_id[needed]
+                if niche.id in other.excludes or needed in niche.excludes:
+                    self.warn(
+                        loc,
+                        f"niche '{niche.id}' can never be chosen: it requires '{needed}', "
+                        f"which excludes it",
+                    )
+                elif needed in rules.must_exclude:
+                    self.warn(
+                        loc,
+                        f"niche '{niche.id}' can never be chosen: it requires '{needed}', "
+                        "which must_exclude names",
+                    )
+
+
+def _range_message(what: str, number: float, low: float | None, high: float | None, low_open: bool) -> str:
+    if low is not None and high is not None:
+        bracket = "(" if low_open else "["
+        return f"{what} must be in {bracket}{_num(low)}, {_num(high)}], got {_num(number)}"
+    if low is not None:
+        return f"{what} must be {'>' if low_open else '>='} {_num(low)}, got {_num(number)}"
+    return f"{what} must be <= {_num(high or 0)}, got {_num(number)}"
+
+
+def _opt_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _opt_float(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _normalise_synergy(niches: list[Niche]) -> list[Niche]:
+    """Return niches whose synergy maps hold each pair once, on the first-declared niche."""
+    order = {n.id: i for i, n in enumerate(niches)}
+    moved: dict[str, dict[str, float]] = {n.id: {} for n in niches}
+    for niche in niches:
+        for other, bonus in niche.synergy.items():
+            first, second = (niche.id, other) if order[niche.id] < order[other] else (other, niche.id)
+            moved[first][second] = bonus
+    result = []
+    for niche in niches:
+        pairs = dict(sorted(moved[niche.id].items(), key=lambda kv: order[kv[0]]))
+        result.append(Niche(**{**niche.__dict__, "synergy": pairs}))
+    return result

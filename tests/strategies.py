@@ -1,0 +1,141 @@
+"""Hypothesis strategies: small random scenarios that use every key and rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
+
+from niches.scenario import Scenario, parse_scenario
+
+POWERS = ["USA", "China", "EU"]
+WORLDS = ["calm", "blocs", "storm"]
+CRITERIA = ["relevance", "autonomy"]
+PERIODS = ["2026", "2027"]
+
+
+def _rarely(draw: st.DrawFn, one_in: int) -> bool:
+    return draw(st.sampled_from([True] + [False] * (one_in - 1)))
+
+
+@st.composite
+def score(draw: st.DrawFn) -> Any:
+    kind = draw(st.sampled_from(["point", "range", "tri"]))
+    low = draw(st.integers(-2, 8))
+    if kind == "point":
+        return low
+    high = low + draw(st.integers(0, 4))
+    if kind == "range":
+        return [low, high]
+    return {"low": low, "mode": draw(st.integers(low, high)), "high": high}
+
+
+@st.composite
+def scenario_dict(draw: st.DrawFn, max_niches: int = 5) -> dict[str, Any]:
+    """Draw a scenario as plain data, ready to dump to YAML."""
+    n_niches = draw(st.integers(1, max_niches))
+    niche_ids = [f"n{i}" for i in range(n_niches)]
+    periods = PERIODS[: draw(st.integers(0, 2))]
+    worlds = WORLDS[: draw(st.integers(0, 3))]
+    powers = POWERS[: draw(st.integers(0, 3))]
+    use_capacity = draw(st.booleans())
+    data: dict[str, Any] = {"name": "random"}
+    if periods:
+        data["periods"] = [int(p) for p in periods]
+    plist = periods or ["total"]
+    if draw(st.booleans()):
+        data["budget"] = draw(st.integers(0, 25))
+    else:
+        budget: dict[Any, Any] = {}
+        for p in plist:
+            if draw(st.booleans()):
+                budget[int(p) if p != "total" else p] = draw(st.integers(3, 25))
+        if periods and draw(st.booleans()):
+            budget["total"] = draw(st.integers(5, 40))
+        data["budget"] = budget or {plist[0] if not periods else int(plist[0]): 15}
+    if use_capacity:
+        data["capacities"] = {"diplomats": draw(st.integers(0, 8))}
+    data["criteria"] = {
+        c: ({"weight": w} if draw(st.booleans()) else w)
+        for c, w in zip(CRITERIA, [draw(st.integers(1, 3)), draw(st.integers(0, 3))])
+    }
+    if powers:
+        data["powers"] = powers
+    if worlds:
+        raw = [draw(st.integers(1, 4)) for _ in worlds]
+        total = sum(raw)
+        probs = [r / total for r in raw]
+        probs[-1] = 1.0 - sum(probs[:-1])
+        data["worlds"] = dict(zip(worlds, probs))
+    niches: dict[str, Any] = {}
+    for i, nid in enumerate(niche_ids):
+        n_levels = draw(st.integers(1, 3))
+        levels = {}
+        for j in range(n_levels):
+            level: dict[str, Any] = {}
+            if periods and draw(st.booleans()):
+                level["cost"] = {int(p): draw(st.integers(0, 9)) for p in periods}
+            else:
+                level["cost"] = draw(st.integers(0, 9))
+            level["scores"] = {c: draw(score()) for c in CRITERIA if draw(st.booleans())}
+            if use_capacity and draw(st.booleans()):
+                level["uses"] = {"diplomats": draw(st.integers(0, 4))}
+            levels[f"l{j}"] = level
+        niche: dict[str, Any]
+        if n_levels == 1 and draw(st.booleans()):
+            niche = dict(levels["l0"])  # the shorthand: one level named `invest`
+        else:
+            niche = {"levels": levels}
+        if powers and draw(st.integers(0, 3)) > 0:
+            niche["exposure"] = {p: draw(st.integers(0, 10)) / 10 for p in powers if draw(st.booleans())}
+        if worlds and draw(st.booleans()):
+            niche["outlook"] = {w: draw(st.integers(0, 6)) / 2 for w in worlds if draw(st.booleans())}
+        others = niche_ids[i + 1 :]
+        if others and _rarely(draw, 4):
+            niche["requires"] = [draw(st.sampled_from(others))]
+        if others and _rarely(draw, 4):
+            niche["excludes"] = [draw(st.sampled_from(others))]
+        if others and draw(st.booleans()):
+            niche["synergy"] = {draw(st.sampled_from(others)): draw(st.integers(-3, 4))}
+        niches[nid] = niche
+    data["niches"] = niches
+    rules: dict[str, Any] = {}
+    if draw(st.booleans()):
+        rules["min_niches"] = draw(st.integers(0, 1))
+    if draw(st.booleans()):
+        rules["max_niches"] = draw(st.integers(max(rules.get("min_niches", 0), 1), 4))
+    if _rarely(draw, 6):
+        rules["must_include"] = [draw(st.sampled_from(niche_ids))]
+    if _rarely(draw, 4):
+        excluded = draw(st.sampled_from(niche_ids))
+        if excluded not in rules.get("must_include", []):
+            rules["must_exclude"] = [excluded]
+    if _rarely(draw, 4):
+        rules["max_share"] = draw(st.integers(3, 10)) / 10
+    if powers and draw(st.booleans()):
+        if draw(st.booleans()):
+            rules["max_exposure"] = draw(st.integers(2, 10)) / 10
+        else:
+            rules["max_exposure"] = {powers[0]: draw(st.integers(2, 10)) / 10}
+    if len(powers) >= 2 and draw(st.booleans()):
+        rules["max_imbalance"] = draw(st.integers(0, 5)) / 10
+    if _rarely(draw, 4):
+        rules["min_worst_case"] = draw(st.integers(-2, 3))
+    if _rarely(draw, 4):
+        rules["min_cvar"] = draw(st.integers(-2, 4))
+    if draw(st.booleans()):
+        rules["cvar_tail"] = draw(st.sampled_from([0.1, 0.25, 0.5, 0.75, 1.0]))
+    if rules:
+        data["rules"] = rules
+    if draw(st.booleans()):
+        data["objective"] = draw(st.sampled_from(["expected", "worst_case", "cvar", "regret"]))
+    return data
+
+
+def to_scenario(data: dict[str, Any]) -> Scenario:
+    """Dump `data` to YAML and load it through the real loader."""
+    return parse_scenario(yaml.safe_dump(data, sort_keys=False), "random.yaml")
+
+
+scenarios = scenario_dict().map(to_scenario)
