@@ -285,3 +285,82 @@ def brute_force(scenario: Scenario, objective: str | None = None) -> Enumerated:
     tied.sort(key=lambda t: (tie_rank(scenario, t[1]), sorted(t[1].items())))
     score, portfolio, metrics = tied[0]
     return Enumerated(portfolio, sign * score, metrics, best_by_world, len(feasible))
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule group measured against its limit.
+
+    `measured` and `limit` are in the rule's own unit (money, capacity units,
+    a share, a count or value units); `slack` is how far the portfolio is from
+    the limit (>= 0 when kept); `tight` means no slack is left.
+    """
+
+    rule: str
+    measured: float
+    limit: float
+    slack: float
+    unit: str
+
+    @property
+    def tight(self) -> bool:
+        return abs(self.slack) <= RELATIVE_TIE * max(1.0, abs(self.limit))
+
+
+def rule_checks(scenario: Scenario, portfolio: Portfolio, metrics: Metrics | None = None) -> list[RuleCheck]:
+    """Measure every numeric rule of `scenario` on `portfolio` (links and lists excluded)."""
+    m = metrics or evaluate(scenario, portfolio)
+    r = scenario.rules
+    checks: list[RuleCheck] = []
+
+    def upper(rule: str, measured: float, limit: float, unit: str) -> None:
+        checks.append(RuleCheck(rule, measured, limit, limit - measured, unit))
+
+    def lower(rule: str, measured: float, limit: float, unit: str) -> None:
+        checks.append(RuleCheck(rule, measured, limit, measured - limit, unit))
+
+    for period, cap in scenario.budget.items():
+        upper(f"budget[{period}]", m.cost_by_period[period], cap, scenario.units)
+    if scenario.budget_total is not None:
+        upper("budget[total]", m.cost, scenario.budget_total, scenario.units)
+    for resource, amount in scenario.capacities.items():
+        upper(f"capacity[{resource}]", m.uses[resource], amount, resource)
+    if r.min_niches is not None:
+        lower("min_niches", m.count, r.min_niches, "niches")
+    if r.max_niches is not None:
+        upper("max_niches", m.count, r.max_niches, "niches")
+    if r.max_share is not None:
+        largest = max(
+            (scenario.niche(n).level(lv).total_cost for n, lv in portfolio.items()), default=0.0
+        )
+        upper("max_share", largest / m.cost if m.cost > 0 else 0.0, r.max_share, "share")
+    for power, cap in r.max_exposure.items():
+        upper(f"max_exposure[{power}]", m.exposure[power], cap, "share")
+    if r.max_imbalance is not None:
+        shares = list(m.exposure.values())
+        upper("max_imbalance", max(shares) - min(shares), r.max_imbalance, "share")
+    if r.min_worst_case is not None:
+        lower("min_worst_case", m.worst_case, r.min_worst_case, "value")
+    if r.min_cvar is not None:
+        lower("min_cvar", m.cvar, r.min_cvar, "value")
+    return checks
+
+
+def rule_groups(scenario: Scenario) -> list[str]:
+    """Return the name of every rule group the scenario declares, in a stable order."""
+    r = scenario.rules
+    groups = [f"budget[{p}]" for p in scenario.budget]
+    if scenario.budget_total is not None:
+        groups.append("budget[total]")
+    groups += [f"capacity[{c}]" for c in scenario.capacities]
+    groups += [name for name in ("min_niches", "max_niches") if getattr(r, name) is not None]
+    groups += [f"must_include[{n}]" for n in r.must_include]
+    groups += [f"must_exclude[{n}]" for n in r.must_exclude]
+    if r.max_share is not None:
+        groups.append("max_share")
+    groups += [f"max_exposure[{p}]" for p in r.max_exposure]
+    groups += [name for name in ("max_imbalance", "min_worst_case", "min_cvar") if getattr(r, name) is not None]
+    for niche in scenario.niches:
+        groups += [f"requires[{niche.id} -> {other}]" for other in niche.requires]
+        groups += [f"excludes[{niche.id}, {other}]" for other in niche.excludes]
+    return groups

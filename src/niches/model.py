@@ -445,11 +445,13 @@ def solve(
     time_limit: float | None = None,
     disabled: frozenset[str] = frozenset(),
     write_lp: str | None = None,
+    tie_breaks: bool = True,
 ) -> Solution:
     """Choose the best portfolio; ties go to higher expected value, then lower spend.
 
     Return a Solution whose status is "optimal", "feasible" or "infeasible";
-    raise SolverFailed when the solver stops without any portfolio.
+    raise SolverFailed when the solver stops without any portfolio. With
+    `tie_breaks` off, only the primary objective is optimised (one solve).
     """
     kind = objective or scenario.objective
     if kind not in OBJECTIVES:
@@ -477,6 +479,8 @@ def solve(
         stages.append(("expected_value", model.expected, True, lambda m: m.expected_value))
     stages.append(("spend", model.total_spend, False, lambda m: m.cost))
     stages.append(("rank", model.tie_rank_expression(), False, None))
+    if not tie_breaks:
+        stages = stages[:1]
     best: dict[str, str] = {}
     status, gap = "optimal", None
     for index, (label, expression, up, measure) in enumerate(stages):

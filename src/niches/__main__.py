@@ -1,0 +1,5 @@
+"""Allow `python -m niches`."""
+
+from niches.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Analyses built on the core: each a function of a scenario or a solution."""

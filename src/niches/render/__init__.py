@@ -1,0 +1,1 @@
+"""Renderers: turn results into text (markdown, JSON) or rich renderables. They never print."""

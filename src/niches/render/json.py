@@ -1,0 +1,114 @@
+"""JSON output: one object per command, stable key order, fixed float rounding."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from niches.analysis.summary import SolveReport
+from niches.evaluate import Metrics
+from niches.render.numbers import clean
+from niches.scenario import Scenario
+
+
+def dumps(data: Any) -> str:
+    """Serialise `data` deterministically (floats already rounded by `clean`)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _floats(mapping: dict[str, float]) -> dict[str, float]:
+    return {k: clean(v) for k, v in mapping.items()}
+
+
+def metrics_dict(metrics: Metrics) -> dict[str, Any]:
+    """Return the `metrics` object of the JSON contract."""
+    return {
+        "expected_value": clean(metrics.expected_value),
+        "worst_case": clean(metrics.worst_case),
+        "cvar": clean(metrics.cvar),
+        "cost": clean(metrics.cost),
+        "cost_by_period": _floats(metrics.cost_by_period),
+        "value_by_world": _floats(metrics.value_by_world),
+        "exposure": _floats(metrics.exposure),
+        "uses": _floats(metrics.uses),
+        "niches": metrics.count,
+        "synergy_value": clean(metrics.synergy_value),
+    }
+
+
+def portfolio_list(scenario: Scenario, portfolio: dict[str, str], metrics: Metrics) -> list[dict[str, Any]]:
+    """Return the `portfolio` array: one object per chosen niche, in declaration order."""
+    rows = []
+    for niche in scenario.niches:
+        if niche.id not in portfolio:
+            continue
+        level = niche.level(portfolio[niche.id])
+        rows.append(
+            {
+                "niche": niche.id,
+                "level": level.id,
+                "name": niche.name,
+                "cost": clean(level.total_cost),
+                "cost_by_period": _floats(dict(level.cost)),
+                "expected_value": clean(metrics.niche_value[niche.id]),
+            }
+        )
+    return rows
+
+
+def solve_dict(report: SolveReport) -> dict[str, Any]:
+    """Return the JSON object of `niches solve`."""
+    solution = report.solution
+    scenario = solution.scenario
+    data: dict[str, Any] = {
+        "scenario": scenario.name,
+        "status": solution.status,
+        "objective": {
+            "kind": solution.objective_kind,
+            "value": None if solution.objective is None else clean(solution.objective),
+        },
+        "solver": solution.solver,
+        "gap": None if solution.gap is None else clean(solution.gap),
+        "portfolio": [],
+        "metrics": None,
+    }
+    if solution.metrics is not None:
+        data["portfolio"] = portfolio_list(scenario, solution.portfolio, solution.metrics)
+        data["metrics"] = metrics_dict(solution.metrics)
+    if solution.best_by_world is not None:
+        data["best_by_world"] = _floats(solution.best_by_world)
+    data["rules"] = [
+        {
+            "rule": check.rule,
+            "measured": clean(check.measured),
+            "limit": clean(check.limit),
+            "slack": clean(check.slack),
+            "tight": check.tight,
+            "binding": check.rule in report.binding,
+        }
+        for check in report.checks
+    ]
+    data["binding"] = [
+        {
+            "rule": rule,
+            "gain_if_dropped": clean(gain),
+            "location": _location(scenario, rule),
+        }
+        for rule, gain in report.binding.items()
+    ]
+    data["left_out"] = [{"niche": item.niche, "reason": item.reason} for item in report.left_out]
+    data["warnings"] = list(scenario.warnings)
+    data["notes"] = list(solution.notes)
+    return data
+
+
+def _location(scenario: Scenario, rule: str) -> str | None:
+    loc = scenario.locations.get(rule)
+    if loc is None and "[" in rule and rule.split("[")[0] in ("max_share", "min_worst_case"):
+        loc = scenario.locations.get(rule.split("[")[0])
+    return None if loc is None else str(loc)
+
+
+def render_solve(report: SolveReport) -> str:
+    """Return `niches solve --format json` text."""
+    return dumps(solve_dict(report))

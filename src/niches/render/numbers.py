@@ -1,0 +1,48 @@
+"""Fixed number formats shared by every renderer, so output is stable across machines."""
+
+from __future__ import annotations
+
+import math
+
+DIGITS = 6
+"""Decimal places kept in JSON."""
+
+
+def clean(x: float, digits: int = DIGITS) -> float:
+    """Round `x` for JSON: fixed decimals, no negative zero."""
+    if not math.isfinite(x):
+        raise ValueError(f"cannot write {x!r}")
+    rounded = round(x, digits)
+    return 0.0 if rounded == 0 else rounded
+
+
+def money(x: float) -> str:
+    """Format an amount of money: thousands separated, one decimal."""
+    return f"{clean(x, 1):,.1f}"
+
+
+def value(x: float) -> str:
+    """Format a value in value units: two decimals."""
+    return f"{clean(x, 2):.2f}"
+
+
+def share(x: float) -> str:
+    """Format a share in [0, 1] as a percentage with one decimal."""
+    return f"{clean(x * 100, 1):.1f}%"
+
+
+def amount(x: float) -> str:
+    """Format a count or capacity: no decimals when whole."""
+    x = clean(x, 3)
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.3g}"
+
+
+def measured(x: float, unit: str, units: str) -> str:
+    """Format a rule's measurement in its own unit."""
+    if unit == "share":
+        return share(x)
+    if unit == "value":
+        return value(x)
+    if unit == units:
+        return money(x)
+    return amount(x)

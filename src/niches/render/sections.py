@@ -1,0 +1,154 @@
+"""The tables every view of a solve shares, as plain rows of formatted text.
+
+Terminal and markdown renderers draw the same sections, so both views always
+agree on what is shown and how numbers are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from niches.analysis.summary import SolveReport
+from niches.render.numbers import measured, money, share, value
+
+OBJECTIVE_WORDS = {
+    "expected": "expected value",
+    "worst_case": "worst case",
+    "cvar": "CVaR",
+    "regret": "maximum regret",
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled table: header, rows of text, right-aligned columns, emphasised rows."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    right: frozenset[int] = frozenset()
+    strong: frozenset[int] = frozenset()
+    footer: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _numeric_from(start: int, width: int) -> frozenset[int]:
+    return frozenset(range(start, width))
+
+
+def portfolio_section(report: SolveReport) -> Section:
+    s = report.solution
+    sc = s.scenario
+    m = s.metrics
+    assert m is not None
+    periods = list(sc.periods) if list(sc.periods) != ["total"] else []
+    header = ("niche", "level", *periods, f"cost ({sc.units})", "expected value")
+    rows = []
+    for niche in sc.niches:
+        if niche.id in s.portfolio:
+            level = niche.level(s.portfolio[niche.id])
+            name = niche.name if niche.name == niche.id else f"{niche.name} ({niche.id})"
+            rows.append(
+                (name, level.id, *[money(level.cost[p]) for p in periods], money(level.total_cost),
+                 value(m.niche_value[niche.id]))
+            )
+    if m.synergy_value:
+        rows.append(("synergies", "", *[""] * len(periods), "", value(m.synergy_value)))
+    rows.append(
+        ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
+    )
+    return Section("Portfolio", header, tuple(rows), _numeric_from(2, len(header)), frozenset([len(rows) - 1]))
+
+
+def budget_section(report: SolveReport) -> Section:
+    sc = report.solution.scenario
+    m = report.solution.metrics
+    assert m is not None
+    rows = []
+    for period in sc.periods:
+        cap = sc.budget.get(period)
+        used = m.cost_by_period[period]
+        rows.append(
+            (period, money(used), "-" if cap is None else money(cap), "-" if cap is None else money(cap - used))
+        )
+    if sc.budget_total is not None:
+        rows.append(("total", money(m.cost), money(sc.budget_total), money(sc.budget_total - m.cost)))
+    return Section(f"Budget ({sc.units})", ("period", "used", "available", "left"), tuple(rows), frozenset({1, 2, 3}))
+
+
+def worlds_section(report: SolveReport) -> Section:
+    s = report.solution
+    sc = s.scenario
+    m = s.metrics
+    assert m is not None
+    stars = s.best_by_world
+    header = ("world", "probability", "value", *(("best alone", "regret") if stars else ()))
+    rows = []
+    for world in sc.worlds:
+        v = m.value_by_world[world.id]
+        extra = (value(stars[world.id]), value(stars[world.id] - v)) if stars else ()
+        rows.append((world.id, share(world.probability), value(v), *extra))
+    footer = (
+        f"expected value {value(m.expected_value)}",
+        f"worst case {value(m.worst_case)}",
+        f"CVaR (worst {share(sc.rules.cvar_tail)}) {value(m.cvar)}",
+    )
+    return Section("Value by world", header, tuple(rows), _numeric_from(1, len(header)), footer=footer)
+
+
+def exposure_section(report: SolveReport) -> Section:
+    sc = report.solution.scenario
+    m = report.solution.metrics
+    assert m is not None
+    caps = sc.rules.max_exposure
+    rows = tuple(
+        (p, share(m.exposure[p]), share(caps[p]) if p in caps else "-") for p in sc.powers
+    )
+    return Section("Exposure (share of spend)", ("power", "exposure", "cap"), rows, frozenset({1, 2}))
+
+
+def rules_section(report: SolveReport) -> Section:
+    sc = report.solution.scenario
+    rows = []
+    strong = set()
+    for check in report.checks:
+        gain = report.binding.get(check.rule)
+        binds = f"yes: +{value(gain)} if dropped" if gain is not None else ("tight" if check.tight else "")
+        if gain is not None:
+            strong.add(len(rows))
+        rows.append(
+            (
+                check.rule,
+                measured(check.measured, check.unit, sc.units),
+                measured(check.limit, check.unit, sc.units),
+                measured(check.slack, check.unit, sc.units),
+                binds,
+            )
+        )
+    listed = {c.rule for c in report.checks}
+    for rule, gain in report.binding.items():
+        if rule not in listed:
+            strong.add(len(rows))
+            rows.append((rule, "", "", "", f"yes: +{value(gain)} if dropped"))
+    return Section(
+        "Rules", ("rule", "measured", "limit", "slack", "binds"), tuple(rows), frozenset({1, 2, 3}), frozenset(strong)
+    )
+
+
+def left_out_section(report: SolveReport) -> Section:
+    rows = tuple((item.niche, item.reason) for item in report.left_out)
+    return Section("Left out", ("niche", "why"), rows)
+
+
+def solve_sections(report: SolveReport) -> list[Section]:
+    """Return the sections of a solve view, in reading order."""
+    s = report.solution
+    if s.metrics is None:
+        return []
+    sections = [portfolio_section(report), budget_section(report), worlds_section(report)]
+    if s.scenario.powers:
+        sections.append(exposure_section(report))
+    if report.checks or report.binding:
+        sections.append(rules_section(report))
+    if report.left_out:
+        sections.append(left_out_section(report))
+    return sections
