@@ -547,6 +547,7 @@ class _Reader:
     ) -> tuple[dict[str, float] | None, float | None]:
         if node is None:
             return None, None
+        self.locations["budget"] = node.at_key
         if isinstance(node.value, dict):
             caps: dict[str, float] = {}
             total: float | None = None
@@ -577,6 +578,7 @@ class _Reader:
     def capacities(self, node: YNode | None) -> dict[str, float]:
         if node is None:
             return {}
+        self.locations["capacities"] = node.at_key
         items = self.mapping(node, "capacities")
         result: dict[str, float] = {}
         for key, child in (items or {}).items():

@@ -44,23 +44,27 @@ def binding_rules(solution: Solution, time_limit: float | None = None) -> dict[s
         return {}
     scenario = solution.scenario
     kind = solution.objective_kind
-    result: dict[str, float] = {}
-    for group in rule_groups(scenario):
-        relaxed = solve(
-            scenario,
-            kind,
-            solution.solver,
-            time_limit,
-            disabled=frozenset([group]),
-            tie_breaks=False,
-        )
+    base = solution.objective
+
+    def gain_without(groups: frozenset[str]) -> float | None:
+        relaxed = solve(scenario, kind, solution.solver, time_limit, disabled=groups, tie_breaks=False)
         if relaxed.objective is None:
-            continue
-        gain = relaxed.objective - solution.objective
-        if kind == "regret":
-            gain = -gain
-        if gain > RELATIVE_TIE * max(1.0, abs(solution.objective)):
+            return None
+        gain = base - relaxed.objective if kind == "regret" else relaxed.objective - base
+        return gain if gain > RELATIVE_TIE * max(1.0, abs(base)) else None
+
+    result: dict[str, float] = {}
+    families: dict[str, list[str]] = {}
+    for group in rule_groups(scenario):
+        gain = gain_without(frozenset([group]))
+        if gain is not None:
             result[group] = gain
+        families.setdefault(group.split("[")[0], []).append(group)
+    for family, members in families.items():
+        if len(members) > 1 and not any(m in result for m in members):
+            gain = gain_without(frozenset(members))
+            if gain is not None:
+                result[f"{family}[*]"] = gain  # binds only jointly: no single member does
     return result
 
 

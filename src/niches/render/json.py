@@ -104,8 +104,9 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
 
 def _location(scenario: Scenario, rule: str) -> str | None:
     loc = scenario.locations.get(rule)
-    if loc is None and "[" in rule and rule.split("[")[0] in ("max_share", "min_worst_case"):
-        loc = scenario.locations.get(rule.split("[")[0])
+    if loc is None and rule.endswith("[*]"):
+        family = rule[: -len("[*]")]
+        loc = scenario.locations.get({"capacity": "capacities"}.get(family, family))
     return None if loc is None else str(loc)
 
 

@@ -17,8 +17,9 @@ def clean(x: float, digits: int = DIGITS) -> float:
 
 
 def money(x: float) -> str:
-    """Format an amount of money: thousands separated, one decimal."""
-    return f"{clean(x, 1):,.1f}"
+    """Format an amount of money: thousands separated, one decimal unless whole."""
+    x = clean(x, 1)
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.1f}"
 
 
 def value(x: float) -> str:

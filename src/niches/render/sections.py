@@ -41,14 +41,13 @@ def portfolio_section(report: SolveReport) -> Section:
     m = s.metrics
     assert m is not None
     periods = list(sc.periods) if list(sc.periods) != ["total"] else []
-    header = ("niche", "level", *periods, f"cost ({sc.units})", "expected value")
+    header = ("niche", "level", *periods, "cost" if periods else f"cost ({sc.units})", "value")
     rows = []
     for niche in sc.niches:
         if niche.id in s.portfolio:
             level = niche.level(s.portfolio[niche.id])
-            name = niche.name if niche.name == niche.id else f"{niche.name} ({niche.id})"
             rows.append(
-                (name, level.id, *[money(level.cost[p]) for p in periods], money(level.total_cost),
+                (niche.id, level.id, *[money(level.cost[p]) for p in periods], money(level.total_cost),
                  value(m.niche_value[niche.id]))
             )
     if m.synergy_value:
@@ -128,7 +127,8 @@ def rules_section(report: SolveReport) -> Section:
     for rule, gain in report.binding.items():
         if rule not in listed:
             strong.add(len(rows))
-            rows.append((rule, "", "", "", f"yes: +{value(gain)} if dropped"))
+            words = "jointly" if rule.endswith("[*]") else "yes"
+            rows.append((rule, "", "", "", f"{words}: +{value(gain)} if dropped"))
     return Section(
         "Rules", ("rule", "measured", "limit", "slack", "binds"), tuple(rows), frozenset({1, 2, 3}), frozenset(strong)
     )
