@@ -277,6 +277,10 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
         raise ScenarioError(problems)
     reader = _Reader(file, problems)
     scenario = reader.scenario(parsed.root)
+    seen = {(p.loc.line, p.loc.column) for p in parsed.problems}
+    reader.problems[len(parsed.problems) :] = [
+        p for p in reader.problems[len(parsed.problems) :] if (p.loc.line, p.loc.column) not in seen
+    ]  # a value the YAML layer rejected is not reported twice
     errors = [p for p in reader.problems if p.severity == "error"]
     if errors or scenario is None:
         raise ScenarioError(sorted(errors, key=_order))
@@ -312,6 +316,10 @@ def _hint(word: str, known: Iterable[str]) -> str:
         return ""
     shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
     return f"; expected one of: {shown}"
+
+
+def _plural(kind: str) -> str:
+    return {"criterion": "criteria", "capacity": "capacities"}.get(kind, kind + "s")
 
 
 def _num(x: float) -> str:
@@ -407,7 +415,7 @@ class _Reader:
         if node.text in known:
             return True
         if not known:
-            self.error(node.loc, f"unknown {kind} '{node.text}' in {where}: no {kind}s are declared")
+            self.error(node.loc, f"unknown {kind} '{node.text}' in {where}: no {_plural(kind)} are declared")
         else:
             self.error(node.loc, f"unknown {kind} '{node.text}' in {where}{_hint(node.text, known)}")
         return False
@@ -417,7 +425,7 @@ class _Reader:
         if key in known:
             return True
         if not known:
-            self.error(child.at_key, f"unknown {kind} '{key}' in {where}: no {kind}s are declared")
+            self.error(child.at_key, f"unknown {kind} '{key}' in {where}: no {_plural(kind)} are declared")
         else:
             self.error(child.at_key, f"unknown {kind} '{key}' in {where}{_hint(key, known)}")
         return False
@@ -620,7 +628,6 @@ class _Reader:
         total = math.fsum(w.mean for _, w, _ in raw)
         if len(raw) == len(items) and total <= 0:
             self.error(node.loc, "criteria weights are all 0; give at least one a positive weight")
-            return None
         return [Criterion(k, (w.mean / total) if total > 0 else 0.0, w, d) for k, w, d in raw]
 
     def powers(self, node: YNode | None) -> list[str]:
@@ -810,10 +817,14 @@ class _Reader:
                         amount = self.number(child, f"cost of {where} in {period}", low=0)
                         if amount is not None:
                             cost[period] = amount
+            elif isinstance(cost_node.value, bool) or not isinstance(cost_node.value, (int, float)):
+                self.error(
+                    cost_node.loc,
+                    f"cost of {where} must be a number or a mapping period -> amount, "
+                    f"got {_describe(cost_node)}",
+                )
             else:
                 amount = self.number(cost_node, f"cost of {where}", low=0)
-                if amount is None and isinstance(cost_node.value, (str, list)):
-                    self.problems[-1].message += " or a mapping period -> amount"
                 if amount is not None:
                     cost = dict.fromkeys(periods, amount)
         scores: dict[str, Score] = {}

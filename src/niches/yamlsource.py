@@ -87,6 +87,9 @@ def _convert(
     key_loc: Location | None = None,
 ) -> YNode:
     loc = _loc(file, node)
+    if not node.tag.startswith("tag:yaml.org,2002:") or "python" in node.tag:
+        problems.append(Problem(loc, f"unsupported YAML tag '{node.tag}'; write a plain value"))
+        return YNode(None, loc, key_loc, text="")
     if isinstance(node, MappingNode):
         items: dict[str, YNode] = {}
         first_seen: dict[str, Location] = {}
@@ -111,7 +114,11 @@ def _convert(
     if isinstance(node, SequenceNode):
         return YNode([_convert(child, file, loader, problems) for child in node.value], loc, key_loc)
     assert isinstance(node, ScalarNode)
-    value = loader.construct_object(node, deep=True)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        problems.append(Problem(loc, f"cannot read this value: {getattr(exc, 'problem', exc)}"))
+        return YNode(None, loc, key_loc, text=str(node.value))
     if not isinstance(value, (str, int, float, bool)) and value is not None:
         value = str(node.value)  # dates, timestamps, binary: keep the text
     return YNode(value, loc, key_loc, text=str(node.value))

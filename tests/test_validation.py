@@ -1,0 +1,148 @@
+"""One small invalid file per validation rule, each with its exact message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from niches.scenario import ScenarioError, load_scenario, parse_scenario
+
+from .conftest import run_cli
+
+DATA = Path(__file__).parent / "data"
+
+EXPECTED = {
+    "syntax_error.yaml": [
+        "4:7: YAML syntax error: expected ',' or '}', but got ':'; check indentation, colons and quoting here"
+    ],
+    "empty.yaml": [
+        "1:1: the file is empty; a scenario needs at least name, budget, criteria and niches "
+        "(`niches init` writes a starter)"
+    ],
+    "not_a_mapping.yaml": ["1:1: a scenario must be a mapping, got a list"],
+    "wrong_type.yaml": [
+        "6:11: cost of niche 'x' must be a number or a mapping period -> amount, got text 'lots'"
+    ],
+    "unknown_key.yaml": [
+        "1:1: the scenario is missing required key 'budget'",
+        "2:1: unknown key 'budjet' in the scenario; did you mean 'budget'?",
+    ],
+    "unknown_niche.yaml": [
+        "6:47: unknown niche 'mediaton' in requires of niche 'water'; did you mean 'mediation'?"
+    ],
+    "unknown_criterion.yaml": [
+        "5:25: unknown criterion 'relevanse' in scores of niche 'x'; did you mean 'relevance'?"
+    ],
+    "unknown_world.yaml": ["6:42: unknown world 'strom' in outlook of niche 'x'; did you mean 'storm'?"],
+    "unknown_power.yaml": ["6:43: unknown power 'Chine' in exposure of niche 'x'; did you mean 'China'?"],
+    "unknown_period.yaml": ["3:20: unknown period '2028' in budget; did you mean '2027'?"],
+    "unknown_capacity.yaml": [
+        "6:39: unknown capacity 'diplomat' in uses of niche 'x'; did you mean 'diplomats'?"
+    ],
+    "negative_cost.yaml": ["7:21: cost of level 'small' of niche 'x' must be >= 0, got -5"],
+    "share_out_of_range.yaml": ["6:48: exposure of niche 'x' to USA must be in [0, 1], got 1.5"],
+    "probabilities_sum.yaml": [
+        "4:1: world probabilities sum to 0.9, not 1; adjust them so they add up to 1"
+    ],
+    "score_order.yaml": [
+        "5:28: score of niche 'x' on a must satisfy low <= mode <= high, got low=3, mode=2, high=5"
+    ],
+    "include_and_exclude.yaml": [
+        "8:18: niche 'x' is in both must_include and must_exclude; remove it from one of them"
+    ],
+    "duplicate_key.yaml": ["6:3: duplicate key 'x' (first defined at line 5); remove one of them"],
+    "missing_required.yaml": ["1:1: the scenario is missing required key 'budget'"],
+    "zero_weights.yaml": ["3:11: criteria weights are all 0; give at least one a positive weight"],
+    "total_period.yaml": ["2:17: 'total' cannot be a period id: it names the sum over all periods"],
+    "synergy_twice.yaml": [
+        "6:42: the synergy of 'y' and 'x' is declared on both niches; declare each pair on one side only"
+    ],
+    "cvar_tail.yaml": ["7:14: cvar_tail must be in (0, 1], got 0"],
+    "unknown_objective.yaml": ["6:12: unknown objective 'worstcase'; did you mean 'worst_case'?"],
+    "many_problems.yaml": [
+        "2:9: budget must be >= 0, got -1",
+        "5:25: unknown criterion 'b' in scores of niche 'x'; expected one of: a",
+        "6:13: cost of niche 'y' must be a number or a mapping period -> amount, got a list",
+    ],
+}
+
+
+def test_every_invalid_file_has_an_expectation() -> None:
+    assert sorted(p.name for p in (DATA / "invalid").glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_loader_reports_exact_problems(name: str) -> None:
+    path = DATA / "invalid" / name
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert [str(p) for p in info.value.problems] == [f"{path}:{line}" for line in EXPECTED[name]]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_cli_validate_prints_problems_and_exits_2(name: str) -> None:
+    path = f"tests/data/invalid/{name}"
+    result = run_cli("validate", path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = [f"{path}:{line}" for line in EXPECTED[name]] + ["1 of 1 file invalid"]
+    assert result.stderr.splitlines() == lines
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["negative_cost.yaml", "syntax_error.yaml"])
+def test_cli_solve_refuses_invalid_input(name: str) -> None:
+    result = run_cli("solve", f"tests/data/invalid/{name}")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.endswith("nothing was solved\n")
+
+
+def test_impossible_niche_is_a_warning_and_the_solve_goes_on() -> None:
+    path = "tests/data/valid/impossible_niche.yaml"
+    result = run_cli("solve", path, "--format", "json")
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"{path}:5:44: warning: niche 'ai' can never be chosen: it requires 'energy', which excludes it",
+        f"{path}:7:47: warning: niche 'water' can never be chosen: it requires 'food', "
+        "which must_exclude names",
+    ]
+
+
+def test_period_ids_compare_as_text() -> None:
+    scenario = parse_scenario(
+        "name: t\nperiods: [2026, '2027']\nbudget: {'2026': 5, 2027: 6}\ncriteria: {a: 1}\n"
+        "niches:\n  x: {cost: {2026: 1, '2027': 2}, scores: {a: 1}}\n"
+    )
+    assert scenario.periods == ("2026", "2027")
+    assert dict(scenario.budget) == {"2026": 5.0, "2027": 6.0}
+    assert dict(scenario.niches[0].levels[0].cost) == {"2026": 1.0, "2027": 2.0}
+
+
+def test_defaults_fill_in() -> None:
+    scenario = parse_scenario("name: t\nbudget: 5\ncriteria: {a: 3, b: 1}\nniches:\n  x: {cost: 1}\n")
+    assert scenario.periods == ("total",)
+    assert [w.id for w in scenario.worlds] == ["baseline"]
+    assert scenario.units == "USD million"
+    assert scenario.weights == {"a": 0.75, "b": 0.25}
+    assert scenario.niches[0].levels[0].id == "invest"
+    assert scenario.rules.cvar_tail == 0.25
+
+
+def test_score_means() -> None:
+    scenario = parse_scenario(
+        "name: t\nbudget: 5\ncriteria: {a: 1, b: 1, c: 1}\n"
+        "niches:\n  x: {cost: 1, scores: {a: 3, b: [2, 6], c: {low: 1, mode: 2, high: 6}}}\n"
+    )
+    scores = scenario.niches[0].levels[0].scores
+    assert [scores[c].mean for c in "abc"] == [3.0, 4.0, 3.0]
+
+
+def test_only_safe_yaml_is_loaded() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario("name: !!python/object/apply:os.system ['true']\nbudget: !!python/name:os.system\n", "evil.yaml")
+    assert [str(p) for p in info.value.problems][2:] == [
+        "evil.yaml:1:7: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'; write a plain value",
+        "evil.yaml:2:9: unsupported YAML tag 'tag:yaml.org,2002:python/name:os.system'; write a plain value",
+    ]
