@@ -58,7 +58,7 @@ def scenario_dict(draw: st.DrawFn, max_niches: int = 5) -> dict[str, Any]:
         data["capacities"] = {"diplomats": draw(st.integers(0, 8))}
     data["criteria"] = {
         c: ({"weight": w} if draw(st.booleans()) else w)
-        for c, w in zip(CRITERIA, [draw(st.integers(1, 3)), draw(st.integers(0, 3))])
+        for c, w in zip(CRITERIA, [draw(st.integers(1, 3)), draw(st.integers(0, 3))], strict=True)
     }
     if powers:
         data["powers"] = powers
@@ -67,7 +67,7 @@ def scenario_dict(draw: st.DrawFn, max_niches: int = 5) -> dict[str, Any]:
         total = sum(raw)
         probs = [r / total for r in raw]
         probs[-1] = 1.0 - sum(probs[:-1])
-        data["worlds"] = dict(zip(worlds, probs))
+        data["worlds"] = dict(zip(worlds, probs, strict=True))
     niches: dict[str, Any] = {}
     for i, nid in enumerate(niche_ids):
         n_levels = draw(st.integers(1, 3))
@@ -82,11 +82,8 @@ def scenario_dict(draw: st.DrawFn, max_niches: int = 5) -> dict[str, Any]:
             if use_capacity and draw(st.booleans()):
                 level["uses"] = {"diplomats": draw(st.integers(0, 4))}
             levels[f"l{j}"] = level
-        niche: dict[str, Any]
-        if n_levels == 1 and draw(st.booleans()):
-            niche = dict(levels["l0"])  # the shorthand: one level named `invest`
-        else:
-            niche = {"levels": levels}
+        shorthand = n_levels == 1 and draw(st.booleans())  # one level named `invest`
+        niche: dict[str, Any] = dict(levels["l0"]) if shorthand else {"levels": levels}
         if powers and draw(st.integers(0, 3)) > 0:
             niche["exposure"] = {p: draw(st.integers(0, 10)) / 10 for p in powers if draw(st.booleans())}
         if worlds and draw(st.booleans()):

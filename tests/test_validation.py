@@ -42,9 +42,7 @@ EXPECTED = {
     ],
     "negative_cost.yaml": ["7:21: cost of level 'small' of niche 'x' must be >= 0, got -5"],
     "share_out_of_range.yaml": ["6:48: exposure of niche 'x' to USA must be in [0, 1], got 1.5"],
-    "probabilities_sum.yaml": [
-        "4:1: world probabilities sum to 0.9, not 1; adjust them so they add up to 1"
-    ],
+    "probabilities_sum.yaml": ["4:1: world probabilities sum to 0.9, not 1; adjust them so they add up to 1"],
     "score_order.yaml": [
         "5:28: score of niche 'x' on a must satisfy low <= mode <= high, got low=3, mode=2, high=5"
     ],
@@ -141,8 +139,11 @@ def test_score_means() -> None:
 
 def test_only_safe_yaml_is_loaded() -> None:
     with pytest.raises(ScenarioError) as info:
-        parse_scenario("name: !!python/object/apply:os.system ['true']\nbudget: !!python/name:os.system\n", "evil.yaml")
+        parse_scenario(
+            "name: !!python/object/apply:os.system ['true']\nbudget: !!python/name:os.system\n", "evil.yaml"
+        )
     assert [str(p) for p in info.value.problems][2:] == [
-        "evil.yaml:1:7: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'; write a plain value",
+        "evil.yaml:1:7: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'; "
+        "write a plain value",
         "evil.yaml:2:9: unsupported YAML tag 'tag:yaml.org,2002:python/name:os.system'; write a plain value",
     ]

@@ -176,7 +176,9 @@ def _show(report: object, format: Format) -> None:
 
 @app.command()
 def validate(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files to check (`-` reads standard input).")],
+    scenarios: Annotated[
+        list[str], typer.Argument(help="Scenario files to check (`-` reads standard input).")
+    ],
 ) -> None:
     """Check scenario files: print `FILE: ok` for each valid one; exit 2 if any is invalid."""
     from niches.scenario import ScenarioError, load_scenario

@@ -87,8 +87,7 @@ def evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         if other in chosen
     )
     by_world = {
-        k: math.fsum(level_value(scenario, n, lv, k) for n, lv in chosen.items()) + synergy
-        for k in worlds
+        k: math.fsum(level_value(scenario, n, lv, k) for n, lv in chosen.items()) + synergy for k in worlds
     }
     niche_value = {
         n: math.fsum(probabilities[k] * level_value(scenario, n, lv, k) for k in worlds)
@@ -194,9 +193,7 @@ def violated_rules(
     return broken
 
 
-def objective_value(
-    kind: str, metrics: Metrics, best_by_world: Mapping[str, float] | None = None
-) -> float:
+def objective_value(kind: str, metrics: Metrics, best_by_world: Mapping[str, float] | None = None) -> float:
     """Return the objective of a portfolio: higher is better, except `regret` (lower)."""
     if kind == "expected":
         return metrics.expected_value
@@ -228,7 +225,7 @@ def all_portfolios(scenario: Scenario) -> Iterator[dict[str, str]]:
     options = [[None, *[lv.id for lv in n.levels]] for n in scenario.niches]
     ids = [n.id for n in scenario.niches]
     for combo in itertools.product(*options):
-        yield {nid: lv for nid, lv in zip(ids, combo) if lv is not None}
+        yield {nid: lv for nid, lv in zip(ids, combo, strict=True) if lv is not None}
 
 
 def portfolio_count(scenario: Scenario) -> int:
@@ -269,8 +266,7 @@ def brute_force(scenario: Scenario, objective: str | None = None) -> Enumerated:
     kind = objective or scenario.objective
     feasible = feasible_portfolios(scenario)
     best_by_world = {
-        w.id: max((m.value_by_world[w.id] for _, m in feasible), default=math.nan)
-        for w in scenario.worlds
+        w.id: max((m.value_by_world[w.id] for _, m in feasible), default=math.nan) for w in scenario.worlds
     }
     if not feasible:
         return Enumerated(None, None, None, best_by_world, 0)
@@ -330,9 +326,7 @@ def rule_checks(scenario: Scenario, portfolio: Portfolio, metrics: Metrics | Non
     if r.max_niches is not None:
         upper("max_niches", m.count, r.max_niches, "niches")
     if r.max_share is not None:
-        largest = max(
-            (scenario.niche(n).level(lv).total_cost for n, lv in portfolio.items()), default=0.0
-        )
+        largest = max((scenario.niche(n).level(lv).total_cost for n, lv in portfolio.items()), default=0.0)
         upper("max_share", largest / m.cost if m.cost > 0 else 0.0, r.max_share, "share")
     for power, cap in r.max_exposure.items():
         upper(f"max_exposure[{power}]", m.exposure[power], cap, "share")
@@ -359,7 +353,9 @@ def rule_groups(scenario: Scenario) -> list[str]:
     if r.max_share is not None:
         groups.append("max_share")
     groups += [f"max_exposure[{p}]" for p in r.max_exposure]
-    groups += [name for name in ("max_imbalance", "min_worst_case", "min_cvar") if getattr(r, name) is not None]
+    groups += [
+        name for name in ("max_imbalance", "min_worst_case", "min_cvar") if getattr(r, name) is not None
+    ]
     for niche in scenario.niches:
         groups += [f"requires[{niche.id} -> {other}]" for other in niche.requires]
         groups += [f"excludes[{niche.id}, {other}]" for other in niche.excludes]

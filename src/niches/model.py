@@ -80,7 +80,7 @@ def _stdout_silenced() -> Iterator[None]:
 class _QuietHiGHS(pulp.HiGHS):  # type: ignore[misc]
     """PuLP's in-process HiGHS, without the banner on standard output."""
 
-    def createAndConfigureSolver(self, lp: Any) -> None:  # noqa: N802 (PuLP's name)
+    def createAndConfigureSolver(self, lp: Any) -> None:
         with _stdout_silenced():
             super().createAndConfigureSolver(lp)
 
@@ -151,9 +151,7 @@ class PortfolioModel:
                 self.choose[niche.id, level.id] = pulp.LpVariable(
                     self.name(f"choose[{niche.id}.{level.id}]"), cat="Binary"
                 )
-        self.chosen = {
-            n.id: pulp.lpSum(self.choose[n.id, lv.id] for lv in n.levels) for n in s.niches
-        }
+        self.chosen = {n.id: pulp.lpSum(self.choose[n.id, lv.id] for lv in n.levels) for n in s.niches}
         for niche in s.niches:
             if len(niche.levels) > 1:
                 self.problem += self.chosen[niche.id] <= 1, self.name(f"one_level[{niche.id}]")
@@ -239,9 +237,7 @@ class PortfolioModel:
         if r.max_share is not None:
             for niche in s.niches:
                 own = pulp.lpSum(lv.total_cost * self.choose[niche.id, lv.id] for lv in niche.levels)
-                self._constraint(
-                    "max_share", own <= r.max_share * self.total_spend, f"max_share[{niche.id}]"
-                )
+                self._constraint("max_share", own <= r.max_share * self.total_spend, f"max_share[{niche.id}]")
         numerators = {
             p: pulp.LpAffineExpression(
                 [
@@ -326,9 +322,7 @@ class PortfolioModel:
         return expr
 
     # ---------------------------------------------------------------- solving
-    def optimise(
-        self, expression: Any, maximise: bool, solver: str, seconds: float | None
-    ) -> _Outcome:
+    def optimise(self, expression: Any, maximise: bool, solver: str, seconds: float | None) -> _Outcome:
         """Solve with `expression` as objective; return the chosen portfolio and status."""
         self.problem.setObjective(expression)
         self.problem.sense = pulp.LpMaximize if maximise else pulp.LpMinimize

@@ -241,17 +241,13 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(
-            [Problem(Location(str(path), 1, 1), "no such file; check the path")]
-        ) from None
+        raise ScenarioError([Problem(Location(str(path), 1, 1), "no such file; check the path")]) from None
     except IsADirectoryError:
         raise ScenarioError(
             [Problem(Location(str(path), 1, 1), "is a directory; give a scenario file")]
         ) from None
     except OSError as exc:
-        raise ScenarioError(
-            [Problem(Location(str(path), 1, 1), f"cannot be read: {exc.strerror}")]
-        ) from None
+        raise ScenarioError([Problem(Location(str(path), 1, 1), f"cannot be read: {exc.strerror}")]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -458,7 +454,9 @@ class _Reader:
                 return None
             if mode is None:
                 if low > high:
-                    self.error(node.loc, f"{what} must have low <= high, got low={_num(low)}, high={_num(high)}")
+                    self.error(
+                        node.loc, f"{what} must have low <= high, got low={_num(low)}, high={_num(high)}"
+                    )
                     return None
                 return Score(low, high, None, "uniform")
             if not low <= mode <= high:
@@ -550,9 +548,7 @@ class _Reader:
             self.error(node.loc, "periods must list at least one period id")
         return periods or [TOTAL]
 
-    def budget(
-        self, node: YNode | None, periods: list[str]
-    ) -> tuple[dict[str, float] | None, float | None]:
+    def budget(self, node: YNode | None, periods: list[str]) -> tuple[dict[str, float] | None, float | None]:
         if node is None:
             return None, None
         self.locations["budget"] = node.at_key
@@ -618,7 +614,9 @@ class _Reader:
             if weight is None:
                 continue
             if weight.low < 0:
-                self.error(weight_node.loc, f"weight of criterion '{key}' must be >= 0, got {_num(weight.low)}")
+                self.error(
+                    weight_node.loc, f"weight of criterion '{key}' must be >= 0, got {_num(weight.low)}"
+                )
                 continue
             raw.append((key, weight, description))
             self.locations[f"criterion[{key}]"] = child.at_key
@@ -905,12 +903,16 @@ class _Reader:
                 cap = self.number(exposure_node, "max_exposure", low=0, high=1)
                 if cap is not None:
                     if not powers:
-                        self.error(exposure_node.loc, "max_exposure needs powers; declare them under 'powers'")
+                        self.error(
+                            exposure_node.loc, "max_exposure needs powers; declare them under 'powers'"
+                        )
                     for power in powers:
                         exposure[power] = cap
                         self.locations[f"max_exposure[{power}]"] = exposure_node.at_key
         if "max_imbalance" in items and len(powers) < 2:
-            self.error(items["max_imbalance"].at_key, "max_imbalance needs at least two powers under 'powers'")
+            self.error(
+                items["max_imbalance"].at_key, "max_imbalance needs at least two powers under 'powers'"
+            )
         low, high = values.get("min_niches"), values.get("max_niches")
         if isinstance(low, int) and isinstance(high, int) and low > high:
             self.error(items["min_niches"].loc, f"min_niches ({low}) is greater than max_niches ({high})")
@@ -955,8 +957,7 @@ class _Reader:
                 if niche.id in other.excludes or needed in niche.excludes:
                     self.warn(
                         loc,
-                        f"niche '{niche.id}' can never be chosen: it requires '{needed}', "
-                        f"which excludes it",
+                        f"niche '{niche.id}' can never be chosen: it requires '{needed}', which excludes it",
                     )
                 elif needed in rules.must_exclude:
                     self.warn(

@@ -9,8 +9,14 @@ from niches.render.numbers import share, value
 from niches.render.sections import OBJECTIVE_WORDS, Section, solve_sections
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable[int] = (), strong: Iterable[int] = ()) -> str:
+def table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    right: Iterable[int] = (),
+    strong: Iterable[int] = (),
+) -> str:
     """Return a markdown table; columns in `right` are right-aligned, rows in `strong` bold."""
+
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
@@ -27,7 +33,9 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable[
 
 def section_markdown(section: Section, level: int = 2) -> str:
     """Return `section` as a heading, a table and its footer line."""
-    text = f"{'#' * level} {section.title}\n\n" + table(section.header, section.rows, section.right, section.strong)
+    text = f"{'#' * level} {section.title}\n\n" + table(
+        section.header, section.rows, section.right, section.strong
+    )
     if section.footer:
         text += "\n" + " · ".join(section.footer) + "\n"
     return text

@@ -47,15 +47,22 @@ def portfolio_section(report: SolveReport) -> Section:
         if niche.id in s.portfolio:
             level = niche.level(s.portfolio[niche.id])
             rows.append(
-                (niche.id, level.id, *[money(level.cost[p]) for p in periods], money(level.total_cost),
-                 value(m.niche_value[niche.id]))
+                (
+                    niche.id,
+                    level.id,
+                    *[money(level.cost[p]) for p in periods],
+                    money(level.total_cost),
+                    value(m.niche_value[niche.id]),
+                )
             )
     if m.synergy_value:
         rows.append(("synergies", "", *[""] * len(periods), "", value(m.synergy_value)))
     rows.append(
         ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
     )
-    return Section("Portfolio", header, tuple(rows), _numeric_from(2, len(header)), frozenset([len(rows) - 1]))
+    return Section(
+        "Portfolio", header, tuple(rows), _numeric_from(2, len(header)), frozenset([len(rows) - 1])
+    )
 
 
 def budget_section(report: SolveReport) -> Section:
@@ -67,11 +74,18 @@ def budget_section(report: SolveReport) -> Section:
         cap = sc.budget.get(period)
         used = m.cost_by_period[period]
         rows.append(
-            (period, money(used), "-" if cap is None else money(cap), "-" if cap is None else money(cap - used))
+            (
+                period,
+                money(used),
+                "-" if cap is None else money(cap),
+                "-" if cap is None else money(cap - used),
+            )
         )
     if sc.budget_total is not None:
         rows.append(("total", money(m.cost), money(sc.budget_total), money(sc.budget_total - m.cost)))
-    return Section(f"Budget ({sc.units})", ("period", "used", "available", "left"), tuple(rows), frozenset({1, 2, 3}))
+    return Section(
+        f"Budget ({sc.units})", ("period", "used", "available", "left"), tuple(rows), frozenset({1, 2, 3})
+    )
 
 
 def worlds_section(report: SolveReport) -> Section:
@@ -99,15 +113,13 @@ def exposure_section(report: SolveReport) -> Section:
     m = report.solution.metrics
     assert m is not None
     caps = sc.rules.max_exposure
-    rows = tuple(
-        (p, share(m.exposure[p]), share(caps[p]) if p in caps else "-") for p in sc.powers
-    )
+    rows = tuple((p, share(m.exposure[p]), share(caps[p]) if p in caps else "-") for p in sc.powers)
     return Section("Exposure (share of spend)", ("power", "exposure", "cap"), rows, frozenset({1, 2}))
 
 
 def rules_section(report: SolveReport) -> Section:
     sc = report.solution.scenario
-    rows = []
+    rows: list[tuple[str, ...]] = []
     strong = set()
     for check in report.checks:
         gain = report.binding.get(check.rule)
@@ -130,7 +142,11 @@ def rules_section(report: SolveReport) -> Section:
             words = "jointly" if rule.endswith("[*]") else "yes"
             rows.append((rule, "", "", "", f"{words}: +{value(gain)} if dropped"))
     return Section(
-        "Rules", ("rule", "measured", "limit", "slack", "binds"), tuple(rows), frozenset({1, 2, 3}), frozenset(strong)
+        "Rules",
+        ("rule", "measured", "limit", "slack", "binds"),
+        tuple(rows),
+        frozenset({1, 2, 3}),
+        frozenset(strong),
     )
 
 
