@@ -343,10 +343,7 @@ class PortfolioModel:
             return _Outcome("infeasible", None, None)
         if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
             if seconds is not None:
-                raise SolverFailed(
-                    f"the {solver} solver hit the time limit ({seconds:g} s) without any "
-                    "portfolio; raise --time-limit"
-                )
+                return _Outcome("timeout", None, None)
             raise SolverFailed(f"the {solver} solver stopped: {pulp.LpStatus[self.problem.status]}")
         portfolio = {
             nid: lid
@@ -477,17 +474,24 @@ def solve(
         stages = stages[:1]
     best: dict[str, str] = {}
     status, gap = "optimal", None
+    notes: list[str] = []
     for index, (label, expression, up, measure) in enumerate(stages):
         outcome = model.optimise(expression, up, solver, clock.left())
         solves += 1
         if index == 0:
+            if outcome.status == "timeout":
+                raise SolverFailed(
+                    f"the {solver} solver hit the time limit ({time_limit:g} s) without any "
+                    "portfolio; raise --time-limit"
+                )
             if outcome.portfolio is None:
                 return _infeasible(scenario, kind, solver, solves, clock)
             best, status, gap = outcome.portfolio, outcome.status, outcome.gap
             if status != "optimal":
                 break  # time limit: keep the portfolio in hand, skip the tie-breaks
         elif outcome.portfolio is None or outcome.status != "optimal":
-            break  # a tie-break was cut short; the primary optimum stands
+            notes.append(f"the time limit cut the tie-break on {label.replace('_', ' ')} short")
+            break  # the primary optimum stands
         else:
             best = outcome.portfolio
         if measure is not None:
@@ -496,9 +500,8 @@ def solve(
             model.pin(f"tie[{label}]", expression, bound, up)
     metrics = evaluate(scenario, best)
     broken = violated_rules(scenario, best, metrics, disabled)
-    notes: tuple[str, ...] = ()
     if broken:  # the solver's tolerances let a rule slip; say so rather than hide it
-        notes = (f"solver tolerance: the portfolio breaks {', '.join(broken)} slightly",)
+        notes.append(f"solver tolerance: the portfolio breaks {', '.join(broken)} slightly")
     return Solution(
         scenario=scenario,
         status=status,
@@ -511,7 +514,7 @@ def solve(
         gap=gap,
         solves=solves,
         seconds=clock.elapsed(),
-        notes=notes,
+        notes=tuple(notes),
     )
 
 

@@ -1,0 +1,211 @@
+"""The command line, through the real entry point, with exact output where it matters."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from niches import __version__
+from niches.cli import app
+
+from .conftest import ROOT, run_cli
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("NICHES_UPDATE_GOLDEN") == "1"
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare `text` with the golden file `name` (NICHES_UPDATE_GOLDEN=1 rewrites it)."""
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout) == (0, f"niches {__version__}\n")
+
+
+@pytest.mark.parametrize("command", [[], ["solve"], ["validate"]])
+def test_help(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout
+
+
+def test_usage_error_exits_2() -> None:
+    result = run_cli("solve", "--format", "yaml")
+    assert result.returncode == 2
+    assert "Invalid value for '--format'" in result.stderr
+
+
+@pytest.mark.parametrize(("fmt", "golden"), [("json", "kazakhstan.json"), ("markdown", "kazakhstan.md")])
+def test_default_scenario_golden(fmt: str, golden: str) -> None:
+    result = run_cli("solve", "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    check_golden(golden, result.stdout)
+
+
+def test_default_scenario_table_golden() -> None:
+    result = run_cli("solve")
+    assert result.returncode == 0, result.stderr
+    check_golden("kazakhstan.txt", result.stdout)
+
+
+def test_json_contract_and_determinism() -> None:
+    first = run_cli("solve", "--format", "json").stdout
+    assert run_cli("solve", "--format", "json").stdout == first
+    data = json.loads(first)
+    assert list(data)[:5] == ["scenario", "status", "objective", "solver", "gap"]
+    assert data["status"] == "optimal"
+    assert set(data["objective"]) == {"kind", "value"}
+    for row in data["portfolio"]:
+        assert {"niche", "level", "cost", "expected_value"} <= set(row)
+    assert {
+        "expected_value",
+        "worst_case",
+        "cvar",
+        "cost",
+        "cost_by_period",
+        "value_by_world",
+        "exposure",
+        "uses",
+    } <= set(data["metrics"])
+
+
+def test_solvers_agree_on_the_default() -> None:
+    cbc = json.loads(run_cli("solve", "-f", "json", "--solver", "cbc").stdout)
+    highs = json.loads(run_cli("solve", "-f", "json", "--solver", "highs").stdout)
+    assert cbc.pop("solver") == "cbc" and highs.pop("solver") == "highs"
+    assert cbc == highs
+
+
+@pytest.mark.parametrize("objective", ["worst_case", "cvar", "regret"])
+def test_objectives_on_the_default(objective: str) -> None:
+    data = json.loads(run_cli("solve", "-f", "json", "--objective", objective).stdout)
+    assert data["status"] == "optimal"
+    assert data["objective"]["kind"] == objective
+    if objective == "regret":
+        assert set(data["best_by_world"]) == set(data["metrics"]["value_by_world"])
+
+
+def test_default_runs_from_any_directory(tmp_path: Path) -> None:
+    result = run_cli("solve", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["scenario"] == "Kazakhstan 2026-2030"
+
+
+def test_stdin() -> None:
+    text = (ROOT / "tests/data/published/california.yaml").read_text()
+    result = run_cli("solve", "-", "--format", "json", stdin=text)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["objective"] == {"kind": "expected", "value": 14.0}
+    assert run_cli("validate", "-", stdin=text).stdout == "<stdin>: ok\n"
+
+
+def test_validate_many_files() -> None:
+    result = run_cli("validate", "options/kazakhstan.yaml", "tests/data/published/california.yaml")
+    assert result.returncode == 0
+    assert result.stdout == "options/kazakhstan.yaml: ok\ntests/data/published/california.yaml: ok\n"
+
+
+def test_validate_mixed_files_exits_2() -> None:
+    result = run_cli("validate", "options/kazakhstan.yaml", "tests/data/invalid/cvar_tail.yaml")
+    assert result.returncode == 2
+    assert result.stdout == "options/kazakhstan.yaml: ok\n"
+    assert result.stderr.splitlines()[-1] == "1 of 2 files invalid"
+
+
+def test_missing_file() -> None:
+    result = run_cli("solve", "nowhere.yaml")
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "nowhere.yaml:1:1: no such file; check the path\n1 problem found; nothing was solved\n"
+    )
+
+
+def test_infeasible_exits_1_with_the_same_json_shape() -> None:
+    result = run_cli("solve", "tests/data/valid/infeasible.yaml", "--format", "json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert (data["status"], data["portfolio"], data["metrics"]) == ("infeasible", [], None)
+    assert data["objective"] == {"kind": "expected", "value": None}
+
+
+def test_infeasible_table_exits_1() -> None:
+    result = run_cli("solve", "tests/data/valid/infeasible.yaml")
+    assert result.returncode == 1
+    assert "infeasible" in result.stdout
+
+
+def test_solver_failure_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    import niches.model
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise niches.model.SolverFailed("the cbc solver hit the time limit (1 s) without any portfolio")
+
+    monkeypatch.setattr(niches.model, "solve", fail)
+    result = CliRunner().invoke(app, ["solve", "tests/data/published/california.yaml"])
+    assert result.exit_code == 3
+    assert result.stderr == "error: the cbc solver hit the time limit (1 s) without any portfolio\n"
+
+
+def _knapsack_file(tmp_path: Path, file: str, index: int) -> tuple[Path, float]:
+    import yaml
+
+    from niches.orlib import read_mknap
+
+    problem = read_mknap(ROOT / "tests/data/published" / file)[index]
+    periods = [f"c{i + 1}" for i in range(len(problem.capacities))]
+    data = {
+        "name": problem.name,
+        "periods": periods,
+        "budget": dict(zip(periods, problem.capacities, strict=True)),
+        "criteria": {"profit": 1},
+        "niches": {
+            f"item{j}": {
+                "cost": dict(zip(periods, [w[j] for w in problem.weights], strict=True)),
+                "scores": {"profit": p},
+            }
+            for j, p in enumerate(problem.profits)
+        },
+    }
+    path = tmp_path / "knapsack.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path, problem.optimum
+
+
+def test_time_limit_keeps_the_portfolio_in_hand(tmp_path: Path) -> None:
+    path, optimum = _knapsack_file(tmp_path, "mknapcb1.txt", 0)
+    result = run_cli("solve", str(path), "-f", "json", "--solver", "highs", "--time-limit", "0.5")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert 0 < data["objective"]["value"] <= optimum
+    if data["status"] == "feasible":  # the usual case: HiGHS needs seconds to prove this one
+        assert data["gap"] > 0
+    else:  # a much faster machine proved it within the limit
+        assert (data["status"], data["objective"]["value"]) == ("optimal", optimum)
+
+
+def test_generous_time_limit_reaches_the_optimum(tmp_path: Path) -> None:
+    path, optimum = _knapsack_file(tmp_path, "mknap1.txt", 6)
+    result = run_cli("solve", str(path), "-f", "json", "--time-limit", "60")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["objective"]["value"] == optimum
+
+
+def test_lp_dump_uses_domain_names(tmp_path: Path) -> None:
+    path = tmp_path / "model.lp"
+    result = run_cli("solve", "--lp", str(path), "-f", "json")
+    assert result.returncode == 0
+    text = path.read_text()
+    for name in ("choose[ai.lead]", "budget[2027]", "max_exposure[China]", "min_cvar", "one_level[ai]"):
+        pulp_name = name.replace("[", "_").replace("]", "_")
+        assert pulp_name in text, name
