@@ -5,14 +5,24 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from niches.evaluate import brute_force, close, evaluate, objective_value, violated_rules
+from niches.analysis.summary import binding_rules
+from niches.evaluate import (
+    RELATIVE_TIE,
+    brute_force,
+    close,
+    evaluate,
+    feasible_portfolios,
+    objective_value,
+    rule_groups,
+    violated_rules,
+)
 from niches.model import solve
 from niches.scenario import OBJECTIVES, Scenario
 
 from .strategies import scenarios
 
 SETTINGS = settings(
-    max_examples=120,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,
@@ -54,3 +64,31 @@ def test_cbc_matches_enumeration(scenario: Scenario) -> None:
 @SETTINGS
 def test_highs_matches_enumeration(scenario: Scenario) -> None:
     _check(scenario, "highs")
+
+
+@pytest.mark.slow
+@given(scenarios)
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_binding_rules_match_enumeration(scenario: Scenario) -> None:
+    solution = solve(scenario, "expected", "highs")
+    if solution.status != "optimal":
+        return
+    assert solution.objective is not None
+    binding = binding_rules(solution)
+    families: dict[str, list[str]] = {}
+    for group in rule_groups(scenario):
+        families.setdefault(group.split("[")[0], []).append(group)
+        best = max(m.expected_value for _, m in feasible_portfolios(scenario, frozenset([group])))
+        gain = best - solution.objective
+        if gain > RELATIVE_TIE * max(1.0, abs(solution.objective)):
+            assert close(binding[group], gain), group
+        else:
+            assert group not in binding, group
+    for family, members in families.items():
+        if len(members) > 1 and not any(m in binding for m in members):
+            best = max(m.expected_value for _, m in feasible_portfolios(scenario, frozenset(members)))
+            gain = best - solution.objective
+            if gain > RELATIVE_TIE * max(1.0, abs(solution.objective)):
+                assert close(binding[f"{family}[*]"], gain)
+            else:
+                assert f"{family}[*]" not in binding

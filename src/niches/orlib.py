@@ -89,3 +89,24 @@ def knapsack_scenario(problem: Knapsack) -> Scenario:
         objective="expected",
         source=problem.name,
     )
+
+
+def read_mknap2(path: str | Path) -> list[Knapsack]:
+    """Read OR-Library `mknap2` (SAC-94): `problem NAME`, `+++`, `m n`, profits, capacities, weights, optimum."""
+    problems = []
+    blocks = Path(path).read_text().split("problem")[1:]
+    for block in blocks:
+        lines = block.strip().splitlines()
+        name = lines[0].strip().removesuffix(".DAT")
+        body = [t for line in lines[1:] if not line.strip().startswith("+") for t in line.split()]
+        values = [float(t) for t in body]
+        m, n = int(values[0]), int(values[1])
+        at = 2
+        profits = values[at : at + n]
+        at += n
+        capacities = values[at : at + m]
+        at += m
+        weights = tuple(tuple(values[at + i * n : at + (i + 1) * n]) for i in range(m))
+        at += m * n
+        problems.append(Knapsack(name, tuple(profits), weights, tuple(capacities), values[at]))
+    return problems

@@ -1,0 +1,74 @@
+"""OR-Library knapsack instances: `niches` against a direct solver call on the same instance.
+
+    python bench/knapsack.py [--data ../shared/data/knapsack] [--solver cbc] [--cb 5]
+
+For each instance: the proven optimum, what `niches.model.solve` finds (full
+solve with tie-break stages, and the primary objective alone), and a direct
+PuLP model of the bare knapsack solved by the same solver. The ratios show what
+the modelling layer costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pulp
+
+from niches.model import _solver, solve
+from niches.orlib import Knapsack, knapsack_scenario, read_mknap, read_mknap2
+
+
+def direct(problem: Knapsack, solver: str) -> tuple[float, float]:
+    start = time.perf_counter()
+    model = pulp.LpProblem("knapsack", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(len(problem.profits))]
+    model += pulp.lpSum(p * v for p, v in zip(problem.profits, x, strict=True))
+    for i, row in enumerate(problem.weights):
+        model += pulp.lpSum(w * v for w, v in zip(row, x, strict=True)) <= problem.capacities[i], f"c{i}"
+    model.solve(_solver(solver, None, None))
+    return time.perf_counter() - start, pulp.value(model.objective)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "knapsack"
+    parser.add_argument("--data", type=Path, default=default)
+    parser.add_argument("--solver", default="cbc")
+    parser.add_argument("--cb", type=int, default=3, help="how many mknapcb1 (5x100) instances")
+    args = parser.parse_args()
+    problems = read_mknap(args.data / "mknap1.txt") + read_mknap2(args.data / "mknap2.txt")
+    problems += read_mknap(args.data / "mknapcb1.txt")[: args.cb]
+    print(f"solver: {args.solver}; seconds of wall time; ratio = niches / direct\n")
+    print(
+        "| instance | n x m | optimum | niches | ok | niches s | primary only s | direct s | ratio | primary ratio |"
+    )
+    print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
+    totals = [0.0, 0.0, 0.0]
+    for problem in problems:
+        scenario = knapsack_scenario(problem)
+        start = time.perf_counter()
+        full = solve(scenario, solver=args.solver)
+        t_full = time.perf_counter() - start
+        start = time.perf_counter()
+        solve(scenario, solver=args.solver, tie_breaks=False)
+        t_primary = time.perf_counter() - start
+        t_direct, _ = direct(problem, args.solver)
+        ok = full.objective is not None and abs(full.objective - problem.optimum) < 1e-6 * max(
+            1, problem.optimum
+        )
+        totals = [totals[0] + t_full, totals[1] + t_primary, totals[2] + t_direct]
+        size = f"{len(problem.profits)} x {len(problem.capacities)}"
+        print(
+            f"| {problem.name} | {size} | {problem.optimum:g} | {full.objective:g} | {ok} | {t_full:.3f} | "
+            f"{t_primary:.3f} | {t_direct:.3f} | {t_full / t_direct:.2f} | {t_primary / t_direct:.2f} |"
+        )
+    print(
+        f"| **all {len(problems)}** | | | | | {totals[0]:.2f} | {totals[1]:.2f} | {totals[2]:.2f} | "
+        f"{totals[0] / totals[2]:.2f} | {totals[1] / totals[2]:.2f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
