@@ -42,7 +42,8 @@ def main() -> None:
     problems += read_mknap(args.data / "mknapcb1.txt")[: args.cb]
     print(f"solver: {args.solver}; seconds of wall time; ratio = niches / direct\n")
     print(
-        "| instance | n x m | optimum | niches | ok | niches s | primary only s | direct s | ratio | primary ratio |"
+        "| instance | n x m | optimum | niches | ok | niches s | primary only s | direct s "
+        "| ratio | primary ratio |"
     )
     print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
     totals = [0.0, 0.0, 0.0]

@@ -19,10 +19,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import synthetic  # noqa: E402
-
-from niches.model import solve  # noqa: E402
-from niches.scenario import parse_scenario  # noqa: E402
+from niches.model import solve
+from niches.scenario import parse_scenario
+from synthetic import synthetic
 
 SIZES = [  # (niches, levels, worlds, periods)
     (10, 3, 5, 5),

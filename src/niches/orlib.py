@@ -92,7 +92,10 @@ def knapsack_scenario(problem: Knapsack) -> Scenario:
 
 
 def read_mknap2(path: str | Path) -> list[Knapsack]:
-    """Read OR-Library `mknap2` (SAC-94): `problem NAME`, `+++`, `m n`, profits, capacities, weights, optimum."""
+    """Read OR-Library `mknap2` (SAC-94).
+
+    Each problem: `problem NAME`, `+++`, `m n`, profits, capacities, weights, optimum.
+    """
     problems = []
     blocks = Path(path).read_text().split("problem")[1:]
     for block in blocks:
