@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,3 +211,12 @@ def test_lp_dump_uses_domain_names(tmp_path: Path) -> None:
     for name in ("choose[ai.lead]", "budget[2027]", "max_exposure[China]", "min_cvar", "one_level[ai]"):
         pulp_name = name.replace("[", "_").replace("]", "_")
         assert pulp_name in text, name
+
+
+def test_help_imports_no_heavy_modules() -> None:
+    code = (
+        "import sys; from niches.cli import app; "
+        "print(sorted(m for m in ('pulp', 'highspy', 'numpy', 'niches.model') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout == "[]\n"
