@@ -3,6 +3,10 @@
 The only module that imports pulp. Variables and constraints carry domain
 names (`choose[ai.lead]`, `budget[2027]`, `max_exposure[China]`; PuLP writes
 brackets as underscores) so an LP dump reads like the scenario.
+
+A `PortfolioModel` is built once and re-solved many times: analyses switch
+rule groups off, move their limits, change value coefficients or add
+temporary constraints inside `variant(...)`, and everything is restored after.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from niches.evaluate import (
     Metrics,
     evaluate,
     objective_value,
+    rule_groups,
     violated_rules,
 )
 from niches.scenario import OBJECTIVES, Scenario
@@ -80,7 +85,7 @@ def _stdout_silenced() -> Iterator[None]:
 class _QuietHiGHS(pulp.HiGHS):  # type: ignore[misc]
     """PuLP's in-process HiGHS, without the banner on standard output."""
 
-    def createAndConfigureSolver(self, lp: Any) -> None:
+    def createAndConfigureSolver(self, lp: Any) -> None:  # noqa: N802 (PuLP's name)
         with _stdout_silenced():
             super().createAndConfigureSolver(lp)
 
@@ -90,8 +95,8 @@ def solver_version(name: str) -> str:
     if name == "highs":
         import importlib.metadata
 
-        return f"HiGHS {importlib.metadata.version('highspy')}"
-    return f"CBC (PuLP {pulp.__version__})"
+        return f"HiGHS (highspy {importlib.metadata.version('highspy')})"
+    return f"CBC (bundled with PuLP {pulp.__version__})"
 
 
 def _solver(name: str, seconds: float | None, log_path: str | None) -> Any:
@@ -110,7 +115,7 @@ class _Names:
         self.used: set[str] = set()
 
     def __call__(self, text: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_.\[\]]+", "_", text)
+        base = re.sub(r"[^A-Za-z0-9_.]", "_", text)  # what PuLP would make of it
         name, i = base, 1
         while name.lower() in self.used:
             i += 1
@@ -119,31 +124,36 @@ class _Names:
         return name
 
 
-class PortfolioModel:
-    """The MILP of one scenario, built once and solved under several objectives.
+@dataclass(frozen=True)
+class _Outcome:
+    status: str  # optimal | feasible | infeasible | timeout
+    portfolio: dict[str, str] | None
+    gap: float | None
 
-    Rule groups named in `disabled` (`budget[2027]`, `min_cvar`, ...) are left
-    out, which later analyses use to price and relax rules.
+
+class PortfolioModel:
+    """The MILP of one scenario, built once and re-solved under many variants.
+
+    Constraints are removed through `problem._constraints`, the mapping PuLP
+    itself reads when it writes a model (it has no public removal call).
     """
 
-    def __init__(self, scenario: Scenario, disabled: frozenset[str] = frozenset()) -> None:
+    def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.disabled = disabled
         self.name = _Names()
         self.problem = pulp.LpProblem(self.name(f"niches_{scenario.name}"), pulp.LpMaximize)
+        self.solves = 0
         self.choose: dict[tuple[str, str], Any] = {}
-        self.groups: dict[str, list[str]] = {}
         self._helpers: dict[str, Any] = {}
+        self._group_constraints: dict[str, list[tuple[str, Any]]] = {}
+        self.limits: dict[str, float] = {}
         self._build()
+        self.cvar_expression()
+        self.worst_expression()
+        for group in rule_groups(scenario):
+            self._set_group(group, self.limits.get(group))
 
     # ---------------------------------------------------------------- building
-    def _constraint(self, group: str, constraint: Any, label: str | None = None) -> None:
-        if group in self.disabled:
-            return
-        name = self.name(label or group)
-        self.problem += constraint, name
-        self.groups.setdefault(group, []).append(name)
-
     def _build(self) -> None:
         s = self.scenario
         for niche in s.niches:
@@ -165,165 +175,237 @@ class PortfolioModel:
                 self.problem += var <= b, self.name(f"{label}.b")
                 self.problem += var >= a + b - 1, self.name(f"{label}.ab")
                 self.both[niche.id, other] = var
-
         self.value: dict[str, Any] = {}
+        self._value_rows: dict[str, Any] = {}
         for world in s.worlds:
             var = pulp.LpVariable(self.name(f"value[{world.id}]"))
             terms = [
-                (self.choose[n.id, lv.id], self._level_value(n.id, lv.id, world.id))
+                (self.choose[n.id, lv.id], -self.level_value(n.id, lv.id, world.id))
                 for n in s.niches
                 for lv in n.levels
             ]
-            terms += [(var_, s.niche(a).synergy[b]) for (a, b), var_ in self.both.items()]
-            self.problem += (
-                var == pulp.LpAffineExpression([(v, c) for v, c in terms if c != 0]),
-                self.name(f"value_of[{world.id}]"),
-            )
+            terms += [(var_, -s.niche(a).synergy[b]) for (a, b), var_ in self.both.items()]
+            row = pulp.LpAffineExpression([(var, 1.0), *terms]) == 0
+            self.problem += row, self.name(f"value_of[{world.id}]")
             self.value[world.id] = var
+            self._value_rows[world.id] = row
         self.expected = pulp.lpSum(w.probability * self.value[w.id] for w in s.worlds)
-
         self.spend = {
             p: pulp.LpAffineExpression(
-                [
-                    (self.choose[n.id, lv.id], lv.cost[p])
-                    for n in s.niches
-                    for lv in n.levels
-                    if lv.cost[p] != 0
-                ]
+                [(self.choose[n.id, lv.id], lv.cost[p]) for n in s.niches for lv in n.levels if lv.cost[p]]
             )
             for p in s.periods
         }
         self.total_spend = pulp.LpAffineExpression(
-            [
-                (self.choose[n.id, lv.id], lv.total_cost)
-                for n in s.niches
-                for lv in n.levels
-                if lv.total_cost != 0
-            ]
+            [(self.choose[n.id, lv.id], lv.total_cost) for n in s.niches for lv in n.levels if lv.total_cost]
         )
         self.count = pulp.lpSum(self.chosen.values())
-        self._rules()
-
-    def _level_value(self, niche_id: str, level_id: str, world: str) -> float:
-        niche = self.scenario.niche(niche_id)
-        level = niche.level(level_id)
-        base = math.fsum(c.weight * level.scores[c.id].mean for c in self.scenario.criteria)
-        return niche.outlook.get(world, 1.0) * base
-
-    def _rules(self) -> None:
-        s, r = self.scenario, self.scenario.rules
-        for period, cap in s.budget.items():
-            self._constraint(f"budget[{period}]", self.spend[period] <= cap)
-        if s.budget_total is not None:
-            self._constraint("budget[total]", self.total_spend <= s.budget_total)
-        for resource, amount in s.capacities.items():
-            use = pulp.LpAffineExpression(
-                [
-                    (self.choose[n.id, lv.id], lv.uses[resource])
-                    for n in s.niches
-                    for lv in n.levels
-                    if lv.uses.get(resource)
-                ]
+        self.uses = {
+            r: pulp.LpAffineExpression(
+                [(self.choose[n.id, lv.id], lv.uses[r]) for n in s.niches for lv in n.levels if lv.uses.get(r)]
             )
-            self._constraint(f"capacity[{resource}]", use <= amount)
-        if r.min_niches is not None:
-            self._constraint("min_niches", self.count >= r.min_niches)
-        if r.max_niches is not None:
-            self._constraint("max_niches", self.count <= r.max_niches)
-        for nid in r.must_include:
-            self._constraint(f"must_include[{nid}]", self.chosen[nid] >= 1)
-        for nid in r.must_exclude:
-            self._constraint(f"must_exclude[{nid}]", self.chosen[nid] <= 0)
-        if r.max_share is not None:
-            for niche in s.niches:
-                own = pulp.lpSum(lv.total_cost * self.choose[niche.id, lv.id] for lv in niche.levels)
-                self._constraint("max_share", own <= r.max_share * self.total_spend, f"max_share[{niche.id}]")
-        numerators = {
+            for r in s.capacities
+        }
+        self.numerators = {
             p: pulp.LpAffineExpression(
                 [
                     (self.choose[n.id, lv.id], lv.total_cost * n.exposure.get(p, 0.0))
                     for n in s.niches
                     for lv in n.levels
-                    if lv.total_cost * n.exposure.get(p, 0.0) != 0
+                    if lv.total_cost * n.exposure.get(p, 0.0)
                 ]
             )
             for p in s.powers
         }
+        r = s.rules
+        for period, cap in s.budget.items():
+            self.limits[f"budget[{period}]"] = cap
+        if s.budget_total is not None:
+            self.limits["budget[total]"] = s.budget_total
+        for resource, amount in s.capacities.items():
+            self.limits[f"capacity[{resource}]"] = amount
+        for key in ("min_niches", "max_niches", "max_share", "max_imbalance", "min_worst_case", "min_cvar"):
+            if getattr(r, key) is not None:
+                self.limits[key] = float(getattr(r, key))
         for power, cap in r.max_exposure.items():
-            self._constraint(f"max_exposure[{power}]", numerators[power] <= cap * self.total_spend)
-        if r.max_imbalance is not None:
-            for a in s.powers:
-                for b in s.powers:
-                    if a != b:
-                        self._constraint(
-                            "max_imbalance",
-                            numerators[a] - numerators[b] <= r.max_imbalance * self.total_spend,
-                            f"max_imbalance[{a}-{b}]",
-                        )
-        if r.min_worst_case is not None:
-            for world in s.worlds:
-                self._constraint(
-                    "min_worst_case",
-                    self.value[world.id] >= r.min_worst_case,
-                    f"min_worst_case[{world.id}]",
-                )
-        if r.min_cvar is not None and "min_cvar" not in self.disabled:
-            self._constraint("min_cvar", self._cvar_expression("cvar_floor") >= r.min_cvar)
-        for niche in s.niches:
-            for needed in niche.requires:
-                self._constraint(
-                    f"requires[{niche.id} -> {needed}]",
-                    self.chosen[niche.id] <= self.chosen[needed],
-                )
-            for other in niche.excludes:
-                self._constraint(
-                    f"excludes[{niche.id}, {other}]",
-                    self.chosen[niche.id] + self.chosen[other] <= 1,
-                )
+            self.limits[f"max_exposure[{power}]"] = cap
 
-    def _cvar_expression(self, prefix: str) -> Any:
-        """Return eta - E[(eta - V)+]/tail, whose maximum over eta is the CVaR."""
+    def level_value(self, niche_id: str, level_id: str, world: str) -> float:
+        """Return v(n, l, k) as the scenario states it."""
+        niche = self.scenario.niche(niche_id)
+        level = niche.level(level_id)
+        base = math.fsum(c.weight * level.scores[c.id].mean for c in self.scenario.criteria)
+        return niche.outlook.get(world, 1.0) * base
+
+    def _make(self, group: str, limit: float | None) -> list[tuple[str, Any]]:
+        """Return the named constraints of rule group `group` with limit `limit`."""
         s = self.scenario
-        eta = pulp.LpVariable(self.name(f"{prefix}.threshold"))
+        family, _, inner = group.partition("[")
+        inner = inner[:-1] if inner else ""
+        lim = 0.0 if limit is None else limit
+        if family == "budget":
+            lhs = self.total_spend if inner == "total" else self.spend[inner]
+            return [(group, lhs <= lim)]
+        if family == "capacity":
+            return [(group, self.uses[inner] <= lim)]
+        if family == "min_niches":
+            return [(group, self.count >= lim)]
+        if family == "max_niches":
+            return [(group, self.count <= lim)]
+        if family == "must_include":
+            return [(group, self.chosen[inner] >= 1)]
+        if family == "must_exclude":
+            return [(group, self.chosen[inner] <= 0)]
+        if family == "max_share":
+            return [
+                (
+                    f"max_share[{n.id}]",
+                    pulp.lpSum(lv.total_cost * self.choose[n.id, lv.id] for lv in n.levels)
+                    <= lim * self.total_spend,
+                )
+                for n in s.niches
+            ]
+        if family == "max_exposure":
+            return [(group, self.numerators[inner] <= lim * self.total_spend)]
+        if family == "max_imbalance":
+            return [
+                (f"max_imbalance[{a}-{b}]", self.numerators[a] - self.numerators[b] <= lim * self.total_spend)
+                for a in s.powers
+                for b in s.powers
+                if a != b
+            ]
+        if family == "min_worst_case":
+            return [(f"min_worst_case[{w.id}]", self.value[w.id] >= lim) for w in s.worlds]
+        if family == "min_cvar":
+            return [(group, self.cvar_expression() >= lim)]
+        if family == "requires":
+            a, b = inner.split(" -> ")
+            return [(group, self.chosen[a] <= self.chosen[b])]
+        if family == "excludes":
+            a, b = inner.split(", ")
+            return [(group, self.chosen[a] + self.chosen[b] <= 1)]
+        raise ValueError(f"unknown rule group {group!r}")
+
+    def _set_group(self, group: str, limit: float | None) -> None:
+        self._drop_group(group)
+        added = []
+        for label, constraint in self._make(group, limit):
+            name = self.name(label)
+            self.problem += constraint, name
+            added.append((name, constraint))
+        self._group_constraints[group] = added
+
+    def _drop_group(self, group: str) -> None:
+        for name, _ in self._group_constraints.pop(group, []):
+            self.problem._constraints.pop(name, None)
+            self.name.used.discard(name.lower())
+
+    def cvar_expression(self) -> Any:
+        """Return eta - E[(eta - V)+]/tail, whose maximum over eta is the CVaR (built once)."""
+        if "cvar" in self._helpers:
+            return self._helpers["cvar"]
+        s = self.scenario
+        eta = pulp.LpVariable(self.name("cvar.threshold"))
         terms = []
         for world in s.worlds:
-            short = pulp.LpVariable(self.name(f"{prefix}.shortfall[{world.id}]"), lowBound=0)
-            self.problem += (
-                short >= eta - self.value[world.id],
-                self.name(f"{prefix}.shortfall_def[{world.id}]"),
-            )
+            short = pulp.LpVariable(self.name(f"cvar.shortfall[{world.id}]"), lowBound=0)
+            self.problem += short >= eta - self.value[world.id], self.name(f"cvar.shortfall_def[{world.id}]")
             terms.append(world.probability * short)
-        return eta - (1.0 / s.rules.cvar_tail) * pulp.lpSum(terms)
+        expr = eta - (1.0 / s.rules.cvar_tail) * pulp.lpSum(terms)
+        self._helpers["cvar"] = expr
+        return expr
+
+    def worst_expression(self) -> Any:
+        """Return a variable bounded above by every world's value (built once)."""
+        if "worst" not in self._helpers:
+            worst = pulp.LpVariable(self.name("worst_case"))
+            for world in self.scenario.worlds:
+                self.problem += worst <= self.value[world.id], self.name(f"worst_case_of[{world.id}]")
+            self._helpers["worst"] = worst
+        return self._helpers["worst"]
+
+    def regret_expression(self, best_by_world: Mapping[str, float]) -> Any:
+        """Return the max-regret variable, its bounds set from `best_by_world`."""
+        if "regret" not in self._helpers:
+            self._helpers["regret"] = pulp.LpVariable(self.name("max_regret"))
+        var = self._helpers["regret"]
+        for world in self.scenario.worlds:
+            name = re.sub(r"[^A-Za-z0-9_.]", "_", f"regret_in[{world.id}]")
+            self.problem._constraints.pop(name, None)
+            self.name.used.add(name.lower())
+            self.problem += var >= best_by_world[world.id] - self.value[world.id], name
+        return var
 
     def primary(self, kind: str, best_by_world: Mapping[str, float] | None = None) -> Any:
-        """Return the objective expression of `kind` (built once; regret is minimised)."""
-        if kind in self._helpers:
-            return self._helpers[kind]
+        """Return the objective expression of `kind` (regret is minimised, the others maximised)."""
         if kind == "expected":
-            expr = self.expected
-        elif kind == "worst_case":
-            expr = pulp.LpVariable(self.name("worst_case"))
-            for world in self.scenario.worlds:
-                self.problem += expr <= self.value[world.id], self.name(f"worst_case_of[{world.id}]")
-        elif kind == "cvar":
-            expr = self._cvar_expression("cvar")
-        elif kind == "regret":
+            return self.expected
+        if kind == "worst_case":
+            return self.worst_expression()
+        if kind == "cvar":
+            return self.cvar_expression()
+        if kind == "regret":
             if best_by_world is None:
                 raise ValueError("regret needs the best value of each world")
-            expr = pulp.LpVariable(self.name("max_regret"))
-            for world in self.scenario.worlds:
-                self.problem += (
-                    expr >= best_by_world[world.id] - self.value[world.id],
-                    self.name(f"regret_in[{world.id}]"),
-                )
-        else:
-            raise ValueError(f"unknown objective {kind!r}; choose one of {', '.join(OBJECTIVES)}")
-        self._helpers[kind] = expr
-        return expr
+            return self.regret_expression(best_by_world)
+        raise ValueError(f"unknown objective {kind!r}; choose one of {', '.join(OBJECTIVES)}")
+
+    def tie_rank_expression(self) -> Any:
+        """Return the sum of declaration positions of chosen levels (the last tie-break)."""
+        terms = []
+        position = 0
+        for niche in self.scenario.niches:
+            for level in niche.levels:
+                position += 1
+                terms.append((self.choose[niche.id, level.id], float(position)))
+        return pulp.LpAffineExpression(terms)
+
+    # ---------------------------------------------------------------- variants
+    @contextlib.contextmanager
+    def variant(
+        self,
+        disabled: frozenset[str] | set[str] = frozenset(),
+        limits: Mapping[str, float] | None = None,
+        values: Mapping[tuple[str, str, str], float] | None = None,
+    ) -> Iterator[PortfolioModel]:
+        """Temporarily drop rule groups, move limits and change level values; restore after.
+
+        `values` maps (niche, level, world) -> v(n, l, k) to use instead of the scenario's.
+        """
+        changed_groups = set(disabled) | set(limits or {})
+        changed_values: list[tuple[str, Any, float]] = []
+        extra_before = set(self.problem._constraints)
+        try:
+            for group in disabled:
+                self._drop_group(group)
+            for group, limit in (limits or {}).items():
+                if group not in disabled:
+                    self._set_group(group, limit)
+            for (nid, lid, world), v in (values or {}).items():
+                row = self._value_rows[world]
+                var = self.choose[nid, lid]
+                changed_values.append((world, var, row.get(var, 0.0)))
+                row[var] = -v
+            yield self
+        finally:
+            for world, var, old in changed_values:
+                self._value_rows[world][var] = old
+            for name in set(self.problem._constraints) - extra_before:
+                self.problem._constraints.pop(name, None)
+                self.name.used.discard(name.lower())
+            for group in changed_groups:
+                if group in self.limits or group in rule_groups(self.scenario):
+                    self._set_group(group, self.limits.get(group))
+
+    def add(self, label: str, constraint: Any) -> None:
+        """Add a constraint; inside `variant(...)` it is removed when the variant ends."""
+        self.problem += constraint, self.name(label)
 
     # ---------------------------------------------------------------- solving
     def optimise(self, expression: Any, maximise: bool, solver: str, seconds: float | None) -> _Outcome:
         """Solve with `expression` as objective; return the chosen portfolio and status."""
+        if isinstance(expression, (int, float)):
+            expression = pulp.LpAffineExpression()
         self.problem.setObjective(expression)
         self.problem.sense = pulp.LpMaximize if maximise else pulp.LpMinimize
         log_path = None
@@ -331,6 +413,7 @@ class PortfolioModel:
             handle, log_path = tempfile.mkstemp(prefix="niches-cbc-", suffix=".log")
             os.close(handle)
         try:
+            self.solves += 1
             self.problem.solve(_solver(solver, seconds, log_path))
             gap = _cbc_gap(log_path) if log_path else _highs_gap(self.problem, solver)
         except pulp.PulpSolverError as exc:
@@ -353,31 +436,13 @@ class PortfolioModel:
         proven = sol_status == pulp.LpSolutionOptimal
         return _Outcome("optimal" if proven else "feasible", portfolio, None if proven else gap)
 
-    def pin(self, label: str, expression: Any, bound: float, at_least: bool) -> None:
-        """Add the constraint `expression >= bound` (or <=), used for tie-break stages."""
-        constraint = expression >= bound if at_least else expression <= bound
-        self.problem += constraint, self.name(label)
-
-    def tie_rank_expression(self) -> Any:
-        """Return the sum of declaration positions of chosen levels (the last tie-break)."""
-        terms = []
-        position = 0
-        for niche in self.scenario.niches:
-            for level in niche.levels:
-                position += 1
-                terms.append((self.choose[niche.id, level.id], float(position)))
-        return pulp.LpAffineExpression(terms)
+    def feasible(self, solver: str = "cbc") -> bool:
+        """Return whether any portfolio keeps the current rules."""
+        return self.optimise(0, True, solver, None).portfolio is not None
 
     def write_lp(self, path: str) -> None:
         """Write the model in LP format to `path`."""
         self.problem.writeLP(path)
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    status: str
-    portfolio: dict[str, str] | None
-    gap: float | None
 
 
 def _cbc_gap(log_path: str) -> float | None:
@@ -393,7 +458,8 @@ def _highs_gap(problem: Any, solver: str) -> float | None:
     return gap if math.isfinite(gap) else None
 
 
-def _tolerance(value: float) -> float:
+def tolerance(value: float) -> float:
+    """Return the tie tolerance around `value` (RELATIVE_TIE, at least absolute)."""
     return RELATIVE_TIE * max(1.0, abs(value))
 
 
@@ -415,17 +481,21 @@ def best_by_world(
     scenario: Scenario,
     solver: str = "cbc",
     time_limit: float | None = None,
-    disabled: frozenset[str] = frozenset(),
+    model: PortfolioModel | None = None,
+    evaluator: Callable[[Mapping[str, str]], Metrics] | None = None,
 ) -> dict[str, float] | None:
     """Return V*_k, the best value reachable in each world alone; None if infeasible."""
-    model = PortfolioModel(scenario, disabled)
+    model = model or PortfolioModel(scenario)
+    score = evaluator or (lambda p: evaluate(scenario, p))
     clock = _Clock(time_limit)
     result: dict[str, float] = {}
     for world in scenario.worlds:
         outcome = model.optimise(model.value[world.id], True, solver, clock.left())
+        if outcome.status == "timeout":
+            raise SolverFailed(f"the {solver} solver hit the time limit without any portfolio")
         if outcome.portfolio is None:
             return None
-        result[world.id] = evaluate(scenario, outcome.portfolio).value_by_world[world.id]
+        result[world.id] = score(outcome.portfolio).value_by_world[world.id]
     return result
 
 
@@ -437,12 +507,16 @@ def solve(
     disabled: frozenset[str] = frozenset(),
     write_lp: str | None = None,
     tie_breaks: bool = True,
+    model: PortfolioModel | None = None,
+    evaluator: Callable[[Mapping[str, str]], Metrics] | None = None,
 ) -> Solution:
     """Choose the best portfolio; ties go to higher expected value, then lower spend.
 
     Return a Solution whose status is "optimal", "feasible" or "infeasible";
     raise SolverFailed when the solver stops without any portfolio. With
     `tie_breaks` off, only the primary objective is optimised (one solve).
+    Pass a built `model` (possibly inside one of its variants) to re-solve
+    without rebuilding; `evaluator` then scores portfolios under that variant.
     """
     kind = objective or scenario.objective
     if kind not in OBJECTIVES:
@@ -450,72 +524,81 @@ def solve(
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
     clock = _Clock(time_limit)
-    solves = 0
-    stars: dict[str, float] | None = None
-    if kind == "regret":
-        stars = best_by_world(scenario, solver, time_limit, disabled)
-        solves += len(scenario.worlds)
-        if stars is None:
-            return _infeasible(scenario, kind, solver, solves, clock)
-    model = PortfolioModel(scenario, disabled)
-    primary = model.primary(kind, stars)
-    if write_lp:
-        model.problem.setObjective(primary)
-        model.write_lp(write_lp)
-    maximise = kind != "regret"
-    stages: list[tuple[str, Any, bool, Callable[[Metrics], float] | None]] = [
-        ("objective", primary, maximise, lambda m: objective_value(kind, m, stars)),
-    ]
-    if kind != "expected":
-        stages.append(("expected_value", model.expected, True, lambda m: m.expected_value))
-    stages.append(("spend", model.total_spend, False, lambda m: m.cost))
-    stages.append(("rank", model.tie_rank_expression(), False, None))
-    if not tie_breaks:
-        stages = stages[:1]
-    best: dict[str, str] = {}
-    status, gap = "optimal", None
-    notes: list[str] = []
-    for index, (label, expression, up, measure) in enumerate(stages):
-        outcome = model.optimise(expression, up, solver, clock.left())
-        solves += 1
-        if index == 0:
-            if outcome.status == "timeout":
-                raise SolverFailed(
-                    f"the {solver} solver hit the time limit ({time_limit:g} s) without any "
-                    "portfolio; raise --time-limit"
-                )
-            if outcome.portfolio is None:
-                return _infeasible(scenario, kind, solver, solves, clock)
-            best, status, gap = outcome.portfolio, outcome.status, outcome.gap
-            if status != "optimal":
-                break  # time limit: keep the portfolio in hand, skip the tie-breaks
-        elif outcome.portfolio is None or outcome.status != "optimal":
-            notes.append(f"the time limit cut the tie-break on {label.replace('_', ' ')} short")
-            break  # the primary optimum stands
-        else:
-            best = outcome.portfolio
-        if measure is not None:
-            value = measure(evaluate(scenario, best))
-            bound = value - _tolerance(value) if up else value + _tolerance(value)
-            model.pin(f"tie[{label}]", expression, bound, up)
-    metrics = evaluate(scenario, best)
-    broken = violated_rules(scenario, best, metrics, disabled)
-    if broken:  # the solver's tolerances let a rule slip; say so rather than hide it
-        notes.append(f"solver tolerance: the portfolio breaks {', '.join(broken)} slightly")
-    return Solution(
-        scenario=scenario,
-        status=status,
-        objective_kind=kind,
-        objective=objective_value(kind, metrics, stars),
-        portfolio=best,
-        metrics=metrics,
-        solver=solver,
-        best_by_world=stars,
-        gap=gap,
-        solves=solves,
-        seconds=clock.elapsed(),
-        notes=tuple(notes),
-    )
+    model = model or PortfolioModel(scenario)
+    score = evaluator or (lambda p: evaluate(scenario, p))
+    before = model.solves
+    with model.variant(disabled=disabled) if disabled else contextlib.nullcontext(model):
+        stars: dict[str, float] | None = None
+        if kind == "regret":
+            stars = best_by_world(scenario, solver, time_limit, model, evaluator)
+            if stars is None:
+                return _infeasible(scenario, kind, solver, model.solves - before, clock)
+        primary = model.primary(kind, stars)
+        if write_lp:
+            model.problem.setObjective(primary)
+            model.write_lp(write_lp)
+        maximise = kind != "regret"
+        stages: list[tuple[str, Any, bool, Callable[[Metrics], float] | None]] = [
+            ("objective", primary, maximise, lambda m: objective_value(kind, m, stars)),
+        ]
+        if kind != "expected":
+            stages.append(("expected_value", model.expected, True, lambda m: m.expected_value))
+        stages.append(("spend", model.total_spend, False, lambda m: m.cost))
+        stages.append(("rank", model.tie_rank_expression(), False, None))
+        if not tie_breaks:
+            stages = stages[:1]
+        best: dict[str, str] = {}
+        status, gap = "optimal", None
+        notes: list[str] = []
+        pinned: list[str] = []
+        try:
+            for index, (label, expression, up, measure) in enumerate(stages):
+                outcome = model.optimise(expression, up, solver, clock.left())
+                if index == 0:
+                    if outcome.status == "timeout":
+                        raise SolverFailed(
+                            f"the {solver} solver hit the time limit ({time_limit:g} s) without any "
+                            "portfolio; raise --time-limit"
+                        )
+                    if outcome.portfolio is None:
+                        return _infeasible(scenario, kind, solver, model.solves - before, clock)
+                    best, status, gap = outcome.portfolio, outcome.status, outcome.gap
+                    if status != "optimal":
+                        break  # time limit: keep the portfolio in hand, skip the tie-breaks
+                elif outcome.portfolio is None or outcome.status != "optimal":
+                    notes.append(f"the time limit cut the tie-break on {label.replace('_', ' ')} short")
+                    break  # the primary optimum stands
+                else:
+                    best = outcome.portfolio
+                if measure is not None and index < len(stages) - 1:
+                    value = measure(score(best))
+                    bound = value - tolerance(value) if up else value + tolerance(value)
+                    name = model.name(f"tie[{label}]")
+                    model.problem += (expression >= bound if up else expression <= bound), name
+                    pinned.append(name)
+        finally:
+            for name in pinned:
+                model.problem._constraints.pop(name, None)
+                model.name.used.discard(name.lower())
+        metrics = score(best)
+        if evaluator is None:
+            broken = violated_rules(scenario, best, metrics, disabled)
+            if broken:  # the solver's tolerances let a rule slip; say so rather than hide it
+                notes.append(f"solver tolerance: the portfolio breaks {', '.join(broken)} slightly")
+        return Solution(
+            scenario=scenario,
+            status=status,
+            objective_kind=kind,
+            objective=objective_value(kind, metrics, stars),
+            portfolio=best,
+            metrics=metrics,
+            solver=solver,
+            best_by_world=stars,
+            gap=gap,
+            solves=model.solves - before,
+            seconds=clock.elapsed(),
+            notes=tuple(notes),
+        )
 
 
 def _infeasible(scenario: Scenario, kind: str, solver: str, solves: int, clock: _Clock) -> Solution:

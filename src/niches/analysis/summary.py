@@ -13,7 +13,7 @@ from niches.evaluate import (
     rule_groups,
     violated_rules,
 )
-from niches.model import Solution, solve
+from niches.model import PortfolioModel, Solution, solve
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,12 @@ def binding_rules(solution: Solution, time_limit: float | None = None) -> dict[s
     scenario = solution.scenario
     kind = solution.objective_kind
     base = solution.objective
+    model = PortfolioModel(scenario)
 
     def gain_without(groups: frozenset[str]) -> float | None:
-        relaxed = solve(scenario, kind, solution.solver, time_limit, disabled=groups, tie_breaks=False)
+        relaxed = solve(
+            scenario, kind, solution.solver, time_limit, disabled=groups, tie_breaks=False, model=model
+        )
         if relaxed.objective is None:
             return None
         gain = base - relaxed.objective if kind == "regret" else relaxed.objective - base
