@@ -150,6 +150,12 @@ class PortfolioModel:
         self._build()
         self.cvar_expression()
         self.worst_expression()
+        self._regret = pulp.LpVariable(self.name("max_regret"))
+        self._regret_rows = {}
+        for world in scenario.worlds:
+            row = self._regret + self.value[world.id] >= 0  # the right-hand side is set per solve
+            self.problem += row, self.name(f"regret_in[{world.id}]")
+            self._regret_rows[world.id] = row
         for group in rule_groups(scenario):
             self._set_group(group, self.limits.get(group))
 
@@ -325,16 +331,10 @@ class PortfolioModel:
         return self._helpers["worst"]
 
     def regret_expression(self, best_by_world: Mapping[str, float]) -> Any:
-        """Return the max-regret variable, its bounds set from `best_by_world`."""
-        if "regret" not in self._helpers:
-            self._helpers["regret"] = pulp.LpVariable(self.name("max_regret"))
-        var = self._helpers["regret"]
+        """Return the max-regret variable after setting `max_regret + V_k >= V*_k` for every world."""
         for world in self.scenario.worlds:
-            name = re.sub(r"[^A-Za-z0-9_.]", "_", f"regret_in[{world.id}]")
-            self.problem._constraints.pop(name, None)
-            self.name.used.add(name.lower())
-            self.problem += var >= best_by_world[world.id] - self.value[world.id], name
-        return var
+            self._regret_rows[world.id].constant = -best_by_world[world.id]
+        return self._regret
 
     def primary(self, kind: str, best_by_world: Mapping[str, float] | None = None) -> Any:
         """Return the objective expression of `kind` (regret is minimised, the others maximised)."""
@@ -375,6 +375,7 @@ class PortfolioModel:
         changed_groups = set(disabled) | set(limits or {})
         changed_values: list[tuple[str, Any, float]] = []
         extra_before = set(self.problem._constraints)
+        variables_before = (list(self.problem._variables), dict(self.problem._variable_ids))
         try:
             for group in disabled:
                 self._drop_group(group)
@@ -393,6 +394,8 @@ class PortfolioModel:
             for name in set(self.problem._constraints) - extra_before:
                 self.problem._constraints.pop(name, None)
                 self.name.used.discard(name.lower())
+            # variables made for the variant go with it (PuLP would write them with no column)
+            self.problem._variables, self.problem._variable_ids = variables_before
             for group in changed_groups:
                 if group in self.limits or group in rule_groups(self.scenario):
                     self._set_group(group, self.limits.get(group))
@@ -400,6 +403,10 @@ class PortfolioModel:
     def add(self, label: str, constraint: Any) -> None:
         """Add a constraint; inside `variant(...)` it is removed when the variant ends."""
         self.problem += constraint, self.name(label)
+
+    def variable(self, label: str, low: float | None = None, high: float | None = None) -> Any:
+        """Return a new continuous variable; inside `variant(...)` it goes when the variant ends."""
+        return pulp.LpVariable(self.name(label), low, high)
 
     # ---------------------------------------------------------------- solving
     def optimise(self, expression: Any, maximise: bool, solver: str, seconds: float | None) -> _Outcome:
