@@ -148,7 +148,7 @@ def solve(
             time_limit,
             write_lp=str(lp) if lp else None,
         )
-        report = summarise(solution, time_limit)
+        report = summarise(solution)
     except SolverFailed as exc:
         _fail(EXIT_SOLVER, f"error: {exc}")
     _show(report, format)

@@ -360,3 +360,17 @@ def rule_groups(scenario: Scenario) -> list[str]:
         groups += [f"requires[{niche.id} -> {other}]" for other in niche.requires]
         groups += [f"excludes[{niche.id}, {other}]" for other in niche.excludes]
     return groups
+
+
+def numeric_limits(scenario: Scenario) -> dict[str, float]:
+    """Return rule group -> its numeric limit, for the groups that have one."""
+    r = scenario.rules
+    limits = {f"budget[{p}]": cap for p, cap in scenario.budget.items()}
+    if scenario.budget_total is not None:
+        limits["budget[total]"] = scenario.budget_total
+    limits |= {f"capacity[{c}]": amount for c, amount in scenario.capacities.items()}
+    for key in ("min_niches", "max_niches", "max_share", "max_imbalance", "min_worst_case", "min_cvar"):
+        if getattr(r, key) is not None:
+            limits[key] = float(getattr(r, key))
+    limits |= {f"max_exposure[{p}]": cap for p, cap in r.max_exposure.items()}
+    return limits

@@ -29,6 +29,7 @@ from niches.evaluate import (
     RELATIVE_TIE,
     Metrics,
     evaluate,
+    numeric_limits,
     objective_value,
     rule_groups,
     violated_rules,
@@ -85,7 +86,7 @@ def _stdout_silenced() -> Iterator[None]:
 class _QuietHiGHS(pulp.HiGHS):  # type: ignore[misc]
     """PuLP's in-process HiGHS, without the banner on standard output."""
 
-    def createAndConfigureSolver(self, lp: Any) -> None:  # noqa: N802 (PuLP's name)
+    def createAndConfigureSolver(self, lp: Any) -> None:
         with _stdout_silenced():
             super().createAndConfigureSolver(lp)
 
@@ -208,7 +209,12 @@ class PortfolioModel:
         self.count = pulp.lpSum(self.chosen.values())
         self.uses = {
             r: pulp.LpAffineExpression(
-                [(self.choose[n.id, lv.id], lv.uses[r]) for n in s.niches for lv in n.levels if lv.uses.get(r)]
+                [
+                    (self.choose[n.id, lv.id], lv.uses[r])
+                    for n in s.niches
+                    for lv in n.levels
+                    if lv.uses.get(r)
+                ]
             )
             for r in s.capacities
         }
@@ -223,18 +229,7 @@ class PortfolioModel:
             )
             for p in s.powers
         }
-        r = s.rules
-        for period, cap in s.budget.items():
-            self.limits[f"budget[{period}]"] = cap
-        if s.budget_total is not None:
-            self.limits["budget[total]"] = s.budget_total
-        for resource, amount in s.capacities.items():
-            self.limits[f"capacity[{resource}]"] = amount
-        for key in ("min_niches", "max_niches", "max_share", "max_imbalance", "min_worst_case", "min_cvar"):
-            if getattr(r, key) is not None:
-                self.limits[key] = float(getattr(r, key))
-        for power, cap in r.max_exposure.items():
-            self.limits[f"max_exposure[{power}]"] = cap
+        self.limits = numeric_limits(s)
 
     def level_value(self, niche_id: str, level_id: str, world: str) -> float:
         """Return v(n, l, k) as the scenario states it."""
@@ -266,7 +261,10 @@ class PortfolioModel:
             return [
                 (
                     f"max_share[{n.id}]",
-                    pulp.lpSum(lv.total_cost * self.choose[n.id, lv.id] for lv in n.levels)
+                    pulp.lpSum(
+                        self.total_spend.get(self.choose[n.id, lv.id], 0.0) * self.choose[n.id, lv.id]
+                        for lv in n.levels
+                    )
                     <= lim * self.total_spend,
                 )
                 for n in s.niches
@@ -367,12 +365,19 @@ class PortfolioModel:
         disabled: frozenset[str] | set[str] = frozenset(),
         limits: Mapping[str, float] | None = None,
         values: Mapping[tuple[str, str, str], float] | None = None,
+        costs: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
     ) -> Iterator[PortfolioModel]:
-        """Temporarily drop rule groups, move limits and change level values; restore after.
+        """Temporarily drop rule groups, move limits, change level values or costs; restore after.
 
-        `values` maps (niche, level, world) -> v(n, l, k) to use instead of the scenario's.
+        `values` maps (niche, level, world) -> v(n, l, k) to use instead of the
+        scenario's; `costs` maps (niche, level) -> period -> cost.
         """
         changed_groups = set(disabled) | set(limits or {})
+        if costs:
+            self._set_costs(costs)
+            changed_groups |= set(rule_groups(self.scenario))
+            for group in rule_groups(self.scenario):  # rebuild from the new coefficients
+                self._set_group(group, self.limits.get(group))
         changed_values: list[tuple[str, Any, float]] = []
         extra_before = set(self.problem._constraints)
         variables_before = (list(self.problem._variables), dict(self.problem._variable_ids))
@@ -383,14 +388,16 @@ class PortfolioModel:
                 if group not in disabled:
                     self._set_group(group, limit)
             for (nid, lid, world), v in (values or {}).items():
-                row = self._value_rows[world]
+                row = _terms(self._value_rows[world])
                 var = self.choose[nid, lid]
                 changed_values.append((world, var, row.get(var, 0.0)))
                 row[var] = -v
             yield self
         finally:
             for world, var, old in changed_values:
-                self._value_rows[world][var] = old
+                _terms(self._value_rows[world])[var] = old
+            if costs:
+                self._set_costs({(n.id, lv.id): lv.cost for n in self.scenario.niches for lv in n.levels})
             for name in set(self.problem._constraints) - extra_before:
                 self.problem._constraints.pop(name, None)
                 self.name.used.discard(name.lower())
@@ -399,6 +406,18 @@ class PortfolioModel:
             for group in changed_groups:
                 if group in self.limits or group in rule_groups(self.scenario):
                     self._set_group(group, self.limits.get(group))
+
+    def _set_costs(self, costs: Mapping[tuple[str, str], Mapping[str, float]]) -> None:
+        """Rewrite the cost coefficients of the spend, exposure and share expressions."""
+        for (nid, lid), cost in costs.items():
+            var = self.choose[nid, lid]
+            niche = self.scenario.niche(nid)
+            total = math.fsum(cost.values())
+            for period, amount in cost.items():
+                self.spend[period][var] = amount
+            self.total_spend[var] = total
+            for power, numerator in self.numerators.items():
+                numerator[var] = total * niche.exposure.get(power, 0.0)
 
     def add(self, label: str, constraint: Any) -> None:
         """Add a constraint; inside `variant(...)` it is removed when the variant ends."""
@@ -450,6 +469,11 @@ class PortfolioModel:
     def write_lp(self, path: str) -> None:
         """Write the model in LP format to `path`."""
         self.problem.writeLP(path)
+
+
+def _terms(constraint: Any) -> Any:
+    """Return the mutable linear expression of a constraint (PuLP 3 wraps it; PuLP 2 is it)."""
+    return getattr(constraint, "expr", constraint)
 
 
 def _cbc_gap(log_path: str) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from niches.analysis.engine import Engine, make_engine
 from niches.evaluate import (
     RELATIVE_TIE,
     RuleCheck,
@@ -13,7 +14,7 @@ from niches.evaluate import (
     rule_groups,
     violated_rules,
 )
-from niches.model import PortfolioModel, Solution, solve
+from niches.model import Solution
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,21 @@ class SolveReport:
     left_out: tuple[LeftOut, ...]
 
 
-def binding_rules(solution: Solution, time_limit: float | None = None) -> dict[str, float]:
-    """Return rule group -> objective gained by dropping it, for the groups that bind."""
+def binding_rules(solution: Solution, engine: Engine | None = None) -> dict[str, float]:
+    """Return rule group -> objective gained by dropping it, for the groups that bind.
+
+    A family of groups (all budget caps, all exposure caps, ...) none of whose
+    members binds alone is also tried as a whole, and listed as `family[*]`.
+    """
     if solution.status != "optimal" or solution.objective is None:
         return {}
     scenario = solution.scenario
     kind = solution.objective_kind
     base = solution.objective
-    model = PortfolioModel(scenario)
+    engine = engine or make_engine(scenario, kind, solution.solver)
 
     def gain_without(groups: frozenset[str]) -> float | None:
-        relaxed = solve(
-            scenario, kind, solution.solver, time_limit, disabled=groups, tie_breaks=False, model=model
-        )
+        relaxed = engine.best(scenario, disabled=groups)
         if relaxed.objective is None:
             return None
         gain = base - relaxed.objective if kind == "regret" else relaxed.objective - base
@@ -108,10 +111,10 @@ def left_out(solution: Solution) -> list[LeftOut]:
     return found
 
 
-def summarise(solution: Solution, time_limit: float | None = None, find_binding: bool = True) -> SolveReport:
+def summarise(solution: Solution, find_binding: bool = True) -> SolveReport:
     """Gather what the solve views show beside the portfolio."""
     checks: tuple[RuleCheck, ...] = ()
     if solution.metrics is not None:
         checks = tuple(rule_checks(solution.scenario, solution.portfolio, solution.metrics))
-    binding = binding_rules(solution, time_limit) if find_binding else {}
+    binding = binding_rules(solution) if find_binding else {}
     return SolveReport(solution, checks, binding, tuple(left_out(solution)))

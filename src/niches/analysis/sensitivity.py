@@ -1,0 +1,504 @@
+"""How fragile the recommendation is, and what each rule and each unit of money is worth.
+
+Integer programs have no useful LP duals, so every figure here comes from
+re-solving one built model under variants (changed values, limits or costs):
+
+- weights: the interval of each criterion's weight (the others rescaled in
+  proportion) over which the recommendation stays optimal, and what takes over
+  past each end. Found by solving at the far end and walking back along the
+  crossing points of the challengers (exact for the expected objective, where a
+  portfolio's value is linear in the weight).
+- niches: the factor on a niche's scores, and separately on its costs, at
+  which the recommendation changes, and what it changes to.
+- marginal value of one more (and one less) unit of each capped budget and
+  capacity, and the least increase that buys anything at all.
+- the price of each binding rule: what relaxing it by a step gains, and what
+  dropping it gains.
+- order of buy: the greedy benefit/cost ranking of levels (Equity-style), beside
+  the optimal portfolio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from niches.analysis.engine import Engine, make_engine
+from niches.analysis.summary import binding_rules
+from niches.evaluate import evaluate, numeric_limits, objective_value, violated_rules
+from niches.model import Solution, solve, tolerance
+from niches.scenario import Criterion, Level, Niche, Scenario, Score
+
+MAX_FACTOR = 10.0
+"""Stability radii are searched up to this factor on scores or costs."""
+
+BISECTION_STEPS = 40
+COST_STEPS = 16
+"""Bisection steps on solves for a cost factor: the bracket shrinks 65,536-fold."""
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of recommendation: at `at` (a weight or a factor), `portfolio` takes over."""
+
+    at: float
+    portfolio: dict[str, str] | None  # None: no portfolio keeps the rules there
+
+
+@dataclass(frozen=True)
+class WeightRange:
+    """The interval of a criterion's normalised weight keeping the recommendation optimal."""
+
+    criterion: str
+    weight: float
+    low: Change | None  # None: optimal down to weight 0
+    high: Change | None  # None: optimal up to weight 1
+
+
+@dataclass(frozen=True)
+class Radius:
+    """Factors on a niche's scores or costs (`what`) at which the recommendation changes."""
+
+    niche: str
+    what: str
+    low: Change | None  # None: unchanged down to factor 0
+    high: Change | None  # None: unchanged up to MAX_FACTOR
+
+
+@dataclass(frozen=True)
+class Marginal:
+    """Marginal value of a capped resource (a budget period, `total` or a capacity).
+
+    `plus`/`minus`: objective change for one unit more/less; `step`/`step_gain`:
+    the least increase that improves the objective at all, and what it buys.
+    """
+
+    rule: str
+    limit: float
+    plus: float
+    minus: float | None
+    step: float | None
+    step_gain: float | None
+
+
+@dataclass(frozen=True)
+class RulePrice:
+    """What a binding rule costs: the gain of relaxing it by `step`, and of dropping it."""
+
+    rule: str
+    step: str | None
+    relax_gain: float | None
+    drop_gain: float
+
+
+@dataclass(frozen=True)
+class BuyStep:
+    """One increment in the greedy order of buy: from the previous hull level to `level`."""
+
+    niche: str
+    level: str
+    cost: float
+    value: float
+    ratio: float
+    cumulative_cost: float
+    in_greedy: bool
+    optimal_level: str | None
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """All sensitivity figures of one scenario's recommendation."""
+
+    solution: Solution
+    weights: tuple[WeightRange, ...]
+    scores: tuple[Radius, ...]
+    costs: tuple[Radius, ...]
+    marginals: tuple[Marginal, ...]
+    prices: tuple[RulePrice, ...]
+    order: tuple[BuyStep, ...]
+    greedy: dict[str, str]
+    greedy_budget: float
+    solves: int
+    seconds: float
+    engine: str
+
+
+# --------------------------------------------------------------------------- scenario transforms
+
+
+def with_weight(scenario: Scenario, criterion: str, weight: float) -> Scenario:
+    """Return `scenario` with `criterion` at normalised `weight`, the others rescaled in proportion."""
+    current = scenario.weights[criterion]
+    rest = 1.0 - current
+    criteria = []
+    for c in scenario.criteria:
+        if c.id == criterion:
+            w = weight
+        elif rest > 0:
+            w = c.weight * (1.0 - weight) / rest
+        else:
+            w = (1.0 - weight) / (len(scenario.criteria) - 1)
+        criteria.append(Criterion(c.id, w, c.raw_weight, c.description))
+    return dataclasses.replace(scenario, criteria=tuple(criteria))
+
+
+def _scale_score(score: Score, factor: float) -> Score:
+    mode = None if score.mode is None else score.mode * factor
+    return Score(score.low * factor, score.high * factor, mode, score.kind)
+
+
+def _replace_niche(scenario: Scenario, niche_id: str, change: Callable[[Level], Level]) -> Scenario:
+    niches = []
+    for niche in scenario.niches:
+        if niche.id == niche_id:
+            niche = Niche(**{**niche.__dict__, "levels": tuple(change(lv) for lv in niche.levels)})
+        niches.append(niche)
+    return dataclasses.replace(scenario, niches=tuple(niches))
+
+
+def with_score_factor(scenario: Scenario, niche_id: str, factor: float) -> Scenario:
+    """Return `scenario` with every score of `niche_id` multiplied by `factor`."""
+    return _replace_niche(
+        scenario,
+        niche_id,
+        lambda lv: dataclasses.replace(lv, scores={c: _scale_score(s, factor) for c, s in lv.scores.items()}),
+    )
+
+
+def with_cost_factor(scenario: Scenario, niche_id: str, factor: float) -> Scenario:
+    """Return `scenario` with every cost of `niche_id` multiplied by `factor`."""
+    return _replace_niche(
+        scenario,
+        niche_id,
+        lambda lv: dataclasses.replace(lv, cost={p: c * factor for p, c in lv.cost.items()}),
+    )
+
+
+# --------------------------------------------------------------------------- solving a variant
+
+
+def _objective(kind: str, scenario: Scenario, portfolio: Mapping[str, str]) -> float:
+    return objective_value(kind, evaluate(scenario, portfolio))
+
+
+def _beats(kind: str, a: float, b: float) -> bool:
+    return a > b + tolerance(b)
+
+
+def _walk(
+    solver: Engine,
+    recommended: dict[str, str],
+    at: Callable[[float], Scenario],
+    start: float,
+    end: float,
+) -> Change | None:
+    """Return where, going from `start` to `end`, the recommendation stops being optimal.
+
+    A challenger found at the far end is followed back to where it crosses the
+    recommendation (bisection on exact values, no solver); a solve there
+    either confirms the crossing or yields a stronger challenger. Where the
+    recommendation itself breaks a rule (value floors move with values), the
+    boundary is found by bisection on solves.
+    """
+    kind = solver.kind
+
+    def state(t: float) -> tuple[str, dict[str, str] | None]:
+        variant = at(t)
+        if violated_rules(variant, recommended):
+            return "broken", None
+        best = solver.best(variant)
+        if best.objective is None:
+            return "broken", None
+        if _beats(kind, best.objective, _objective(kind, variant, recommended)):
+            return "beaten", best.portfolio
+        return "ok", None
+
+    def taker(t: float) -> Change:
+        best = solver.best(at(t), tie_breaks=True)
+        return Change(t, best.portfolio if best.metrics is not None else None)
+
+    good, bad = start, end
+    kind_of, challenger = state(end)
+    if kind_of == "ok":
+        return None
+    for _ in range(60):
+        if kind_of == "beaten" and challenger is not None:
+
+            def gap(t: float, rival: dict[str, str] = challenger) -> float:
+                variant = at(t)
+                mine = _objective(kind, variant, recommended)
+                return _objective(kind, variant, rival) - mine - tolerance(mine)
+
+            low, high = good, bad
+            for _ in range(BISECTION_STEPS):
+                middle = (low + high) / 2
+                if gap(middle) > 0:
+                    high = middle
+                else:
+                    low = middle
+            kind_of, challenger = state(low)
+            if kind_of == "ok":
+                return taker(high)
+            bad = low
+            continue
+        for _ in range(BISECTION_STEPS // 2):  # the recommendation breaks a rule: bisect on solves
+            middle = (good + bad) / 2
+            if state(middle)[0] == "ok":
+                good = middle
+            else:
+                bad = middle
+        return taker(bad)
+    raise RuntimeError("stability search did not settle")  # pragma: no cover - finite portfolios
+
+
+def _optimal_at(solver: Engine, variant: Scenario, recommended: dict[str, str]) -> bool:
+    if violated_rules(variant, recommended):
+        return False
+    best = solver.best(variant, costs=True)
+    if best.objective is None:
+        return False
+    return not _beats(solver.kind, best.objective, _objective(solver.kind, variant, recommended))
+
+
+def _cost_change(
+    solver: Engine, recommended: dict[str, str], niche: str, grid: tuple[float, ...]
+) -> Change | None:
+    """Return the first factor along `grid` (refined by bisection) where the recommendation changes."""
+    previous = 1.0
+    for factor in grid:
+        if _optimal_at(solver, with_cost_factor(solver.scenario, niche, factor), recommended):
+            previous = factor
+            continue
+        good, bad = previous, factor
+        for _ in range(COST_STEPS):
+            middle = (good + bad) / 2
+            if _optimal_at(solver, with_cost_factor(solver.scenario, niche, middle), recommended):
+                good = middle
+            else:
+                bad = middle
+        taker = solver.best(with_cost_factor(solver.scenario, niche, bad), tie_breaks=True, costs=True)
+        return Change(bad, taker.portfolio if taker.metrics is not None else None)
+    return None
+
+
+# --------------------------------------------------------------------------- marginals and prices
+
+
+def _limit_gain(engine: Engine, base: float, limits: Mapping[str, float]) -> float | None:
+    result = engine.best(engine.scenario, limits=limits)
+    if result.objective is None:
+        return None
+    return base - result.objective if engine.kind == "regret" else result.objective - base
+
+
+def _step(group: str, limit: float) -> tuple[str, float] | None:
+    family = group.split("[")[0]
+    if family in ("budget", "capacity"):
+        amount = max(1.0, round(abs(limit) * 0.05, 6))
+        return f"+{amount:g}", limit + amount
+    if family in ("max_exposure", "max_share", "max_imbalance"):
+        return "+0.05", min(1.0, limit + 0.05)
+    if family in ("min_worst_case", "min_cvar"):
+        amount = max(0.5, round(abs(limit) * 0.05, 6))
+        return f"-{amount:g}", limit - amount
+    if family == "min_niches":
+        return "-1", max(0.0, limit - 1)
+    if family == "max_niches":
+        return "+1", limit + 1
+    return None
+
+
+# --------------------------------------------------------------------------- order of buy
+
+
+def order_of_buy(
+    scenario: Scenario, optimal: Mapping[str, str]
+) -> tuple[list[BuyStep], dict[str, str], float]:
+    """Rank level increments by value per unit of cost along each niche's convex hull; buy greedily."""
+    increments: list[tuple[float, int, str, str, float, float]] = []
+    position = 0
+    for niche in scenario.niches:
+        hull: list[tuple[float, float, str | None]] = [(0.0, 0.0, None)]
+        for level in niche.levels:
+            cost = level.total_cost
+            value = (
+                evaluate(scenario, {niche.id: level.id}).expected_value
+                - evaluate(scenario, {}).expected_value
+            )
+            if value <= hull[-1][1] and cost >= hull[-1][0]:
+                continue  # dominated: costs more, gives no more
+            while len(hull) >= 2:
+                (c0, v0, _), (c1, v1, _) = hull[-2], hull[-1]
+                if (v1 - v0) * (cost - c1) <= (value - v1) * (c1 - c0):  # hull[-1] under the chord
+                    hull.pop()
+                else:
+                    break
+            hull.append((cost, value, level.id))
+        for (c0, v0, _), (c1, v1, level_id) in itertools.pairwise(hull):
+            dc, dv = c1 - c0, v1 - v0
+            ratio = math.inf if dc <= 0 else dv / dc
+            position += 1
+            assert level_id is not None
+            increments.append((ratio, position, niche.id, level_id, dc, dv))
+    increments.sort(key=lambda t: (-t[0], t[1]))
+    budget = (
+        scenario.budget_total
+        if scenario.budget_total is not None
+        else math.fsum(scenario.budget.get(p, math.inf) for p in scenario.periods)
+    )
+    steps: list[BuyStep] = []
+    greedy: dict[str, str] = {}
+    spent = 0.0
+    stopped = False
+    for ratio, _, niche_id, level_id, dc, dv in increments:
+        if dv <= 0:
+            stopped = True
+        fits = not stopped and spent + dc <= budget + tolerance(budget)
+        if fits:
+            spent += dc
+            greedy[niche_id] = level_id
+        else:
+            stopped = True
+        steps.append(
+            BuyStep(
+                niche_id, level_id, dc, dv, ratio, spent if fits else spent + dc, fits, optimal.get(niche_id)
+            )
+        )
+    return steps, greedy, budget
+
+
+# --------------------------------------------------------------------------- the whole analysis
+
+
+def sensitivity(
+    scenario: Scenario,
+    solver: str = "cbc",
+    objective: str | None = None,
+    progress: Progress | None = None,
+    prefer: str = "auto",
+) -> Sensitivity:
+    """Return every sensitivity figure of the scenario's recommendation."""
+    clock = time.perf_counter()
+    kind = objective or scenario.objective
+    engine = make_engine(scenario, kind, solver, prefer)
+    recommended = solve(scenario, kind, solver)
+    if recommended.metrics is None or recommended.objective is None:
+        raise ValueError("the scenario is infeasible: run `niches explain` to see which rules conflict")
+    rec = recommended.portfolio
+    tasks = len(scenario.criteria) + 2 * len(scenario.niches) + 2
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(min(1.0, done / tasks))
+
+    weights: list[WeightRange] = []
+    if kind != "regret":
+        for criterion in scenario.criteria:
+            w = criterion.weight
+            if len(scenario.criteria) > 1:
+
+                def at(t: float, c: str = criterion.id) -> Scenario:
+                    return with_weight(scenario, c, t)
+
+                weights.append(
+                    WeightRange(
+                        criterion.id,
+                        w,
+                        _walk(engine, rec, at, w, 0.0),
+                        _walk(engine, rec, at, w, 1.0),
+                    )
+                )
+            tick()
+    scores: list[Radius] = []
+    costs: list[Radius] = []
+    for niche in scenario.niches:
+        if kind != "regret":
+
+            def at_score(f: float, n: str = niche.id) -> Scenario:
+                return with_score_factor(scenario, n, f)
+
+            scores.append(
+                Radius(
+                    niche.id,
+                    "scores",
+                    _walk(engine, rec, at_score, 1.0, 0.0),
+                    _walk(engine, rec, at_score, 1.0, MAX_FACTOR),
+                )
+            )
+        tick()
+        costs.append(
+            Radius(
+                niche.id,
+                "costs",
+                _cost_change(engine, rec, niche.id, (0.9, 0.75, 0.5, 0.25, 0.0)),
+                _cost_change(engine, rec, niche.id, (1.1, 1.25, 1.5, 2.0, 3.0, 5.0, MAX_FACTOR)),
+            )
+        )
+        tick()
+    base = recommended.objective
+    marginals: list[Marginal] = []
+    limits = numeric_limits(scenario)
+    for group, limit in limits.items():
+        if not group.startswith(("budget[", "capacity[")):
+            continue
+        plus = _limit_gain(engine, base, {group: limit + 1})
+        minus = _limit_gain(engine, base, {group: limit - 1}) if limit >= 1 else None
+        needed = engine.least_limit(group, base)
+        step = None if needed is None else max(0.0, needed - limit)
+        step_gain = None if needed is None else _limit_gain(engine, base, {group: needed})
+        marginals.append(Marginal(group, limit, plus or 0.0, minus, step, step_gain))
+    tick()
+    prices: list[RulePrice] = []
+    for rule, drop_gain in binding_rules(recommended, engine).items():
+        relaxed = _step(rule, limits[rule]) if rule in limits else None
+        relax_gain = None
+        if relaxed is not None:
+            relax_gain = _limit_gain(engine, base, {rule: relaxed[1]})
+        prices.append(RulePrice(rule, relaxed[0] if relaxed else None, relax_gain, drop_gain))
+    tick()
+    steps, greedy, budget = order_of_buy(scenario, rec)
+    return Sensitivity(
+        solution=recommended,
+        weights=tuple(weights),
+        scores=tuple(scores),
+        costs=tuple(costs),
+        marginals=tuple(marginals),
+        prices=tuple(prices),
+        order=tuple(steps),
+        greedy=greedy,
+        greedy_budget=budget,
+        solves=engine.solves + recommended.solves,
+        seconds=time.perf_counter() - clock,
+        engine=engine.name,
+    )
+
+
+def fragile(result: Sensitivity, count: int = 3) -> list[tuple[float, str]]:
+    """Return the `count` most fragile judgements: (distance to a change, sentence), closest first."""
+    found: list[tuple[float, str]] = []
+    for w in result.weights:
+        for change, side in ((w.low, "falls"), (w.high, "rises")):
+            if change is not None:
+                distance = abs(change.at - w.weight) / max(w.weight, 1e-9)
+                found.append(
+                    (distance, f"the weight of {w.criterion} {side} from {w.weight:.3f} to {change.at:.3f}")
+                )
+    for radius in (*result.scores, *result.costs):
+        for change in (radius.low, radius.high):
+            if change is not None:
+                found.append(
+                    (
+                        abs(change.at - 1.0),
+                        f"{radius.niche}'s {radius.what} are multiplied by {change.at:.3f}",
+                    )
+                )
+    found.sort()
+    return found[:count]
