@@ -6,10 +6,12 @@ commands that need them, so `niches --help` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -48,6 +50,12 @@ class SolverName(str, enum.Enum):
     highs = "highs"
 
 
+class Axis(str, enum.Enum):
+    budget = "budget"
+    risk = "risk"
+    exposure = "exposure"
+
+
 ScenarioArg = Annotated[
     Optional[str],  # noqa: UP045 (typer reads the annotation at run time on 3.9-style unions)
     typer.Argument(
@@ -57,6 +65,10 @@ ScenarioArg = Annotated[
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 SolverOpt = Annotated[SolverName, typer.Option("--solver", help="MILP solver.")]
+ObjectiveOpt = Annotated[
+    Optional[Objective],  # noqa: UP045
+    typer.Option("--objective", help="Override the scenario's objective.", show_default=False),
+]
 TimeLimitOpt = Annotated[
     Optional[float],  # noqa: UP045
     typer.Option("--time-limit", min=0.001, help="Seconds the solver may take (total).", show_default=False),
@@ -119,10 +131,7 @@ def main_options(
 def solve(
     scenario: ScenarioArg = None,
     format: FormatOpt = Format.table,
-    objective: Annotated[
-        Optional[Objective],  # noqa: UP045
-        typer.Option("--objective", help="Override the scenario's objective.", show_default=False),
-    ] = None,
+    objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.cbc,
     time_limit: TimeLimitOpt = None,
     lp: Annotated[
@@ -149,29 +158,189 @@ def solve(
             write_lp=str(lp) if lp else None,
         )
         report = summarise(solution)
+        explanation = None
+        if solution.status == "infeasible":
+            from niches.analysis.explain import explain as run_explain
+
+            explanation = run_explain(loaded, solver.value)
     except SolverFailed as exc:
         _fail(EXIT_SOLVER, f"error: {exc}")
-    _show(report, format)
+    _show(report, format, explanation)
     if solution.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
-def _show(report: object, format: Format) -> None:
-    from niches.analysis.summary import SolveReport
-
-    assert isinstance(report, SolveReport)
+def _show(report: Any, format: Format, explanation: Any = None) -> None:
     if format is Format.json:
-        from niches.render.json import render_solve
+        from niches.render.analysis import conflict_json
+        from niches.render.json import dumps, solve_dict
 
-        sys.stdout.write(render_solve(report))
+        data = solve_dict(report)
+        if explanation is not None:
+            data["conflict"] = conflict_json(explanation)
+        sys.stdout.write(dumps(data))
     elif format is Format.markdown:
-        from niches.render.markdown import solve_markdown
+        from niches.render.analysis import conflict_section
+        from niches.render.markdown import section_markdown, solve_markdown
 
-        sys.stdout.write(solve_markdown(report))
+        text = solve_markdown(report)
+        if explanation is not None:
+            text += "\n" + section_markdown(conflict_section(explanation))
+        sys.stdout.write(text)
     else:
-        from niches.render.terminal import solve_view
+        from rich.console import Group
 
-        _print(solve_view(report))
+        from niches.render.analysis import conflict_section
+        from niches.render.terminal import section_view, solve_view
+
+        view = solve_view(report)
+        if explanation is not None:
+            view = Group(view, "", section_view(conflict_section(explanation)))
+        _print(view)
+
+
+@contextlib.contextmanager
+def _progress(label: str, format: Format) -> Iterator[Callable[[float], None] | None]:
+    """Yield a progress callback drawing a bar on standard error, or None when it should stay silent."""
+    if format is not Format.table or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=1.0)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _infeasible_exit(scenario: Scenario, solver: str, format: Format) -> NoReturn:
+    """Explain why no portfolio keeps the rules, then exit 1."""
+    from niches.analysis.explain import explain as run_explain
+
+    explanation = run_explain(scenario, solver)
+    _emit_explanation(explanation, format)
+    raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _emit_explanation(explanation: Any, format: Format) -> None:
+    from niches.render.analysis import conflict_json, conflict_section
+
+    scenario = explanation.scenario
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        data = {
+            "scenario": scenario.name,
+            "status": "feasible" if explanation.feasible else "infeasible",
+            "conflict": conflict_json(explanation),
+        }
+        sys.stdout.write(dumps(data))
+        return
+    sections = [] if explanation.feasible else [conflict_section(explanation)]
+    heading = f"{scenario.name}: " + (
+        "feasible, nothing to explain" if explanation.feasible else "infeasible"
+    )
+    _emit(heading, sections, format)
+
+
+def _emit(heading: str, sections: list[Any], format: Format, chart: str | None = None) -> None:
+    if format is Format.markdown:
+        from niches.render.markdown import sections_markdown
+
+        sys.stdout.write(sections_markdown(heading, sections, chart))
+    else:
+        from niches.render.terminal import sections_view
+
+        _print(sections_view(heading, sections, chart))
+
+
+@app.command()
+def frontier(
+    scenario: ScenarioArg = None,
+    axis: Annotated[Axis, typer.Option("--axis", help="What to trade the objective against.")] = Axis.budget,
+    start: Annotated[float, typer.Option("--from", min=0.0, help="Budget axis: smallest scale.")] = 0.0,
+    stop: Annotated[float, typer.Option("--to", min=0.0, help="Budget axis: largest scale.")] = 1.5,
+    format: FormatOpt = Format.table,
+    objective: ObjectiveOpt = None,
+    solver: SolverOpt = SolverName.cbc,
+) -> None:
+    """Show an exact frontier: value for money (budget), expected value vs CVaR (risk), or the price of
+    not choosing sides (exposure). Every breakpoint is found by solving."""
+    from niches.analysis.frontier import FrontierError
+    from niches.analysis.frontier import frontier as run_frontier
+    from niches.render.analysis import frontier_chart, frontier_json, frontier_section
+
+    loaded = load(scenario)
+    try:
+        with _progress(f"{axis.value} frontier", format) as progress:
+            result = run_frontier(
+                loaded,
+                axis.value,
+                solver.value,
+                start,
+                stop,
+                objective.value if objective else None,
+                progress,
+            )
+    except FrontierError as exc:
+        _fail(EXIT_INVALID, f"error: {exc}")
+    if not result.points:
+        _infeasible_exit(loaded, solver.value, format)
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(frontier_json(result)))
+        return
+    heading = f"{loaded.name}: {axis.value} frontier"
+    _emit(heading, [frontier_section(result)], format, frontier_chart(result))
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioArg = None,
+    format: FormatOpt = Format.table,
+    objective: ObjectiveOpt = None,
+    solver: SolverOpt = SolverName.cbc,
+) -> None:
+    """Show how fragile the recommendation is: weight intervals, stability radii of scores and costs,
+    marginal value of money and capacity, the price of each binding rule, and the order of buy."""
+    from niches.analysis.sensitivity import sensitivity as run_sensitivity
+    from niches.model import solve as run_solve
+    from niches.render.analysis import sensitivity_json, sensitivity_sections
+
+    loaded = load(scenario)
+    kind = objective.value if objective else None
+    if run_solve(loaded, kind, solver.value, tie_breaks=False).status == "infeasible":
+        _infeasible_exit(loaded, solver.value, format)
+    with _progress("sensitivity", format) as progress:
+        result = run_sensitivity(loaded, solver.value, kind, progress)
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(sensitivity_json(result)))
+        return
+    from niches.render.analysis import portfolio_text
+
+    chosen = portfolio_text(loaded, result.solution.portfolio)
+    heading = f"{loaded.name}: sensitivity of the recommendation ({chosen})"
+    _emit(heading, sensitivity_sections(result), format)
+
+
+@app.command()
+def explain(
+    scenario: ScenarioArg = None,
+    format: FormatOpt = Format.table,
+    solver: SolverOpt = SolverName.cbc,
+) -> None:
+    """Explain an infeasible scenario: a minimal set of conflicting rules, where each is declared,
+    and the smallest relaxation of each that restores feasibility. Exit 1 when infeasible."""
+    from niches.analysis.explain import explain as run_explain
+
+    loaded = load(scenario)
+    explanation = run_explain(loaded, solver.value)
+    _emit_explanation(explanation, format)
+    if not explanation.feasible:
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 @app.command()

@@ -241,12 +241,14 @@ def _walk(
                     high = middle
                 else:
                     low = middle
-            kind_of, challenger = state(low)
-            if kind_of == "ok":
+            at_low = state(low)
+            if at_low[0] != "ok":  # a stronger challenger, or a broken rule, before this crossing
+                bad, (kind_of, challenger) = low, at_low
+                continue
+            if state(high)[0] != "ok":
                 return taker(high)
-            bad = low
-            continue
-        for _ in range(BISECTION_STEPS // 2):  # the recommendation breaks a rule: bisect on solves
+            good = high  # the challenger breaks a rule there: settle it by bisection below
+        for _ in range(BISECTION_STEPS // 2):
             middle = (good + bad) / 2
             if state(middle)[0] == "ok":
                 good = middle

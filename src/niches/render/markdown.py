@@ -59,3 +59,12 @@ def solve_markdown(report: SolveReport) -> str:
     out += [section_markdown(section) for section in solve_sections(report)]
     out += [f"> note: {note}\n" for note in s.notes]
     return "\n".join(out)
+
+
+def sections_markdown(heading: str, sections: list[Section], chart: str | None = None) -> str:
+    """Return a heading, an optional text chart (as a code block) and sections."""
+    out = [f"# {heading}\n"]
+    if chart:
+        out.append("```text\n" + chart.rstrip("\n") + "\n```\n")
+    out += [section_markdown(section) for section in sections]
+    return "\n".join(out)

@@ -14,7 +14,7 @@ from niches.render.sections import OBJECTIVE_WORDS, Section, solve_sections
 
 def section_table(section: Section) -> Table:
     """Return `section` as a rich table."""
-    table = Table(title=section.title, title_justify="left", title_style="bold", show_edge=False)
+    table = Table(title=Text(section.title), title_justify="left", title_style="bold", show_edge=False)
     for i, column in enumerate(section.header):
         table.add_column(column, justify="right" if i in section.right else "left")
     for i, row in enumerate(section.rows):
@@ -63,4 +63,14 @@ def solve_view(report: SolveReport) -> RenderableType:
         parts.append(Text(f"note: {note}", style="yellow"))
     for warning in report.solution.scenario.warnings:
         parts.append(Text(warning, style="yellow"))
+    return Group(*parts)
+
+
+def sections_view(heading: str, sections: list[Section], chart: str | None = None) -> RenderableType:
+    """Return a heading, optional text chart and sections, for the analysis commands."""
+    parts: list[RenderableType] = [Text(heading, style="bold")]
+    if chart:
+        parts += ["", Text(chart.rstrip("\n"))]
+    for section in sections:
+        parts += ["", section_view(section)]
     return Group(*parts)

@@ -1,0 +1,433 @@
+"""Sections and JSON for the trade-off analyses: frontiers, sensitivity, infeasibility.
+
+Terminal and markdown views draw the same `Section`s (see `sections.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from niches.analysis.explain import Explanation
+from niches.analysis.frontier import Frontier, FrontierPoint
+from niches.analysis.sensitivity import Change, Radius, Sensitivity
+from niches.render.numbers import clean, money, share, value
+from niches.render.sections import OBJECTIVE_WORDS, Section
+from niches.scenario import Scenario
+
+
+def portfolio_text(scenario: Scenario, portfolio: Mapping[str, str] | None) -> str:
+    """Return `niche.level, ...` in declaration order ("nothing" when empty)."""
+    if portfolio is None:
+        return "no portfolio keeps the rules"
+    parts = [f"{n.id}.{portfolio[n.id]}" for n in scenario.niches if n.id in portfolio]
+    return ", ".join(parts) or "nothing"
+
+
+def change_text(scenario: Scenario, old: Mapping[str, str], new: Mapping[str, str] | None) -> str:
+    """Return what differs from `old` to `new`: `+a.lead, -b, c.maintain->expand`."""
+    if new is None:
+        return "no portfolio keeps the rules"
+    parts = []
+    for niche in scenario.niches:
+        before, after = old.get(niche.id), new.get(niche.id)
+        if before == after:
+            continue
+        if before is None:
+            parts.append(f"+{niche.id}.{after}")
+        elif after is None:
+            parts.append(f"-{niche.id}")
+        else:
+            parts.append(f"{niche.id}.{before}->{after}")
+    return ", ".join(parts) or "the same portfolio"
+
+
+def _portfolio_json(scenario: Scenario, portfolio: Mapping[str, str] | None) -> list[dict[str, str]] | None:
+    if portfolio is None:
+        return None
+    return [{"niche": n.id, "level": portfolio[n.id]} for n in scenario.niches if n.id in portfolio]
+
+
+# --------------------------------------------------------------------------- frontier
+
+
+def frontier_section(f: Frontier) -> Section:
+    """Return the frontier as a table, one row per point in axis order."""
+    sc = f.scenario
+    word = OBJECTIVE_WORDS[f.objective_kind]
+    separate = f.axis != "risk" and f.objective_kind != "expected"  # show the objective beside E
+    lead = {"budget": ("budget scale",), "exposure": ("exposure cap", "largest exposure"), "risk": ()}[f.axis]
+    header = (
+        *lead,
+        "cost",
+        *((word,) if separate else ()),
+        "expected value",
+        "CVaR",
+        "worst case",
+        "portfolio (then: change)",
+        "",
+    )
+    rows = []
+    strong = set()
+    for i, p in enumerate(f.points):
+        m = p.metrics
+        first: tuple[str, ...] = ()
+        if f.axis == "budget":
+            first = (f"{p.scale:.4f}",)
+        elif f.axis == "exposure":
+            first = (share(p.cap or 0.0), share(max(m.exposure.values())))
+        objective = (value(p.objective),) if separate else ()
+        figures = (money(m.cost), *objective, value(m.expected_value), value(m.cvar), value(m.worst_case))
+        mark = ""
+        if p.marked:
+            strong.add(i)
+            mark = "current budget" if f.axis == "budget" else "recommended"
+        previous = f.points[i - 1].portfolio if i else None
+        described = (
+            portfolio_text(sc, p.portfolio) if previous is None else change_text(sc, previous, p.portfolio)
+        )
+        rows.append((*first, *figures, described, mark))
+    right = frozenset(range(0, len(header) - 2))
+    title = {
+        "budget": "Value for money: the optimum as every budget cap is scaled",
+        "risk": "Risk frontier: expected value against CVaR (Pareto set)",
+        "exposure": "Price of not choosing sides: the optimum as every exposure cap tightens",
+    }[f.axis]
+    footer: tuple[str, ...] = (f"{len(f.points)} points", f"{f.solves} solves")
+    if f.note:
+        footer = (*footer, f.note)
+    return Section(title, header, tuple(rows), right, frozenset(strong), footer)
+
+
+def frontier_chart(f: Frontier, width: int = 56, height: int = 12) -> str:
+    """Return a text chart of the frontier (x: the axis, y: the objective)."""
+    if not f.points:
+        return "(no points)"
+    xs, ys, xlabel = _chart_data(f)
+    ylabel = "expected value" if f.axis == "risk" else OBJECTIVE_WORDS[f.objective_kind]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
+    if x1 == x0:
+        x1 = x0 + 1.0
+    if y1 == y0:
+        y1 = y0 + 1.0
+    grid = [[" "] * width for _ in range(height)]
+
+    def cell(x: float, y: float) -> tuple[int, int]:
+        col = round((x - x0) / (x1 - x0) * (width - 1))
+        row = height - 1 - round((y - y0) / (y1 - y0) * (height - 1))
+        return row, col
+
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        row, col = cell(x, y)
+        if f.axis in ("budget", "exposure") and i + 1 < len(xs):  # a step: flat until the next point
+            _, next_col = cell(xs[i + 1], y)
+            for c in range(min(col, next_col) + 1, max(col, next_col)):
+                if grid[row][c] == " ":
+                    grid[row][c] = "─"
+        grid[row][col] = "◆" if f.points[i].marked else "●"
+    label_width = max(len(value(y1)), len(value(y0)))
+    lines = []
+    for r, line in enumerate(grid):
+        label = value(y1) if r == 0 else value(y0) if r == height - 1 else ""
+        lines.append(f"{label:>{label_width}} │{''.join(line)}")
+    lines.append(" " * label_width + " └" + "─" * width)
+    left, right = _tick(f, x0), _tick(f, x1)
+    lines.append(" " * (label_width + 2) + left + " " * max(1, width - len(left) - len(right)) + right)
+    lines.append(f"{' ' * (label_width + 2)}x: {xlabel} · y: {ylabel} · ◆ marked")
+    return "\n".join(lines) + "\n"
+
+
+def _chart_data(f: Frontier) -> tuple[list[float], list[float], str]:
+    if f.axis == "budget":
+        return [p.scale or 0.0 for p in f.points], [p.objective for p in f.points], "budget scale"
+    if f.axis == "exposure":
+        return [p.cap or 0.0 for p in f.points], [p.objective for p in f.points], "exposure cap"
+    return [p.metrics.cvar for p in f.points], [p.metrics.expected_value for p in f.points], "CVaR"
+
+
+def _tick(f: Frontier, x: float) -> str:
+    return share(x) if f.axis == "exposure" else f"{x:.3f}" if f.axis == "budget" else value(x)
+
+
+def frontier_json(f: Frontier) -> dict[str, Any]:
+    """Return the JSON object of `niches frontier`."""
+    sc = f.scenario
+
+    def point(p: FrontierPoint) -> dict[str, Any]:
+        m = p.metrics
+        data: dict[str, Any] = {
+            "expected_value": clean(m.expected_value),
+            "cvar": clean(m.cvar),
+            "worst_case": clean(m.worst_case),
+            "cost": clean(m.cost),
+            "objective": clean(p.objective),
+        }
+        if f.axis == "budget":
+            data["scale"] = clean(p.scale or 0.0)
+        if f.axis == "exposure":
+            data["cap"] = clean(p.cap or 0.0)
+            data["largest_exposure"] = clean(max(m.exposure.values()))
+        data["marked"] = p.marked
+        data["portfolio"] = _portfolio_json(sc, p.portfolio)
+        return data
+
+    out: dict[str, Any] = {
+        "scenario": sc.name,
+        "axis": f.axis,
+        "objective": f.objective_kind,
+        "points": [point(p) for p in f.points],
+        "solves": f.solves,
+    }
+    if f.axis == "risk":
+        out["recommended"] = None if f.recommended is None else point(f.recommended)
+    return out
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def _change_cell(sc: Scenario, rec: Mapping[str, str], change: Change | None, fmt: str) -> tuple[str, str]:
+    if change is None:
+        return "-", "stays"
+    return fmt.format(change.at), change_text(sc, rec, change.portfolio)
+
+
+def weights_section(result: Sensitivity) -> Section:
+    sc = result.solution.scenario
+    rec = result.solution.portfolio
+    rows = []
+    for w in result.weights:
+        low, low_to = _change_cell(sc, rec, w.low, "{:.4f}")
+        high, high_to = _change_cell(sc, rec, w.high, "{:.4f}")
+        rows.append(
+            (
+                w.criterion,
+                f"{w.weight:.4f}",
+                "0" if low == "-" else low,
+                "1" if high == "-" else high,
+                low_to,
+                high_to,
+            )
+        )
+    return Section(
+        "Weights: the recommendation stays optimal while each weight is in [from, to] (others rescaled)",
+        ("criterion", "weight", "from", "to", "below 'from'", "above 'to'"),
+        tuple(rows),
+        frozenset({1, 2, 3}),
+    )
+
+
+def radius_section(result: Sensitivity, what: str) -> Section:
+    sc = result.solution.scenario
+    rec = result.solution.portfolio
+    radii: tuple[Radius, ...] = result.scores if what == "scores" else result.costs
+    rows = []
+    for r in radii:
+        low, low_to = _change_cell(sc, rec, r.low, "x{:.4f}")
+        high, high_to = _change_cell(sc, rec, r.high, "x{:.4f}")
+        status = f"in at {rec[r.niche]}" if r.niche in rec else "out"
+        rows.append((r.niche, status, low, low_to, high, high_to))
+    return Section(
+        f"Stability of the recommendation to each niche's {what} (factor at which it changes)",
+        ("niche", "now", "down to", "then", "up to", "then"),
+        tuple(rows),
+        frozenset({2, 4}),
+        footer=(f"searched from x0 to x{10:g}",),
+    )
+
+
+def marginals_section(result: Sensitivity) -> Section:
+    sc = result.solution.scenario
+    rows = []
+    for m in result.marginals:
+        unit = sc.units if m.rule.startswith("budget") else m.rule[len("capacity[") : -1]
+        step = "-" if m.step is None else f"+{m.step:,.6g}"
+        buys = "-" if m.step_gain is None else f"+{value(m.step_gain)}"
+        rows.append(
+            (
+                m.rule,
+                f"{m.limit:,.6g} {unit}",
+                f"{m.plus:+.4f}",
+                "-" if m.minus is None else f"{m.minus:+.4f}",
+                step,
+                buys,
+            )
+        )
+    return Section(
+        "Marginal value of money and capacity (objective change)",
+        ("rule", "limit", "one unit more", "one unit less", "least step that buys anything", "it buys"),
+        tuple(rows),
+        frozenset({1, 2, 3, 4, 5}),
+    )
+
+
+def prices_section(result: Sensitivity) -> Section:
+    rows = tuple(
+        (
+            p.rule,
+            p.step or "-",
+            "-" if p.relax_gain is None else f"+{value(p.relax_gain)}",
+            f"+{value(p.drop_gain)}",
+        )
+        for p in result.prices
+    )
+    return Section(
+        "Price of each binding rule (objective gained)",
+        ("rule", "relax by", "relaxing gains", "dropping gains"),
+        rows,
+        frozenset({2, 3}),
+    )
+
+
+def order_section(result: Sensitivity) -> Section:
+    rows = []
+    strong = set()
+    for i, step in enumerate(result.order):
+        ratio = "free" if math.isinf(step.ratio) else f"{step.ratio:.5f}"
+        agree = "yes" if step.in_greedy == (step.optimal_level == step.level) else "differs"
+        if agree == "differs":
+            strong.add(i)
+        rows.append(
+            (
+                str(i + 1),
+                f"{step.niche}.{step.level}",
+                money(step.cost),
+                value(step.value),
+                ratio,
+                money(step.cumulative_cost),
+                "yes" if step.in_greedy else "no",
+                step.optimal_level or "-",
+                agree,
+            )
+        )
+    sc = result.solution.scenario
+    differs = change_text(sc, result.greedy, result.solution.portfolio)
+    return Section(
+        "Order of buy: level increments ranked by value per unit of cost (Equity-style greedy)",
+        (
+            "#",
+            "increment",
+            "cost",
+            "value",
+            "value/cost",
+            "cumulative",
+            "greedy buys",
+            "optimal level",
+            "agrees",
+        ),
+        tuple(rows),
+        frozenset({2, 3, 4, 5}),
+        frozenset(strong),
+        footer=(
+            f"greedy budget {money(result.greedy_budget)} {sc.units} "
+            "(total over periods, other rules ignored)",
+            f"from greedy to optimal: {differs}",
+        ),
+    )
+
+
+def sensitivity_sections(result: Sensitivity) -> list[Section]:
+    """Return the sections of `niches sensitivity` in reading order."""
+    sections = []
+    if result.weights:
+        sections.append(weights_section(result))
+    if result.scores:
+        sections.append(radius_section(result, "scores"))
+    sections.append(radius_section(result, "costs"))
+    if result.marginals:
+        sections.append(marginals_section(result))
+    if result.prices:
+        sections.append(prices_section(result))
+    sections.append(order_section(result))
+    return sections
+
+
+def _change_json(sc: Scenario, change: Change | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {"at": clean(change.at), "portfolio": _portfolio_json(sc, change.portfolio)}
+
+
+def sensitivity_json(result: Sensitivity) -> dict[str, Any]:
+    """Return the JSON object of `niches sensitivity`."""
+    sc = result.solution.scenario
+    return {
+        "scenario": sc.name,
+        "objective": result.solution.objective_kind,
+        "recommended": _portfolio_json(sc, result.solution.portfolio),
+        "weights": [
+            {
+                "criterion": w.criterion,
+                "weight": clean(w.weight),
+                "low": _change_json(sc, w.low),
+                "high": _change_json(sc, w.high),
+            }
+            for w in result.weights
+        ],
+        "scores": [
+            {"niche": r.niche, "low": _change_json(sc, r.low), "high": _change_json(sc, r.high)}
+            for r in result.scores
+        ],
+        "costs": [
+            {"niche": r.niche, "low": _change_json(sc, r.low), "high": _change_json(sc, r.high)}
+            for r in result.costs
+        ],
+        "marginal_values": [
+            {
+                "rule": m.rule,
+                "limit": clean(m.limit),
+                "plus_one": clean(m.plus),
+                "minus_one": None if m.minus is None else clean(m.minus),
+                "least_step": None if m.step is None else clean(m.step),
+                "least_step_gain": None if m.step_gain is None else clean(m.step_gain),
+            }
+            for m in result.marginals
+        ],
+        "rule_prices": [
+            {
+                "rule": p.rule,
+                "step": p.step,
+                "relax_gain": None if p.relax_gain is None else clean(p.relax_gain),
+                "drop_gain": clean(p.drop_gain),
+            }
+            for p in result.prices
+        ],
+        "order_of_buy": [
+            {
+                "niche": s.niche,
+                "level": s.level,
+                "cost": clean(s.cost),
+                "value": clean(s.value),
+                "ratio": None if math.isinf(s.ratio) else clean(s.ratio),
+                "cumulative_cost": clean(s.cumulative_cost),
+                "in_greedy": s.in_greedy,
+                "optimal_level": s.optimal_level,
+            }
+            for s in result.order
+        ],
+        "greedy": _portfolio_json(sc, result.greedy),
+        "engine": result.engine,
+        "solves": result.solves,
+    }
+
+
+# --------------------------------------------------------------------------- infeasibility
+
+
+def conflict_section(explanation: Explanation) -> Section:
+    rows = tuple((c.rule, c.location or "-", c.relaxation) for c in explanation.conflict)
+    return Section(
+        "No portfolio keeps every rule. These rules conflict (drop or relax any one of them):",
+        ("rule", "where", "smallest relaxation that alone restores feasibility"),
+        rows,
+    )
+
+
+def conflict_json(explanation: Explanation) -> list[dict[str, Any]]:
+    """Return the `conflict` array: rule, location, relaxation."""
+    return [
+        {"rule": c.rule, "location": c.location, "relaxation": c.relaxation, "restores": c.restores}
+        for c in explanation.conflict
+    ]
