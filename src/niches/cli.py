@@ -375,3 +375,83 @@ def main() -> None:
     except KeyboardInterrupt:
         _err("interrupted")
         raise SystemExit(130) from None
+
+
+@app.command()
+def worlds(
+    scenario: ScenarioArg = None,
+    format: FormatOpt = Format.table,
+    solver: SolverOpt = SolverName.cbc,
+) -> None:
+    """Compare world orders: the best portfolio for each world alone, a regret table of those and of the
+    optimum under each decision rule (expected, worst_case, cvar, regret), and which rule picks what."""
+    from niches.analysis.worlds import worlds as run_worlds
+    from niches.render.analysis import worlds_json, worlds_portfolios_section, worlds_section
+
+    loaded = load(scenario)
+    report = run_worlds(loaded, solver.value)
+    if report is None:
+        _infeasible_exit(loaded, solver.value, format)
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(worlds_json(report)))
+        return
+    sections = [worlds_section(report), worlds_portfolios_section(report)]
+    _emit(f"{loaded.name}: world orders side by side", sections, format)
+
+
+@app.command()
+def robust(
+    scenario: ScenarioArg = None,
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", min=1, help="Number of Monte Carlo samples.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed; sample i depends only on (seed, i).")] = 0,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Local processes to spread samples over.")
+    ] = 1,
+    vary: Annotated[
+        str, typer.Option("--vary", help="What to draw: any of scores,weights,probabilities.")
+    ] = "scores,weights,probabilities",
+    concentration: Annotated[
+        float, typer.Option("--concentration", min=0.001, help="Dirichlet concentration for probabilities.")
+    ] = 50.0,
+    scheduler: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address (tcp://HOST:8786); needs niches[dask].",
+            show_default=False,
+        ),
+    ] = None,
+    format: FormatOpt = Format.table,
+    objective: ObjectiveOpt = None,
+    solver: SolverOpt = SolverName.cbc,
+) -> None:
+    """Monte Carlo over the uncertainty the scenario declares: core index of every niche and level,
+    the recommendation's objective and regret across samples, and the most frequent optima.
+    Ctrl-C stops cleanly and reports the samples done so far, marked as partial."""
+    from niches.analysis.robust import RobustError
+    from niches.analysis.robust import robust as run_robust
+    from niches.model import solve as run_solve
+    from niches.render.analysis import robust_heading, robust_json, robust_sections
+
+    loaded = load(scenario)
+    kind = objective.value if objective else None
+    if run_solve(loaded, kind, solver.value, tie_breaks=False).status == "infeasible":
+        _infeasible_exit(loaded, solver.value, format)
+    items = tuple(v.strip() for v in vary.split(",") if v.strip())
+    try:
+        with _progress("Monte Carlo", format) as progress:
+            report = run_robust(
+                loaded, samples, seed, items, workers, scheduler, concentration, solver.value, kind, progress
+            )
+    except RobustError as exc:
+        _fail(EXIT_INVALID, f"error: {exc}")
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(robust_json(report)))
+        return
+    _emit(robust_heading(report), robust_sections(report), format)

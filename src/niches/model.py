@@ -102,7 +102,16 @@ def solver_version(name: str) -> str:
 
 def _solver(name: str, seconds: float | None, log_path: str | None) -> Any:
     if name == "highs":
-        return _QuietHiGHS(msg=False, gapRel=0.0, gapAbs=0.0, timeLimit=seconds, threads=1)
+        return _QuietHiGHS(
+            msg=False,
+            gapRel=0.0,
+            gapAbs=0.0,
+            timeLimit=seconds,
+            threads=1,
+            # tighter than the defaults (1e-6, 1e-7), well below the 1e-6 relative tie tolerance
+            mip_feasibility_tolerance=1e-9,
+            primal_feasibility_tolerance=1e-9,
+        )
     if name == "cbc":
         options: dict[str, Any] = {"logPath": log_path} if log_path else {}
         return pulp.PULP_CBC_CMD(msg=False, gapRel=0.0, gapAbs=0.0, timeLimit=seconds, **options)

@@ -120,13 +120,16 @@ class MilpEngine:
         family, _, inner = group.partition("[")
         inner = inner.rstrip("]")
         lhs = model.spend.get(inner, model.total_spend) if family == "budget" else model.uses[inner]
-        with model.variant(disabled={group}):
-            model.add("better", model.primary(self.kind) >= base + tolerance(base))
-            outcome = model.optimise(lhs, False, self.solver, None)
-        if outcome.portfolio is None:
-            return None
-        m = evaluate(self.scenario, outcome.portfolio)
-        return m.cost_by_period.get(inner, m.cost) if family == "budget" else m.uses[inner]
+        for margin in (1.0, 10.0, 100.0):  # the found portfolio must really be better, not within tolerance
+            with model.variant(disabled={group}):
+                model.add("better", model.primary(self.kind) >= base + margin * tolerance(base))
+                outcome = model.optimise(lhs, False, self.solver, None)
+            if outcome.portfolio is None:
+                return None
+            m = evaluate(self.scenario, outcome.portfolio)
+            if objective_value(self.kind, m) > base + tolerance(base):
+                return m.cost_by_period.get(inner, m.cost) if family == "budget" else m.uses[inner]
+        return None
 
 
 class TableEngine:

@@ -30,6 +30,7 @@ class Conflict:
     location: str | None
     relaxation: str
     restores: bool
+    limit: float | None = None  # the relaxed limit, for numeric rules that restore feasibility
 
 
 @dataclass(frozen=True)
@@ -77,16 +78,16 @@ def _number(group: str, value: float, units: str) -> str:
     return f"{value:.6g}"
 
 
-def relaxation(engine: Engine, group: str) -> tuple[str, bool]:
+def relaxation(engine: Engine, group: str) -> tuple[str, bool, float | None]:
     """Return the smallest relaxation of `group` that alone restores feasibility, in words."""
     scenario = engine.scenario
     limits = numeric_limits(scenario)
     alone = engine.best(scenario, disabled=frozenset([group]))
     if alone.metrics is None:
-        return "relaxing it alone does not restore feasibility: other rules conflict too", False
+        return "relaxing it alone does not restore feasibility: other rules conflict too", False, None
     if group not in limits:
         family, _, inner = group.partition("[")
-        return f"drop {family}: {inner.rstrip(']')}", True
+        return f"drop {family}: {inner.rstrip(']')}", True, None
     limit = limits[group]
     fits = alone.portfolio
     bad, good = limit, _measured(scenario, fits, group)
@@ -110,11 +111,23 @@ def relaxation(engine: Engine, group: str) -> tuple[str, bool]:
     needed = _measured(scenario, fits, group)
     units = scenario.units
     if group.startswith(LOWER):
-        return f"lower {group} from {_number(group, limit, units)} to {_number(group, needed, units)}", True
+        return (
+            f"lower {group} from {_number(group, limit, units)} to {_number(group, needed, units)}",
+            True,
+            needed,
+        )
     change = needed - limit
     if group.startswith(("budget", "capacity")):
-        return f"raise {group} by {_number(group, change, units)} to {_number(group, needed, units)}", True
-    return f"raise {group} from {_number(group, limit, units)} to {_number(group, needed, units)}", True
+        return (
+            f"raise {group} by {_number(group, change, units)} to {_number(group, needed, units)}",
+            True,
+            needed,
+        )
+    return (
+        f"raise {group} from {_number(group, limit, units)} to {_number(group, needed, units)}",
+        True,
+        needed,
+    )
 
 
 def explain(scenario: Scenario, solver: str = "cbc", engine: Engine | None = None) -> Explanation:
@@ -124,7 +137,7 @@ def explain(scenario: Scenario, solver: str = "cbc", engine: Engine | None = Non
     members = minimal_conflict(engine)
     conflict = []
     for group in members:
-        text, restores = relaxation(engine, group)
+        text, restores, limit = relaxation(engine, group)
         location = scenario.locations.get(group) or scenario.locations.get(group.split("[")[0])
-        conflict.append(Conflict(group, None if location is None else str(location), text, restores))
+        conflict.append(Conflict(group, None if location is None else str(location), text, restores, limit))
     return Explanation(scenario, not members, tuple(conflict), engine.solves, time.perf_counter() - clock)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from niches.evaluate import Metrics, evaluate, objective_value
 from niches.model import PortfolioModel, solve, tolerance
@@ -138,32 +137,47 @@ def _least_scale(
     beat: tuple[float, Metrics] | None,
     solver: str,
 ) -> float | None:
-    """Return the least budget factor at which a portfolio better than `beat` fits (None: none does)."""
-    conditions: list[list[tuple[Any, float]]] = []
+    """Return the least budget factor at which a portfolio better than `beat` fits (None: none does).
+
+    "Better" is checked exactly on the portfolio found; where the solver's own
+    tolerance let a tie through, the demanded margin grows tenfold and it solves again.
+    """
     primary = model.primary(kind)
-    if beat is None:
-        conditions.append([])
-    else:
-        value, metrics = beat
-        conditions.append([(primary, value + tolerance(value))])
-        if kind != "expected":  # same primary objective, better expected value: a new tie-break winner
-            e = metrics.expected_value
-            conditions.append([(primary, value - tolerance(value)), (model.expected, e + tolerance(e))])
     best: float | None = None
-    for condition in conditions:
-        with model.variant(disabled=set(groups)):
-            factor = model.variable("budget_scale", 0)
-            for group, cap in groups.items():
-                spend = model.spend.get(group[len("budget[") : -1], model.total_spend)
-                model.add(f"scaled[{group}]", spend <= cap * factor)
-            for i, (expression, bound) in enumerate(condition):
-                model.add(f"better[{i}]", expression >= bound)
-            outcome = model.optimise(factor, False, solver, None)
-        if outcome.portfolio is None:
-            continue
-        scale = _usage_scale(scenario, evaluate(scenario, outcome.portfolio))
-        best = scale if best is None else min(best, scale)
+    alternatives = [False] if beat is None or kind == "expected" else [False, True]
+    for same_primary in alternatives:
+        for margin in (1.0, 10.0, 100.0):
+            with model.variant(disabled=set(groups)):
+                factor = model.variable("budget_scale", 0)
+                for group, cap in groups.items():
+                    spend = model.spend.get(group[len("budget[") : -1], model.total_spend)
+                    model.add(f"scaled[{group}]", spend <= cap * factor)
+                if beat is not None:
+                    value, metrics = beat
+                    if same_primary:  # same objective, better expected value: a new tie-break winner
+                        e = metrics.expected_value
+                        model.add("keep", primary >= value - tolerance(value))
+                        model.add("better", model.expected >= e + margin * tolerance(e))
+                    else:
+                        model.add("better", primary >= value + margin * tolerance(value))
+                outcome = model.optimise(factor, False, solver, None)
+            if outcome.portfolio is None:
+                break
+            found = evaluate(scenario, outcome.portfolio)
+            if beat is None or _improves(kind, found, beat):
+                scale = _usage_scale(scenario, found)
+                best = scale if best is None else min(best, scale)
+                break
     return best
+
+
+def _improves(kind: str, found: Metrics, beat: tuple[float, Metrics]) -> bool:
+    value, metrics = beat
+    mine = objective_value(kind, found)
+    if mine > value + tolerance(value):
+        return True
+    e = metrics.expected_value
+    return mine >= value - tolerance(value) and found.expected_value > e + tolerance(e)
 
 
 def risk_frontier(
@@ -178,10 +192,11 @@ def risk_frontier(
     cvar = model.cvar_expression()
     points: list[FrontierPoint] = []
     floor: float | None = None
-    while True:
+    margin = 1.0
+    while margin <= 100.0:
         with model.variant():
             if floor is not None:
-                model.add("cvar_floor", cvar >= floor)
+                model.add("cvar_floor", cvar >= floor + (margin - 1.0) * tolerance(floor))
             first = model.optimise(model.expected, True, solver, None)
             if first.portfolio is None:
                 break
@@ -194,6 +209,10 @@ def risk_frontier(
             third = model.optimise(model.total_spend, False, solver, None)
             portfolio = third.portfolio or portfolio
         metrics = evaluate(scenario, portfolio)
+        if points and metrics.cvar <= points[-1].metrics.cvar + tolerance(points[-1].metrics.cvar):
+            margin *= 10.0  # the solver's tolerance let the last point through again: demand more
+            continue
+        margin = 1.0
         points.append(FrontierPoint(portfolio, metrics, metrics.expected_value))
         floor = metrics.cvar + tolerance(metrics.cvar)
         if progress:
@@ -245,11 +264,14 @@ def exposure_frontier(
             solution = solve(scenario, kind, solver, model=model)
         if solution.metrics is None or solution.objective is None:
             break
-        points.append(FrontierPoint(solution.portfolio, solution.metrics, solution.objective, cap=cap))
         largest = max(solution.metrics.exposure.values())
+        if largest > cap + 1e-9:  # inside the solver's tolerance only: tighten and solve again
+            cap -= EXPOSURE_STEP
+            continue
+        points.append(FrontierPoint(solution.portfolio, solution.metrics, solution.objective, cap=cap))
         if largest <= 0:
             break
-        cap = largest - EXPOSURE_STEP
+        cap = min(largest, cap) - EXPOSURE_STEP
     if progress:
         progress(1.0)
     return Frontier(scenario, "exposure", kind, tuple(points), model.solves, time.perf_counter() - clock)

@@ -11,7 +11,9 @@ from typing import Any
 
 from niches.analysis.explain import Explanation
 from niches.analysis.frontier import Frontier, FrontierPoint
+from niches.analysis.robust import RobustReport, Stats, classify
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
+from niches.analysis.worlds import WorldRow, WorldsReport
 from niches.render.numbers import clean, money, share, value
 from niches.render.sections import OBJECTIVE_WORDS, Section
 from niches.scenario import Scenario
@@ -431,3 +433,165 @@ def conflict_json(explanation: Explanation) -> list[dict[str, Any]]:
         {"rule": c.rule, "location": c.location, "relaxation": c.relaxation, "restores": c.restores}
         for c in explanation.conflict
     ]
+
+
+# --------------------------------------------------------------------------- worlds and robustness
+
+
+def worlds_section(report: WorldsReport) -> Section:
+    """Return the regret table: rows are portfolios, columns worlds (value / regret)."""
+    sc = report.scenario
+    header = ("portfolio", *[w.id for w in sc.worlds], "expected", "worst", "CVaR", "max regret", "picked by")
+    rows = []
+    strong = set()
+    for i, row in enumerate(report.rows):
+        cells = [f"{value(row.metrics.value_by_world[w.id])} / {value(row.regret[w.id])}" for w in sc.worlds]
+        picked = ", ".join(k for k, j in report.picks.items() if j == i)
+        if picked:
+            strong.add(i)
+        rows.append(
+            (
+                row.label,
+                *cells,
+                value(row.metrics.expected_value),
+                value(row.metrics.worst_case),
+                value(row.metrics.cvar),
+                value(row.max_regret),
+                picked,
+            )
+        )
+    best = " · ".join(f"{k} {value(v)}" for k, v in report.best_by_world.items())
+    return Section(
+        "Value / regret in each world (regret = best value reachable in that world alone - value)",
+        header,
+        tuple(rows),
+        frozenset(range(1, len(header) - 1)),
+        frozenset(strong),
+        footer=(f"best alone: {best}",),
+    )
+
+
+def worlds_portfolios_section(report: WorldsReport) -> Section:
+    """Return what each row of the regret table holds."""
+    sc = report.scenario
+    return Section(
+        "The portfolios",
+        ("row", "portfolio"),
+        tuple((row.label, portfolio_text(sc, row.portfolio)) for row in report.rows),
+    )
+
+
+def worlds_json(report: WorldsReport) -> dict[str, Any]:
+    """Return the JSON object of `niches worlds`."""
+    sc = report.scenario
+
+    def summary(row: WorldRow) -> dict[str, Any]:
+        return {
+            "portfolio": _portfolio_json(sc, row.portfolio),
+            "expected_value": clean(row.metrics.expected_value),
+            "worst_case": clean(row.metrics.worst_case),
+            "cvar": clean(row.metrics.cvar),
+            "max_regret": clean(row.max_regret),
+        }
+
+    return {
+        "scenario": sc.name,
+        "best_by_world": {k: clean(v) for k, v in report.best_by_world.items()},
+        "table": [
+            {
+                "label": row.label,
+                **summary(row),
+                "value_by_world": {k: clean(v) for k, v in row.metrics.value_by_world.items()},
+                "regret_by_world": {k: clean(v) for k, v in row.regret.items()},
+            }
+            for row in report.rows
+        ],
+        "rules": {kind: summary(report.rows[i]) for kind, i in report.picks.items()},
+    }
+
+
+def _stats_text(stats: Stats) -> tuple[str, str, str, str]:
+    if stats.count == 0:
+        return ("-", "-", "-", "-")
+    return (value(stats.mean), value(stats.p5), value(stats.p50), value(stats.p95))
+
+
+def robust_sections(report: RobustReport) -> list[Section]:
+    """Return the sections of `niches robust`."""
+    sc = report.scenario
+    rec = report.recommended
+    core_rows = []
+    for niche in sc.niches:
+        levels = ", ".join(
+            f"{lv.id} {share(report.level_index[f'{niche.id}.{lv.id}'])}" for lv in niche.levels
+        )
+        index = report.core_index[niche.id]
+        core_rows.append((niche.id, share(index), classify(index), rec.get(niche.id, "-"), levels))
+    core = Section(
+        "Core index: share of samples whose optimum contains the niche (core >= 90%, exterior <= 10%)",
+        ("niche", "core index", "class", "recommended", "by level"),
+        tuple(core_rows),
+        frozenset({1}),
+    )
+    figures = Section(
+        "The recommendation across samples",
+        ("figure", "mean", "p5", "p50", "p95"),
+        (
+            (OBJECTIVE_WORDS[report.objective_kind], *_stats_text(report.objective)),
+            ("regret against each sample's optimum", *_stats_text(report.regret)),
+        ),
+        frozenset({1, 2, 3, 4}),
+        footer=(
+            f"optimal in {share(report.optimal_share)} of samples",
+            f"breaks a rule in {share(report.broken_share)}",
+            f"no portfolio keeps the rules in {share(report.infeasible_share)}",
+        ),
+    )
+    top = Section(
+        "Most frequent optimal portfolios",
+        ("share", "portfolio", "vs recommended"),
+        tuple((share(s), portfolio_text(sc, p), change_text(sc, rec, p)) for p, s in report.top),
+        frozenset({0}),
+    )
+    return [core, figures, top]
+
+
+def robust_heading(report: RobustReport) -> str:
+    state = "partial: interrupted after " if report.partial else ""
+    return (
+        f"{report.scenario.name}: Monte Carlo, {state}{report.done} of {report.samples} samples "
+        f"(seed {report.seed}, varying {', '.join(report.vary) or 'nothing'})"
+    )
+
+
+def robust_json(report: RobustReport) -> dict[str, Any]:
+    """Return the JSON object of `niches robust`."""
+    sc = report.scenario
+
+    def stats(s: Stats) -> dict[str, float | None]:
+        if s.count == 0:
+            return {"mean": None, "p5": None, "p50": None, "p95": None}
+        return {"mean": clean(s.mean), "p5": clean(s.p5), "p50": clean(s.p50), "p95": clean(s.p95)}
+
+    return {
+        "scenario": sc.name,
+        "samples": report.samples,
+        "done": report.done,
+        "partial": report.partial,
+        "seed": report.seed,
+        "vary": list(report.vary),
+        "concentration": clean(report.concentration),
+        "objective": report.objective_kind,
+        "core_index": {k: clean(v) for k, v in report.core_index.items()},
+        "level_index": {k: clean(v) for k, v in report.level_index.items()},
+        "recommended": {
+            "portfolio": _portfolio_json(sc, report.recommended),
+            "optimal_share": clean(report.optimal_share),
+            "objective": stats(report.objective),
+            "regret": stats(report.regret),
+            "broken_share": clean(report.broken_share),
+        },
+        "infeasible_share": clean(report.infeasible_share),
+        "top_portfolios": [{"portfolio": _portfolio_json(sc, p), "share": clean(s)} for p, s in report.top],
+        "engine": report.engine,
+    }

@@ -1,0 +1,444 @@
+"""Monte Carlo over the judgements a scenario declares uncertain; the core index.
+
+Each sample draws scores from their ranges (uniform) or low/mode/high
+(triangular), criterion weights declared as ranges, and world probabilities
+from a Dirichlet centred on the stated ones; then solves under the scenario's
+rules and objective. The random stream of sample i depends only on (seed, i)
+and on which judgement it draws (one child stream each), so results are
+identical whatever the number of workers or the scheduler.
+
+Small scenarios are solved by scoring every portfolio with numpy (one pass per
+sample); larger ones by re-solving one MILP with the sampled values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from niches.evaluate import evaluate, objective_value, violated_rules
+from niches.model import PortfolioModel, solve
+from niches.scenario import Criterion, Scenario, World
+from niches.table import PortfolioTable, objective_of, small_enough
+
+VARY = ("scores", "weights", "probabilities")
+STREAMS = {"scores": 0, "weights": 1, "probabilities": 2}
+CORE, EXTERIOR = 0.9, 0.1
+Progress = Callable[[float], None]
+
+
+class RobustError(ValueError):
+    """The Monte Carlo asked for cannot run (say why)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one sample found: the optimum (None: no portfolio keeps the rules there) and objectives."""
+
+    index: int
+    optimum: tuple[tuple[str, str], ...] | None
+    best: float  # the sample's optimal objective (oriented: higher is better), nan if infeasible
+    recommended: float  # the recommendation's objective in the sample, nan if it breaks a rule
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Mean and percentiles of a distribution (nan when empty)."""
+
+    mean: float
+    p5: float
+    p50: float
+    p95: float
+    count: int
+
+
+@dataclass(frozen=True)
+class RobustReport:
+    """Core indices, the recommendation's robustness and the most frequent optima."""
+
+    scenario: Scenario
+    objective_kind: str
+    samples: int
+    done: int
+    seed: int
+    vary: tuple[str, ...]
+    concentration: float
+    partial: bool
+    recommended: dict[str, str]
+    core_index: dict[str, float]
+    level_index: dict[str, float]
+    optimal_share: float
+    objective: Stats
+    regret: Stats
+    infeasible_share: float
+    broken_share: float
+    top: tuple[tuple[dict[str, str], float], ...]
+    engine: str
+    workers: int
+
+
+def _stream(seed: int, index: int, what: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index, STREAMS[what])))
+
+
+class Sampler:
+    """Draw the uncertain judgements of one scenario, sample by sample."""
+
+    def __init__(self, scenario: Scenario, vary: Sequence[str], concentration: float) -> None:
+        self.scenario = scenario
+        self.vary = tuple(vary)
+        self.concentration = concentration
+        scores = [lv.scores[c.id] for n in scenario.niches for lv in n.levels for c in scenario.criteria]
+        self.low = np.array([s.low for s in scores])
+        self.high = np.array([s.high for s in scores])
+        self.mode = np.array([s.mode if s.mode is not None else s.low for s in scores])
+        self.uniform = np.array([s.kind == "uniform" for s in scores])
+        self.triangular = np.array([s.kind == "triangular" for s in scores])
+        self.mean = np.array([s.mean for s in scores])
+        self.levels = sum(len(n.levels) for n in scenario.niches)
+        self.outlook = np.array(
+            [[n.outlook.get(w.id, 1.0) for w in scenario.worlds] for n in scenario.niches for _ in n.levels]
+        ).reshape(self.levels, len(scenario.worlds))
+        raw = [c.raw_weight for c in scenario.criteria]
+        self.w_low = np.array([w.low for w in raw])
+        self.w_high = np.array([w.high for w in raw])
+        self.w_mode = np.array([w.mode if w.mode is not None else w.low for w in raw])
+        self.w_kind = [w.kind for w in raw]
+        self.weights = np.array([c.weight for c in scenario.criteria])
+        self.probabilities = np.array([w.probability for w in scenario.worlds])
+
+    def draw(
+        self, seed: int, index: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Return (scores as levels x criteria, normalised weights, probabilities) for sample `index`."""
+        scores = self.mean
+        if "scores" in self.vary:
+            u = _stream(seed, index, "scores").random(self.low.size)
+            scores = np.where(self.uniform, self.low + u * (self.high - self.low), self.low)
+            spread = self.high - self.low
+            left = np.divide(self.mode - self.low, spread, out=np.zeros_like(spread), where=spread > 0)
+            rising = self.low + np.sqrt(u * spread * (self.mode - self.low))
+            falling = self.high - np.sqrt((1 - u) * spread * (self.high - self.mode))
+            scores = np.where(self.triangular, np.where(u < left, rising, falling), scores)
+        weights = self.weights
+        if "weights" in self.vary:
+            u = _stream(seed, index, "weights").random(len(self.w_kind))
+            raw = np.array(
+                [
+                    _draw_one(kind, lo, mo, hi, x)
+                    for kind, lo, mo, hi, x in zip(
+                        self.w_kind, self.w_low, self.w_mode, self.w_high, u, strict=True
+                    )
+                ]
+            )
+            total = raw.sum()
+            weights = raw / total if total > 0 else self.weights
+        probabilities = self.probabilities
+        if "probabilities" in self.vary and len(probabilities) > 1:
+            positive = probabilities > 0
+            alpha = self.concentration * probabilities[positive]
+            drawn = _stream(seed, index, "probabilities").dirichlet(alpha)
+            probabilities = np.zeros_like(self.probabilities)
+            probabilities[positive] = drawn
+        return scores.reshape(self.levels, len(self.weights)), weights, probabilities
+
+    def level_values(self, scores: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return the (levels, worlds) matrix of v(n, l, k) for drawn scores and weights."""
+        return np.asarray((scores @ weights)[:, None] * self.outlook, dtype=np.float64)
+
+    def scenario_for(
+        self, scores: NDArray[np.float64], weights: NDArray[np.float64], probabilities: NDArray[np.float64]
+    ) -> Scenario:
+        """Return the scenario with the drawn judgements as point values."""
+        from niches.scenario import Score
+
+        s = self.scenario
+        criteria = tuple(
+            Criterion(c.id, float(w), c.raw_weight, c.description)
+            for c, w in zip(s.criteria, weights, strict=True)
+        )
+        worlds = tuple(
+            World(w.id, float(p), w.description) for w, p in zip(s.worlds, probabilities, strict=True)
+        )
+        niches = []
+        row = 0
+        for niche in s.niches:
+            levels = []
+            for level in niche.levels:
+                drawn = {c.id: Score.point(float(scores[row, j])) for j, c in enumerate(s.criteria)}
+                levels.append(dataclasses.replace(level, scores=drawn))
+                row += 1
+            niches.append(dataclasses.replace(niche, levels=tuple(levels)))
+        return dataclasses.replace(s, criteria=criteria, worlds=worlds, niches=tuple(niches))
+
+
+def _draw_one(kind: str, low: float, mode: float, high: float, u: float) -> float:
+    if kind == "uniform":
+        return low + u * (high - low)
+    if kind == "triangular" and high > low:
+        left = (mode - low) / (high - low)
+        if u < left:
+            return low + math.sqrt(u * (high - low) * (mode - low))
+        return high - math.sqrt((1 - u) * (high - low) * (high - mode))
+    return low
+
+
+def run_samples(
+    scenario: Scenario,
+    indices: Sequence[int],
+    seed: int,
+    vary: Sequence[str],
+    concentration: float,
+    kind: str,
+    recommended: dict[str, str],
+    solver: str = "cbc",
+    progress: Callable[[int], None] | None = None,
+) -> list[Sample]:
+    """Solve the samples `indices` (a worker's share); stops early on Ctrl-C, returning those done."""
+    sampler = Sampler(scenario, vary, concentration)
+    results: list[Sample] = []
+    if small_enough(scenario):
+        table = PortfolioTable(scenario)
+        rec_row = table.row_of(recommended)
+
+        def one(i: int) -> Sample:
+            scores, weights, probabilities = sampler.draw(seed, i)
+            s = table.score(level_values=sampler.level_values(scores, weights), probabilities=probabilities)
+            stars = table.best_by_world(s) if kind == "regret" else None
+            if kind == "regret" and stars is None:
+                return Sample(i, None, math.nan, math.nan)
+            row = table.best(s, kind, stars)
+            objective = objective_of(s, kind, stars)
+            at = int(np.searchsorted(s.rows, rec_row))
+            mine = math.nan
+            if at < len(s.rows) and s.rows[at] == rec_row and s.feasible[at]:
+                mine = float(objective[at])
+            if row is None:
+                return Sample(i, None, math.nan, mine)
+            best = float(objective[int(np.searchsorted(s.rows, row))])
+            return Sample(i, tuple(sorted(table.portfolio(row).items())), best, mine)
+
+        try:
+            for i in indices:
+                results.append(one(i))
+                if progress:
+                    progress(1)
+        except KeyboardInterrupt:
+            pass
+        return results
+    model = PortfolioModel(scenario)
+    try:
+        for i in indices:
+            scores, weights, probabilities = sampler.draw(seed, i)
+            variant = sampler.scenario_for(scores, weights, probabilities)
+            if "probabilities" in vary:
+                result = solve(variant, kind, solver, tie_breaks=False)
+            else:
+                values = sampler.level_values(scores, weights)
+                table = {
+                    (n.id, lv.id, w.id): float(values[r, k])
+                    for r, (n, lv) in enumerate((n, lv) for n in scenario.niches for lv in n.levels)
+                    for k, w in enumerate(scenario.worlds)
+                }
+                with model.variant(values=table):
+                    result = solve(
+                        variant,
+                        kind,
+                        solver,
+                        model=model,
+                        tie_breaks=False,
+                        evaluator=lambda p: evaluate(variant, p),
+                    )
+            sign = -1.0 if kind == "regret" else 1.0
+            mine = math.nan
+            if not violated_rules(variant, recommended):
+                mine = sign * objective_value(kind, evaluate(variant, recommended), result.best_by_world)
+            if result.objective is None:
+                results.append(Sample(i, None, math.nan, mine))
+            else:
+                results.append(
+                    Sample(i, tuple(sorted(result.portfolio.items())), sign * result.objective, mine)
+                )
+            if progress:
+                progress(1)
+    except KeyboardInterrupt:
+        pass
+    return results
+
+
+def _stats(values: list[float]) -> Stats:
+    if not values:
+        return Stats(math.nan, math.nan, math.nan, math.nan, 0)
+    array = np.array(values)
+    p5, p50, p95 = np.percentile(array, [5, 50, 95])
+    return Stats(float(array.mean()), float(p5), float(p50), float(p95), len(values))
+
+
+def _chunks(samples: int, parts: int) -> list[list[int]]:
+    size = math.ceil(samples / max(1, parts))
+    return [list(range(start, min(samples, start + size))) for start in range(0, samples, size)]
+
+
+def robust(
+    scenario: Scenario,
+    samples: int = 1000,
+    seed: int = 0,
+    vary: Sequence[str] = VARY,
+    workers: int = 1,
+    scheduler: str | None = None,
+    concentration: float = 50.0,
+    solver: str = "cbc",
+    objective: str | None = None,
+    progress: Progress | None = None,
+) -> RobustReport:
+    """Run the Monte Carlo and summarise it (partial if interrupted)."""
+    kind = objective or scenario.objective
+    unknown = [v for v in vary if v not in VARY]
+    if unknown:
+        raise RobustError(f"unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
+    if samples < 1:
+        raise RobustError("--samples must be at least 1")
+    if concentration <= 0:
+        raise RobustError("--concentration must be positive")
+    recommended_solution = solve(scenario, kind, solver)
+    if recommended_solution.metrics is None:
+        raise RobustError("the scenario is infeasible: run `niches explain` to see which rules conflict")
+    recommended = recommended_solution.portfolio
+    done_count = 0
+
+    def tick(n: int) -> None:
+        nonlocal done_count
+        done_count += n
+        if progress:
+            progress(done_count / samples)
+
+    args = (seed, tuple(vary), concentration, kind, recommended, solver)
+    results: list[Sample] = []
+    partial = False
+    if scheduler:
+        results = _run_dask(scenario, samples, workers, scheduler, args)
+    elif workers > 1:
+        results, partial = _run_processes(scenario, samples, workers, args, tick)
+    else:
+        results = run_samples(scenario, range(samples), *args, progress=tick)
+    results.sort(key=lambda r: r.index)
+    partial = partial or len(results) < samples
+    return summarise(
+        scenario, kind, samples, results, seed, tuple(vary), concentration, partial, recommended, workers
+    )
+
+
+def _run_processes(
+    scenario: Scenario, samples: int, workers: int, args: tuple[object, ...], tick: Callable[[int], None]
+) -> tuple[list[Sample], bool]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: list[Sample] = []
+    chunks = _chunks(samples, workers * 4)
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(run_samples, scenario, chunk, *args) for chunk in chunks]  # type: ignore[arg-type]
+        for future in as_completed(futures):
+            part = future.result()
+            results.extend(part)
+            tick(len(part))
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        return results, True
+    pool.shutdown()
+    return results, False
+
+
+def _run_dask(
+    scenario: Scenario, samples: int, workers: int, scheduler: str, args: tuple[object, ...]
+) -> list[Sample]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RobustError("--scheduler needs Dask: pip install 'niches[dask]'") from None
+    with Client(scheduler, timeout="10s") as client:
+        chunks = _chunks(samples, max(workers, len(client.scheduler_info().get("workers", {})) or 1) * 4)
+        futures = [client.submit(run_samples, scenario, chunk, *args, pure=False) for chunk in chunks]
+        parts = client.gather(futures)
+    return [sample for part in parts for sample in part]
+
+
+def summarise(
+    scenario: Scenario,
+    kind: str,
+    samples: int,
+    results: list[Sample],
+    seed: int,
+    vary: tuple[str, ...],
+    concentration: float,
+    partial: bool,
+    recommended: dict[str, str],
+    workers: int,
+) -> RobustReport:
+    """Turn per-sample results into core indices, regret statistics and the top optima."""
+    done = len(results)
+    niches_in: Counter[str] = Counter()
+    levels_in: Counter[str] = Counter()
+    optima: Counter[tuple[tuple[str, str], ...]] = Counter()
+    for sample in results:
+        if sample.optimum is None:
+            continue
+        optima[sample.optimum] += 1
+        for niche, level in sample.optimum:
+            niches_in[niche] += 1
+            levels_in[f"{niche}.{level}"] += 1
+    share = 1.0 / done if done else 0.0
+    core = {n.id: niches_in[n.id] * share for n in scenario.niches}
+    level_index = {
+        f"{n.id}.{lv.id}": levels_in[f"{n.id}.{lv.id}"] * share for n in scenario.niches for lv in n.levels
+    }
+    rec_key = tuple(sorted(recommended.items()))
+    sign = -1.0 if kind == "regret" else 1.0
+    objective_values = [sign * s.recommended for s in results if not math.isnan(s.recommended)]
+    regrets = [
+        s.best - s.recommended for s in results if not math.isnan(s.best) and not math.isnan(s.recommended)
+    ]
+    order = {n.id: i for i, n in enumerate(scenario.niches)}
+
+    def as_portfolio(key: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        return dict(sorted(key, key=lambda kv: order[kv[0]]))
+
+    top = sorted(optima.items(), key=lambda kv: (-kv[1], [order[n] for n, _ in kv[0]], kv[0]))[:5]
+    return RobustReport(
+        scenario=scenario,
+        objective_kind=kind,
+        samples=samples,
+        done=done,
+        seed=seed,
+        vary=vary,
+        concentration=concentration,
+        partial=partial,
+        recommended=recommended,
+        core_index=core,
+        level_index=level_index,
+        optimal_share=optima[rec_key] * share,
+        objective=_stats(objective_values),
+        regret=_stats(regrets),
+        infeasible_share=sum(1 for s in results if s.optimum is None) * share,
+        broken_share=sum(1 for s in results if math.isnan(s.recommended)) * share,
+        top=tuple((as_portfolio(key), count * share) for key, count in top),
+        engine="enumeration" if small_enough(scenario) else "milp",
+        workers=workers,
+    )
+
+
+def classify(share: float) -> str:
+    """Return "core" (>= 0.9), "exterior" (<= 0.1) or "borderline"."""
+    if share >= CORE:
+        return "core"
+    if share <= EXTERIOR:
+        return "exterior"
+    return "borderline"

@@ -1,0 +1,199 @@
+"""Frontiers, stability radii and conflict sets against brute-force enumeration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from niches.analysis.engine import MilpEngine, TableEngine
+from niches.analysis.explain import explain
+from niches.analysis.frontier import EXPOSURE_STEP, budget_frontier, exposure_frontier, risk_frontier
+from niches.analysis.sensitivity import sensitivity, with_cost_factor, with_score_factor, with_weight
+from niches.evaluate import (
+    Metrics,
+    brute_force,
+    close,
+    evaluate,
+    feasible_portfolios,
+    objective_value,
+    rule_groups,
+)
+from niches.model import tolerance
+from niches.scenario import Scenario
+from niches.table import PortfolioTable
+
+from .strategies import scenario_dict, to_scenario
+
+FEW = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+small = scenario_dict(max_niches=4).map(to_scenario)
+
+
+def _not_regret(scenario: Scenario) -> str:
+    return "expected" if scenario.objective == "regret" else scenario.objective
+
+
+def _better(kind: str, a: Metrics, b: Metrics) -> bool:
+    """Lexicographic: higher objective, then higher expected value (the frontier's step order)."""
+    oa, ob = objective_value(kind, a), objective_value(kind, b)
+    if oa > ob + tolerance(ob):
+        return True
+    return oa >= ob - tolerance(ob) and a.expected_value > b.expected_value + tolerance(b.expected_value)
+
+
+def _usage(scenario: Scenario, m: Metrics) -> float:
+    scale = 0.0
+    caps = {p: c for p, c in scenario.budget.items()}
+    for period, cap in caps.items():
+        spend = m.cost_by_period[period]
+        if spend > 0:
+            scale = max(scale, spend / cap if cap > 0 else float("inf"))
+    if scenario.budget_total is not None and m.cost > 0:
+        scale = max(scale, m.cost / scenario.budget_total if scenario.budget_total > 0 else float("inf"))
+    return scale
+
+
+@pytest.mark.slow
+@given(small)
+@FEW
+def test_budget_frontier_is_the_enumerated_step_function(scenario: Scenario) -> None:
+    kind = _not_regret(scenario)
+    budget = frozenset(g for g in rule_groups(scenario) if g.startswith("budget["))
+    candidates = sorted(
+        ((_usage(scenario, m), m) for _, m in feasible_portfolios(scenario, budget)),
+        key=lambda t: t[0],
+    )
+    steps: list[tuple[float, Metrics]] = []
+    for usage, m in candidates:
+        if usage > 1.5 + 1e-9:
+            break
+        if not steps or _better(kind, m, steps[-1][1]):
+            if steps and close(steps[-1][0], usage):  # same scale: keep the better one only
+                steps[-1] = (usage, m)
+            else:
+                steps.append((usage, m))
+        elif close(steps[-1][0], usage) and _better(kind, m, steps[-1][1]):
+            steps[-1] = (usage, m)
+    found = budget_frontier(scenario, 0.0, 1.5, "highs", kind)
+    assert len(found.points) == len(steps)
+    for point, (usage, m) in zip(found.points, steps, strict=True):
+        assert point.scale is not None
+        assert close(point.scale, usage) or (usage == 0.0 and point.scale == 0.0)
+        assert close(point.objective, objective_value(kind, m))
+
+
+@pytest.mark.slow
+@given(small)
+@FEW
+def test_risk_frontier_is_the_enumerated_pareto_set(scenario: Scenario) -> None:
+    feasible = [m for _, m in feasible_portfolios(scenario)]
+    pareto = set()
+    for m in feasible:
+        dominated = any(
+            (
+                o.expected_value >= m.expected_value - tolerance(m.expected_value)
+                and o.cvar > m.cvar + tolerance(m.cvar)
+            )
+            or (
+                o.cvar >= m.cvar - tolerance(m.cvar)
+                and o.expected_value > m.expected_value + tolerance(m.expected_value)
+            )
+            for o in feasible
+        )
+        if not dominated:
+            pareto.add((round(m.cvar, 6), round(m.expected_value, 6)))
+    found = risk_frontier(scenario, "highs")
+    assert {(round(p.metrics.cvar, 6), round(p.metrics.expected_value, 6)) for p in found.points} == pareto
+
+
+@pytest.mark.slow
+@given(small)
+@FEW
+def test_exposure_frontier_follows_the_enumeration(scenario: Scenario) -> None:
+    if not scenario.powers:
+        return
+    kind = _not_regret(scenario)
+    feasible = feasible_portfolios(scenario)
+    expected = []
+    cap = 1.0
+    while True:
+        allowed = [(p, m) for p, m in feasible if max(m.exposure.values()) <= cap + 1e-7]
+        if not allowed:
+            break
+        best = max(objective_value(kind, m) for _, m in allowed)
+        expected.append(best)
+        chosen = [m for _, m in allowed if close(objective_value(kind, m), best)]
+        top_e = max(m.expected_value for m in chosen)
+        chosen = [m for m in chosen if close(m.expected_value, top_e)]
+        least = min(m.cost for m in chosen)
+        largest = min(max(m.exposure.values()) for m in chosen if close(m.cost, least))
+        if largest <= 0:
+            break
+        cap = largest - EXPOSURE_STEP
+    found = exposure_frontier(scenario, "highs", kind)
+    assert [round(p.objective, 6) for p in found.points] == [round(v, 6) for v in expected]
+
+
+def _state(kind: str, variant: Scenario, recommended: dict[str, str]) -> bool:
+    """Is `recommended` still optimal in `variant` (by enumeration)?"""
+    from niches.evaluate import violated_rules
+
+    if violated_rules(variant, recommended):
+        return False
+    oracle = brute_force(variant, kind)
+    mine = objective_value(kind, evaluate(variant, recommended))
+    assert oracle.objective is not None
+    return not oracle.objective > mine + tolerance(mine)
+
+
+@pytest.mark.slow
+@given(small)
+@FEW
+def test_stability_radii_are_where_the_enumerated_optimum_changes(scenario: Scenario) -> None:
+    kind = _not_regret(scenario)
+    if brute_force(scenario, kind).portfolio is None:
+        return
+    result = sensitivity(scenario, "highs", kind)
+    rec = result.solution.portfolio
+    checks: list[tuple[Callable[[float], Scenario], float, float, float]] = []
+    for w in result.weights:
+        for change, start in ((w.low, w.weight), (w.high, w.weight)):
+            if change is not None:
+                checks.append((lambda t, c=w.criterion: with_weight(scenario, c, t), change.at, start, 1e-6))
+    for r in result.scores:
+        for change in (r.low, r.high):
+            if change is not None:
+                checks.append((lambda t, n=r.niche: with_score_factor(scenario, n, t), change.at, 1.0, 1e-6))
+    for r in result.costs:
+        for change in (r.low, r.high):
+            if change is not None:
+                checks.append((lambda t, n=r.niche: with_cost_factor(scenario, n, t), change.at, 1.0, 3e-4))
+    for at, point, start, step in checks:
+        direction = 1.0 if point > start else -1.0
+        assert not _state(kind, at(point), rec), point  # changed here
+        assert _state(kind, at(point - direction * step), rec), point  # and not just before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", [TableEngine, MilpEngine])
+@given(scenario=small)
+@FEW
+def test_conflict_set_is_minimal(engine: type, scenario: Scenario) -> None:
+    explanation = explain(scenario, engine=engine(scenario, scenario.objective, "highs"))
+    feasible = brute_force(scenario).portfolio is not None
+    assert explanation.feasible == feasible
+    if feasible:
+        return
+    groups = set(rule_groups(scenario))
+    members = {c.rule for c in explanation.conflict}
+    assert members
+    assert not feasible_portfolios(scenario, frozenset(groups - members))  # together they conflict
+    for member in members:  # drop any one and the rest can hold
+        assert feasible_portfolios(scenario, frozenset(groups - members) | {member})
+    table = PortfolioTable(scenario)
+    for conflict in explanation.conflict:  # the stated relaxation alone restores feasibility
+        if conflict.limit is not None:
+            assert table.score(scenario, limits={conflict.rule: conflict.limit}).feasible.any()
+        elif conflict.restores:
+            assert feasible_portfolios(scenario, frozenset([conflict.rule]))
