@@ -241,12 +241,12 @@ def run_samples(
                 result = solve(variant, kind, solver, tie_breaks=False)
             else:
                 values = sampler.level_values(scores, weights)
-                table = {
+                value_table = {
                     (n.id, lv.id, w.id): float(values[r, k])
                     for r, (n, lv) in enumerate((n, lv) for n in scenario.niches for lv in n.levels)
                     for k, w in enumerate(scenario.worlds)
                 }
-                with model.variant(values=table):
+                with model.variant(values=value_table):
                     result = solve(
                         variant,
                         kind,
