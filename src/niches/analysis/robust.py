@@ -253,7 +253,7 @@ def run_samples(
                         solver,
                         model=model,
                         tie_breaks=False,
-                        evaluator=lambda p: evaluate(variant, p),
+                        evaluator=lambda p, v=variant: evaluate(v, p),  # type: ignore[misc]
                     )
             sign = -1.0 if kind == "regret" else 1.0
             mine = math.nan

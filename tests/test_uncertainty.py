@@ -1,0 +1,135 @@
+"""Worlds and Monte Carlo against brute-force enumeration; determinism; the Dask path."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import niches.analysis.robust as robust_module
+from niches.analysis.robust import Sampler, robust
+from niches.analysis.worlds import worlds
+from niches.evaluate import brute_force, close, feasible_portfolios
+from niches.scenario import Scenario, load_scenario
+
+from .conftest import ROOT, run_cli
+from .strategies import scenario_dict, to_scenario
+
+FEW = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+small = scenario_dict(max_niches=4).map(to_scenario)
+DEFAULT = ROOT / "options" / "kazakhstan.yaml"
+
+
+@pytest.mark.slow
+@given(small)
+@FEW
+def test_best_by_world_matches_enumeration(scenario: Scenario) -> None:
+    report = worlds(scenario, "highs")
+    feasible = feasible_portfolios(scenario)
+    if not feasible:
+        assert report is None
+        return
+    assert report is not None
+    for world in scenario.worlds:
+        assert close(report.best_by_world[world.id], max(m.value_by_world[world.id] for _, m in feasible))
+    for kind, index in report.picks.items():
+        oracle = brute_force(scenario, kind)
+        assert oracle.metrics is not None
+        assert close(report.rows[index].metrics.expected_value, oracle.metrics.expected_value), kind
+
+
+@pytest.mark.slow
+@given(small)
+@FEW
+def test_core_index_and_regret_match_enumeration(scenario: Scenario) -> None:
+    if brute_force(scenario).portfolio is None:
+        return
+    samples, seed = 12, 3
+    report = robust(scenario, samples, seed, solver="highs")
+    sampler = Sampler(scenario, ("scores", "weights", "probabilities"), 50.0)
+    kind = scenario.objective
+    inside: Counter[str] = Counter()
+    regrets = []
+    optimal = 0
+    for i in range(samples):
+        variant = sampler.scenario_for(*sampler.draw(seed, i))
+        oracle = brute_force(variant, kind)
+        if oracle.portfolio is None:
+            continue
+        inside.update(list(oracle.portfolio))
+        optimal += oracle.portfolio == report.recommended
+        from niches.evaluate import evaluate, objective_value, violated_rules
+
+        if not violated_rules(variant, report.recommended):
+            mine = objective_value(kind, evaluate(variant, report.recommended), oracle.best_by_world)
+            assert oracle.objective is not None
+            regrets.append(mine - oracle.objective if kind == "regret" else oracle.objective - mine)
+    for niche in scenario.niches:
+        assert report.core_index[niche.id] == pytest.approx(inside[niche.id] / samples)
+    assert report.optimal_share == pytest.approx(optimal / samples)
+    if regrets:
+        assert report.regret.mean == pytest.approx(sum(regrets) / len(regrets), abs=1e-6)
+
+
+def test_same_seed_same_answer_whatever_the_workers() -> None:
+    scenario = load_scenario(DEFAULT)
+    one = robust(scenario, 200, 11, workers=1)
+    two = robust(scenario, 200, 11, workers=2)
+    for field in ("core_index", "level_index", "optimal_share", "objective", "regret", "top"):
+        assert getattr(one, field) == getattr(two, field), field
+    assert robust(scenario, 200, 12).core_index != one.core_index or robust(scenario, 200, 12).top != one.top
+
+
+def test_milp_path_agrees_with_enumeration(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario(DEFAULT)
+    by_table = robust(scenario, 6, 5, vary=("scores", "weights"))
+    monkeypatch.setattr(robust_module, "small_enough", lambda s: False)
+    by_milp = robust(scenario, 6, 5, vary=("scores", "weights"), solver="highs")
+    assert by_milp.engine == "milp"
+    assert by_milp.core_index == by_table.core_index
+    assert by_milp.level_index == by_table.level_index
+    assert math.isclose(by_milp.regret.mean, by_table.regret.mean, abs_tol=1e-6)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_answer() -> None:
+    distributed = pytest.importorskip("distributed", reason="the dask extra is part of the test extras")
+    scenario = load_scenario(DEFAULT)
+    local = robust(scenario, 60, 2)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
+        remote = robust(scenario, 60, 2, workers=2, scheduler=cluster.scheduler_address)
+    assert remote.core_index == local.core_index
+    assert remote.top == local.top
+    assert remote.regret == local.regret
+
+
+def test_robust_json_contract() -> None:
+    result = run_cli("robust", "--samples", "50", "--seed", "4", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {"samples", "seed", "core_index", "level_index", "recommended", "top_portfolios"} <= set(data)
+    assert (data["samples"], data["seed"], data["partial"]) == (50, 4, False)
+    assert {"portfolio", "optimal_share", "regret"} <= set(data["recommended"])
+    assert set(data["recommended"]["regret"]) == {"mean", "p5", "p50", "p95"}
+    assert run_cli("robust", "--samples", "50", "--seed", "4", "--format", "json").stdout == result.stdout
+
+
+def test_worlds_json_contract() -> None:
+    result = run_cli("worlds", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data["best_by_world"]) == {"rule_based", "deal_based", "blocs", "multipolar", "escalation"}
+    assert set(data["rules"]) == {"expected", "worst_case", "cvar", "regret"}
+    for rule in data["rules"].values():
+        assert {"portfolio", "expected_value", "worst_case", "cvar", "max_regret"} <= set(rule)
+
+
+def test_robust_rejects_unknown_vary() -> None:
+    result = run_cli("robust", "--vary", "scores,moods", "--samples", "5")
+    assert result.returncode == 2
+    assert result.stderr == "error: unknown --vary item 'moods'; choose from scores, weights, probabilities\n"
