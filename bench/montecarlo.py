@@ -19,12 +19,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import synthetic
-
 from niches.analysis.robust import VARY, Sampler, robust
 from niches.defaults import default_scenario
 from niches.model import solve
 from niches.scenario import Scenario, load_scenario, parse_scenario
+from synthetic import synthetic
 
 
 def naive(scenario: Scenario, samples: int, seed: int, vary: tuple[str, ...]) -> float:
