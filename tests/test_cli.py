@@ -220,3 +220,58 @@ def test_help_imports_no_heavy_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
+
+
+def test_explain_names_a_minimal_conflict_with_locations() -> None:
+    path = "tests/data/valid/infeasible.yaml"
+    result = run_cli("explain", path, "-f", "json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["conflict"] == [
+        {
+            "rule": "budget[total]",
+            "location": f"{path}:2:1",
+            "relaxation": "raise budget[total] by 3 USD million to 8 USD million",
+            "restores": True,
+        },
+        {
+            "rule": "must_include[big]",
+            "location": f"{path}:8:18",
+            "relaxation": "drop must_include: big",
+            "restores": True,
+        },
+    ]
+    solved = json.loads(run_cli("solve", path, "-f", "json").stdout)
+    assert solved["conflict"] == json.loads(result.stdout)["conflict"]
+
+
+def test_explain_a_feasible_scenario() -> None:
+    result = run_cli("explain")
+    assert result.returncode == 0
+    assert "feasible, nothing to explain" in result.stdout
+
+
+@pytest.mark.parametrize("axis", ["budget", "risk", "exposure"])
+def test_frontier_golden(axis: str) -> None:
+    result = run_cli("frontier", "--axis", axis, "-f", "json")
+    assert result.returncode == 0, result.stderr
+    check_golden(f"kazakhstan.frontier-{axis}.json", result.stdout)
+    points = json.loads(result.stdout)["points"]
+    key = {"budget": "scale", "exposure": "cap", "risk": "cvar"}[axis]
+    ordered = [p[key] for p in points]
+    assert ordered == sorted(ordered, reverse=axis == "exposure")
+    assert sum(p["marked"] for p in points) == (0 if axis == "exposure" else 1)
+
+
+def test_sensitivity_golden() -> None:
+    result = run_cli("sensitivity", "-f", "json")
+    assert result.returncode == 0, result.stderr
+    check_golden("kazakhstan.sensitivity.json", result.stdout)
+
+
+def test_budget_frontier_refuses_regret() -> None:
+    result = run_cli("frontier", "--objective", "regret")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: the budget frontier needs an objective that does not move with the budget; "
+        "use --objective expected, worst_case or cvar\n"
+    )
