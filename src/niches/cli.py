@@ -455,3 +455,89 @@ def robust(
         sys.stdout.write(dumps(robust_json(report)))
         return
     _emit(robust_heading(report), robust_sections(report), format)
+
+
+@app.command()
+def check(
+    scenario: ScenarioArg = None,
+    format: FormatOpt = Format.table,
+    solver: SolverOpt = SolverName.cbc,
+) -> None:
+    """Evaluate the policy assertions declared under `assertions:`; exit 1 listing what failed,
+    0 when all hold (a CI job guards a strategy the way tests guard code)."""
+    from niches.analysis.check import check as run_check
+
+    loaded = load(scenario)
+    results = run_check(loaded, solver.value)
+    failed = [r for r in results if not r.holds]
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        data = {
+            "scenario": loaded.name,
+            "passed": not failed,
+            "assertions": [
+                {
+                    "assertion": r.assertion,
+                    "required": r.required,
+                    "found": r.found,
+                    "holds": r.holds,
+                    "location": r.location,
+                }
+                for r in results
+            ],
+        }
+        sys.stdout.write(dumps(data))
+    else:
+        from niches.render.sections import Section
+
+        rows = tuple(
+            (r.assertion, r.required, r.found, "ok" if r.holds else "FAILED", r.location or "-")
+            for r in results
+        )
+        section = Section(
+            "Assertions",
+            ("assertion", "required", "found", "result", "where"),
+            rows,
+            strong=frozenset(i for i, r in enumerate(results) if not r.holds),
+        )
+        verdict = (
+            "no assertions declared"
+            if not results
+            else f"{len(failed)} of {len(results)} assertions failed"
+            if failed
+            else f"all {len(results)} assertions hold"
+        )
+        _emit(f"{loaded.name}: {verdict}", [section] if results else [], format)
+    if failed:
+        for r in failed:
+            _err(
+                f"{r.location or loaded.source}: assertion failed: {r.assertion}: required {r.required}, "
+                f"found {r.found}"
+            )
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editors: `# yaml-language-server: $schema=...`)."""
+    from niches.schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter scenario.")] = Path(
+        "scenario.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter scenario that validates and solves."""
+    from niches.files import write_atomically
+    from niches.starter import STARTER
+
+    if path.exists() and not force:
+        _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
+    write_atomically(path, STARTER)
+    typer.echo(f"wrote {path}; next: niches validate {path} && niches solve {path}")

@@ -33,6 +33,7 @@ TOP_KEYS = (
     "niches",
     "rules",
     "objective",
+    "assertions",
 )
 LEVEL_KEYS = ("name", "description", "cost", "scores", "uses")
 NICHE_KEYS = (
@@ -56,6 +57,21 @@ RULE_KEYS = (
     "min_worst_case",
     "min_cvar",
     "cvar_tail",
+)
+
+
+ASSERTION_KEYS = (
+    "recommend",
+    "exclude",
+    "min_expected_value",
+    "min_worst_case",
+    "min_cvar",
+    "max_cost",
+    "max_exposure",
+    "max_regret",
+    "core_index",
+    "samples",
+    "seed",
 )
 
 
@@ -184,6 +200,43 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class Assertions:
+    """Policy assertions that `niches check` evaluates against the recommendation.
+
+    `recommend` maps niches that must be chosen -> the level required (None:
+    any level); `core_index` maps niche -> least Monte Carlo core index, drawn
+    with `samples` and `seed`; values are in value units, money in the
+    scenario's units, shares in [0, 1].
+    """
+
+    recommend: Mapping[str, str | None] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    min_expected_value: float | None = None
+    min_worst_case: float | None = None
+    min_cvar: float | None = None
+    max_cost: float | None = None
+    max_exposure: Mapping[str, float] = field(default_factory=dict)
+    max_regret: float | None = None
+    core_index: Mapping[str, float] = field(default_factory=dict)
+    samples: int = 500
+    seed: int = 0
+
+    @property
+    def declared(self) -> bool:
+        """Return whether any assertion is declared."""
+        return bool(
+            self.recommend
+            or self.exclude
+            or self.max_exposure
+            or self.core_index
+            or any(
+                getattr(self, k) is not None
+                for k in ("min_expected_value", "min_worst_case", "min_cvar", "max_cost", "max_regret")
+            )
+        )
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario.
 
@@ -209,6 +262,7 @@ class Scenario:
     source: str = "<memory>"
     locations: Mapping[str, Location] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    assertions: Assertions = field(default_factory=Assertions)
 
     def niche(self, niche_id: str) -> Niche:
         """Return the niche called `niche_id`."""
@@ -505,6 +559,7 @@ class _Reader:
                     f"unknown objective '{objective_node.text}'{_hint(objective_node.text, OBJECTIVES)}",
                 )
         rules = self.rules(top.get("rules"), niche_ids, powers)
+        assertions = self.assertions(top.get("assertions"), niche_nodes, powers)
         built = [n for n in niches if n is not None]
         if built and len(built) == len(niches):
             self.synergy_pairs(built, niche_nodes)
@@ -529,6 +584,7 @@ class _Reader:
             objective=objective,
             source=self.file,
             locations=dict(self.locations),
+            assertions=assertions,
         )
 
     def periods(self, node: YNode | None) -> list[str]:
@@ -927,6 +983,75 @@ class _Reader:
             min_worst_case=_opt_float(values.get("min_worst_case")),
             min_cvar=_opt_float(values.get("min_cvar")),
             cvar_tail=_opt_float(values.get("cvar_tail")) or 0.25,
+        )
+
+    def assertions(self, node: YNode | None, niche_nodes: dict[str, YNode], powers: list[str]) -> Assertions:
+        if node is None:
+            return Assertions()
+        items = self.mapping(node, "assertions")
+        if items is None:
+            return Assertions()
+        self.check_keys(items, ASSERTION_KEYS, "assertions")
+        niche_ids = list(niche_nodes)
+        for key, child in items.items():
+            self.locations[f"assertion[{key}]"] = child.at_key
+        recommend: dict[str, str | None] = {}
+        if "recommend" in items:
+            rec = items["recommend"]
+            if isinstance(rec.value, dict):
+                for nid, child in rec.value.items():
+                    if not self.key_ref(nid, child, niche_ids, "niche", "assertions.recommend"):
+                        continue
+                    levels = niche_nodes[nid].value
+                    known = (
+                        list(levels["levels"].value)
+                        if isinstance(levels, dict)
+                        and "levels" in levels
+                        and isinstance(levels["levels"].value, dict)
+                        else [SHORTHAND_LEVEL]
+                    )
+                    if self.ref(child, known, "level", f"assertions.recommend for {nid}"):
+                        recommend[nid] = child.text
+            else:
+                for item in self.id_list(rec, "assertions.recommend"):
+                    if self.ref(item, niche_ids, "niche", "assertions.recommend"):
+                        recommend[item.text] = None
+        exclude: list[str] = []
+        if "exclude" in items:
+            exclude = [
+                i.text
+                for i in self.id_list(items["exclude"], "assertions.exclude")
+                if self.ref(i, niche_ids, "niche", "assertions.exclude")
+            ]
+        numbers: dict[str, float | None] = {}
+        for key in ("min_expected_value", "min_worst_case", "min_cvar"):
+            numbers[key] = self.number(items[key], f"assertions.{key}") if key in items else None
+        for key in ("max_cost", "max_regret"):
+            numbers[key] = self.number(items[key], f"assertions.{key}", low=0) if key in items else None
+        shares: dict[str, dict[str, float]] = {"max_exposure": {}, "core_index": {}}
+        for key, kind, known in (("max_exposure", "power", powers), ("core_index", "niche", niche_ids)):
+            if key in items:
+                for ref, child in (self.mapping(items[key], f"assertions.{key}") or {}).items():
+                    if self.key_ref(ref, child, known, kind, f"assertions.{key}"):
+                        share = self.number(child, f"assertions.{key} for {ref}", low=0, high=1)
+                        if share is not None:
+                            shares[key][ref] = share
+        samples = self.integer(items["samples"], "assertions.samples") if "samples" in items else 500
+        if samples == 0:
+            self.error(items["samples"].loc, "assertions.samples must be at least 1")
+        seed = self.integer(items["seed"], "assertions.seed") if "seed" in items else 0
+        return Assertions(
+            recommend=recommend,
+            exclude=tuple(exclude),
+            min_expected_value=numbers["min_expected_value"],
+            min_worst_case=numbers["min_worst_case"],
+            min_cvar=numbers["min_cvar"],
+            max_cost=numbers["max_cost"],
+            max_exposure=shares["max_exposure"],
+            max_regret=numbers["max_regret"],
+            core_index=shares["core_index"],
+            samples=samples or 500,
+            seed=seed or 0,
         )
 
     # ------------------------------------------------------------------ cross checks

@@ -364,7 +364,7 @@ def _run_dask(
         from distributed import Client
     except ImportError:
         raise RobustError("--scheduler needs Dask: pip install 'niches[dask]'") from None
-    with Client(scheduler, timeout="10s") as client:
+    with Client(scheduler, timeout="10s") as client:  # type: ignore[no-untyped-call]
         chunks = _chunks(samples, max(workers, len(client.scheduler_info().get("workers", {})) or 1) * 4)
         futures = [client.submit(run_samples, scenario, chunk, *args, pure=False) for chunk in chunks]
         parts = client.gather(futures)

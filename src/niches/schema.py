@@ -1,0 +1,184 @@
+"""The JSON Schema of scenario format v1, for editors (yaml-language-server) and other tools.
+
+The loader (`niches.scenario`) is the authority; a test keeps this schema in
+step with it: every key the loader knows is here, and every valid example validates.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SCHEMA_ID = "https://niches.invalid/schema/scenario-v1.json"
+
+_number: dict[str, Any] = {"type": "number"}
+_share: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
+_nonneg: dict[str, Any] = {"type": "number", "minimum": 0}
+_id: dict[str, Any] = {"type": ["string", "integer"]}
+_ids: dict[str, Any] = {"oneOf": [{"type": "array", "items": _id}, _id]}
+_score: dict[str, Any] = {
+    "description": "A number, a range [low, high] (uniform) or {low, mode, high} (triangular).",
+    "oneOf": [
+        _number,
+        {"type": "array", "items": _number, "minItems": 2, "maxItems": 2},
+        {
+            "type": "object",
+            "properties": {"low": _number, "mode": _number, "high": _number},
+            "required": ["low", "high"],
+            "additionalProperties": False,
+        },
+    ],
+}
+_level_properties: dict[str, Any] = {
+    "name": {"type": "string"},
+    "description": {"type": "string"},
+    "cost": {
+        "description": "Spend in every period (a number) or period -> amount; missing periods cost 0.",
+        "oneOf": [_nonneg, {"type": "object", "additionalProperties": _nonneg}],
+    },
+    "scores": {"type": "object", "additionalProperties": _score, "description": "criterion -> score"},
+    "uses": {"type": "object", "additionalProperties": _nonneg, "description": "capacity -> amount"},
+}
+_niche_properties: dict[str, Any] = {
+    "name": {"type": "string"},
+    "description": {"type": "string"},
+    "levels": {
+        "type": "object",
+        "minProperties": 1,
+        "description": "Ordered level id -> level; at most one level is chosen.",
+        "additionalProperties": {
+            "type": "object",
+            "properties": _level_properties,
+            "required": ["cost"],
+            "additionalProperties": False,
+        },
+    },
+    "exposure": {"type": "object", "additionalProperties": _share, "description": "power -> share of spend"},
+    "outlook": {
+        "type": "object",
+        "additionalProperties": _nonneg,
+        "description": "world -> value multiplier",
+    },
+    "requires": _ids,
+    "excludes": _ids,
+    "synergy": {"type": "object", "additionalProperties": _number, "description": "niche -> bonus"},
+    "cost": _level_properties["cost"],
+    "scores": _level_properties["scores"],
+    "uses": _level_properties["uses"],
+}
+_rules: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "min_niches": {"type": "integer", "minimum": 0},
+        "max_niches": {"type": "integer", "minimum": 0},
+        "must_include": _ids,
+        "must_exclude": _ids,
+        "max_share": _share,
+        "max_exposure": {"oneOf": [_share, {"type": "object", "additionalProperties": _share}]},
+        "max_imbalance": _share,
+        "min_worst_case": _number,
+        "min_cvar": _number,
+        "cvar_tail": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    },
+    "additionalProperties": False,
+}
+_assertions: dict[str, Any] = {
+    "type": "object",
+    "description": "Policy assertions `niches check` evaluates (exit 1 when one fails).",
+    "properties": {
+        "recommend": {
+            "description": "Niches the recommendation must contain (a list), or niche -> level.",
+            "oneOf": [_ids, {"type": "object", "additionalProperties": _id}],
+        },
+        "exclude": _ids,
+        "min_expected_value": _number,
+        "min_worst_case": _number,
+        "min_cvar": _number,
+        "max_cost": _nonneg,
+        "max_exposure": {"type": "object", "additionalProperties": _share},
+        "max_regret": _nonneg,
+        "core_index": {"type": "object", "additionalProperties": _share},
+        "samples": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
+
+
+def scenario_schema() -> dict[str, Any]:
+    """Return the JSON Schema of a scenario file."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "niches scenario (format v1)",
+        "type": "object",
+        "required": ["name", "budget", "criteria", "niches"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "units": {"type": "string", "default": "USD million"},
+            "periods": {"type": "array", "items": _id, "minItems": 1},
+            "budget": {
+                "description": "A cap for every period, or {period: cap, ..., total: cap}.",
+                "oneOf": [_nonneg, {"type": "object", "minProperties": 1, "additionalProperties": _nonneg}],
+            },
+            "capacities": {"type": "object", "additionalProperties": _nonneg},
+            "criteria": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {
+                    "oneOf": [
+                        _score,
+                        {
+                            "type": "object",
+                            "properties": {
+                                "weight": _score,
+                                "name": {"type": "string"},
+                                "description": {"type": "string"},
+                            },
+                            "required": ["weight"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                },
+            },
+            "powers": {"type": "array", "items": _id},
+            "worlds": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {
+                    "oneOf": [
+                        _share,
+                        {
+                            "type": "object",
+                            "properties": {
+                                "probability": _share,
+                                "name": {"type": "string"},
+                                "description": {"type": "string"},
+                            },
+                            "required": ["probability"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                },
+            },
+            "niches": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": _niche_properties,
+                    "additionalProperties": False,
+                },
+            },
+            "rules": _rules,
+            "objective": {"enum": ["expected", "worst_case", "cvar", "regret"]},
+            "assertions": _assertions,
+        },
+    }
+
+
+def schema_text() -> str:
+    """Return the schema as the JSON text `niches schema` prints and the repository ships."""
+    return json.dumps(scenario_schema(), indent=2) + "\n"

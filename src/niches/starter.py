@@ -1,0 +1,87 @@
+"""The commented starter scenario `niches init` writes."""
+
+STARTER = """\
+# yaml-language-server: $schema=https://niches.invalid/schema/scenario-v1.json
+# (or point it at the file `niches schema > niches.schema.json` writes)
+#
+# A starter scenario for `niches`. Edit it, then:
+#   niches validate scenario.yaml     # check it
+#   niches solve scenario.yaml        # the recommended portfolio and why
+#   niches sensitivity scenario.yaml  # how fragile that is
+# Every key is explained in the README; options/kazakhstan.yaml is a full example.
+
+name: My country 2027-2029
+description: Which functional niches to build up over three years.
+units: USD million            # the label for all money below
+
+periods: [2027, 2028, 2029]   # period ids (compared as text)
+
+budget:                       # a cap per period, and `total` over all periods
+  2027: 120
+  2028: 140
+  2029: 160
+  total: 400
+
+capacities:
+  diplomats: 60               # a non-money limit; levels say how much they use
+
+criteria:                     # what a niche is worth; weights are normalised
+  relevance: 0.4
+  soft_power: 0.3
+  economic: [0.2, 0.4]        # a contested weight: a range (its midpoint is used)
+
+powers: [USA, China, EU]      # whose leverage `exposure` tracks
+
+worlds:                       # world orders; probabilities sum to 1
+  rules: 0.3
+  deals: 0.5
+  blocs: 0.2
+
+niches:
+  mediation:
+    name: Mediation platform
+    levels:                   # ordered; at most one level is chosen
+      host:
+        cost: 10              # the same amount in every period
+        scores: {relevance: 5, soft_power: 6, economic: 1}
+        uses: {diplomats: 10}
+      lead:
+        cost: {2027: 15, 2028: 25, 2029: 30}   # or per period
+        scores: {relevance: 7, soft_power: [7, 9], economic: 2}
+        uses: {diplomats: 25}
+    outlook: {deals: 1.3, blocs: 0.8}          # value multiplier per world
+  logistics:
+    name: Transit corridor
+    levels:
+      corridor:
+        cost: 60
+        scores: {relevance: 6, soft_power: 3, economic: {low: 4, mode: 6, high: 9}}
+        uses: {diplomats: 15}
+    exposure: {China: 0.4, EU: 0.3}            # share of spend that depends on a power
+    synergy: {minerals: 1.0}                   # bonus when both are chosen
+  minerals:
+    name: Critical minerals
+    cost: 50                  # a niche with one level (named `invest`)
+    scores: {relevance: 7, soft_power: 2, economic: [3, 8]}
+    uses: {diplomats: 10}
+    exposure: {USA: 0.5, China: 0.2}
+  education:
+    name: Scholarships and campuses
+    cost: 30
+    scores: {relevance: 3, soft_power: 7, economic: 2}
+    uses: {diplomats: 10}
+    exposure: {USA: 0.3, EU: 0.3}
+
+rules:
+  min_niches: 2
+  max_exposure: 0.45          # no power above 45% of spend-weighted exposure
+  cvar_tail: 0.3
+  min_cvar: 8                 # the portfolio must still deliver in the worst 30%
+
+objective: expected           # expected, worst_case, cvar or regret
+
+assertions:                   # what `niches check` guards in CI
+  recommend: [mediation]
+  min_expected_value: 10
+  max_exposure: {China: 0.45}
+"""
