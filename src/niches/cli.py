@@ -541,3 +541,47 @@ def init(
         _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
     write_atomically(path, STARTER)
     typer.echo(f"wrote {path}; next: niches validate {path} && niches solve {path}")
+
+
+@app.command()
+def report(
+    scenario: ScenarioArg = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output", "-o", help="Write the report to this file (atomically).", show_default=False
+        ),
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Monte Carlo samples.")] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Monte Carlo seed.")] = 0,
+    solver: SolverOpt = SolverName.cbc,
+    timestamp: Annotated[bool, typer.Option("--timestamp", help="Add the time of the run (UTC).")] = False,
+) -> None:
+    """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
+    their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
+    assumptions and provenance. Identical inputs give identical bytes (no timestamp unless asked)."""
+    from niches.defaults import DISPLAY_PREFIX, default_scenario
+    from niches.report import build_report, provenance
+
+    loaded = load(scenario)
+    if scenario is None:
+        real = default_scenario()
+        source = provenance(DISPLAY_PREFIX + real.name, real.read_bytes(), real)
+    elif scenario == "-":
+        source = provenance("<stdin>", b"")
+    else:
+        source = provenance(scenario, Path(scenario).read_bytes())
+    stamp = None
+    if timestamp:
+        import datetime
+
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with _progress("report", Format.table if output else Format.json):
+        text = build_report(loaded, source, samples, seed, solver.value, stamp)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from niches.files import write_atomically
+
+    write_atomically(output, text)
+    typer.echo(f"wrote {output}")

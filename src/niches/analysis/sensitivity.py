@@ -499,7 +499,7 @@ def fragile(result: Sensitivity, count: int = 3) -> list[tuple[float, str]]:
                 found.append(
                     (
                         abs(change.at - 1.0),
-                        f"{radius.niche}'s {radius.what} are multiplied by {change.at:.3f}",
+                        f"the {radius.what} of {radius.niche} are multiplied by {change.at:.3f}",
                     )
                 )
     found.sort()

@@ -1,0 +1,365 @@
+"""`niches report`: one deterministic GitHub markdown document that gathers every analysis.
+
+Charts are mermaid `xychart-beta` blocks (GitHub renders them), each with the
+numbers in a table beside it. Nothing in the text depends on the clock unless
+a timestamp is asked for, so identical inputs give identical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from niches import __version__
+from niches.analysis.frontier import Frontier, budget_frontier, risk_frontier
+from niches.analysis.robust import RobustReport, classify, robust
+from niches.analysis.sensitivity import fragile, sensitivity
+from niches.analysis.summary import SolveReport, summarise
+from niches.analysis.worlds import worlds
+from niches.model import solve, solver_version
+from niches.render.analysis import portfolio_text, worlds_portfolios_section, worlds_section
+from niches.render.markdown import section_markdown, table
+from niches.render.numbers import money, share, value
+from niches.render.sections import OBJECTIVE_WORDS, solve_sections
+from niches.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the scenario came from: path, git commit and blob when tracked, SHA-256 of its bytes."""
+
+    path: str
+    sha256: str
+    commit: str | None
+    blob: str | None
+
+
+def provenance(path: str, data: bytes, real: Path | None = None) -> Provenance:
+    """Return the provenance of the scenario shown as `path` (read from `real`) whose bytes are `data`."""
+    digest = hashlib.sha256(data).hexdigest()
+    commit = blob = None
+    file = real or Path(path)
+    if path not in ("-", "<stdin>") and file.is_file():
+        folder = file.resolve().parent
+        commit = _git(folder, "rev-parse", "HEAD")
+        if commit:
+            tracked = _git(folder, "ls-files", "-s", "--", file.resolve().name)
+            blob = tracked.split()[1] if tracked else None
+            if blob and _git(folder, "hash-object", "--", file.resolve().name) != blob:
+                blob = f"{blob} (the working copy differs)"
+    return Provenance(path, digest, commit, blob)
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', "'") + '"'
+
+
+def _mermaid_line(title: str, x_label: str, xs: list[str], y_label: str, ys: list[float]) -> str:
+    low, high = min(ys), max(ys)
+    if high == low:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.05
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{title}"',
+        f'    x-axis "{x_label}" [{", ".join(_quoted(x) for x in xs)}]',
+        f'    y-axis "{y_label}" {low - pad:.2f} --> {high + pad:.2f}',
+        f"    line [{', '.join(f'{y:.2f}' for y in ys)}]",
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_bar(title: str, x_label: str, xs: list[str], y_label: str, ys: list[float]) -> str:
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{title}"',
+        f'    x-axis "{x_label}" [{", ".join(_quoted(x) for x in xs)}]',
+        f'    y-axis "{y_label}" 0 --> 100',
+        f"    bar [{', '.join(f'{y:.1f}' for y in ys)}]",
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _summary(report: SolveReport, robustness: RobustReport, weak: list[tuple[float, str]]) -> str:
+    s = report.solution
+    sc = s.scenario
+    m = s.metrics
+    assert m is not None
+    chosen = [f"**{sc.niche(n).name}** at *{lv}*" for n, lv in s.portfolio.items()]
+    out = sc.niches and [n.name for n in sc.niches if n.id not in s.portfolio]
+    caps = sc.budget_total if sc.budget_total is not None else sum(sc.budget.values())
+    lines = [
+        f"- **Invest in {len(chosen)} niches:** {', '.join(chosen)}"
+        + (f"; leave out {', '.join(out)}." if out else "."),
+        f"- **Cost:** {money(m.cost)} of {money(caps)} {sc.units} available; "
+        f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)}, "
+        f"worst world {value(m.worst_case)}, "
+        f"CVaR {value(m.cvar)}.",
+    ]
+    if report.binding:
+        binding = ", ".join(f"`{r}` (+{value(g)} if dropped)" for r, g in report.binding.items())
+        lines.append(f"- **What holds it back:** {binding}.")
+    else:
+        lines.append("- **What holds it back:** no single rule; the choice is driven by value for money.")
+    core = [n for n, x in robustness.core_index.items() if classify(x) == "core"]
+    border = [n for n, x in robustness.core_index.items() if classify(x) == "borderline"]
+    lines.append(
+        f"- **Robustness:** optimal in {share(robustness.optimal_share)} of {robustness.done} "
+        "sampled futures; "
+        f"core niches: {', '.join(core) or 'none'}; borderline: {', '.join(border) or 'none'}."
+    )
+    if weak:
+        lines.append(f"- **Most fragile judgement:** the recommendation changes if {weak[0][1]}.")
+    return "\n".join(lines) + "\n"
+
+
+def build_report(
+    scenario: Scenario,
+    source: Provenance,
+    samples: int = 500,
+    seed: int = 0,
+    solver: str = "cbc",
+    timestamp: str | None = None,
+) -> str:
+    """Return the full markdown report of `scenario`."""
+    solution = solve(scenario, solver=solver)
+    report = summarise(solution)
+    if solution.metrics is None:
+        from niches.analysis.explain import explain
+        from niches.render.analysis import conflict_section
+
+        return (
+            f"# {scenario.name}\n\n**Infeasible:** no portfolio keeps every rule.\n\n"
+            + section_markdown(conflict_section(explain(scenario, solver)))
+            + _provenance_text(source, solver, samples, seed, timestamp)
+        )
+    kind = solution.objective_kind
+    budget = budget_frontier(scenario, solver=solver, objective=None if kind != "regret" else "expected")
+    risk = risk_frontier(scenario, solver, solution.portfolio)
+    robustness = robust(scenario, samples, seed, solver=solver)
+    world_report = worlds(scenario, solver)
+    sens = sensitivity(scenario, solver)
+    weak = fragile(sens)
+    out = [f"# {scenario.name}\n"]
+    if scenario.description:
+        out.append(scenario.description.strip() + "\n")
+    out.append("## Summary\n\n" + _summary(report, robustness, weak))
+    out += [section_markdown(section) for section in solve_sections(report)]
+    if report.binding:
+        rows = [
+            (rule, str(scenario.locations.get(rule, "-")), f"+{value(gain)}")
+            for rule, gain in report.binding.items()
+        ]
+        out.append(
+            "## Price of the binding rules\n\n"
+            + table(("rule", "declared at", f"{OBJECTIVE_WORDS[kind]} gained if dropped"), rows, (2,))
+        )
+    out.append(_budget_section(budget))
+    out.append(_risk_section(risk))
+    out.append(_core_section(robustness))
+    if world_report is not None:
+        out.append(
+            section_markdown(worlds_section(world_report))
+            + "\n"
+            + section_markdown(worlds_portfolios_section(world_report), 3)
+        )
+    out.append(_fragile_section(weak))
+    out.append(_assumptions(scenario))
+    out.append(_provenance_text(source, solver, samples, seed, timestamp))
+    return "\n".join(out)
+
+
+def _budget_section(f: Frontier) -> str:
+    sc = f.scenario
+    text = (
+        "## Value for money\n\nEvery budget cap scaled by one factor; each row is where a better "
+        "portfolio becomes affordable.\n\n"
+    )
+    if not f.points:
+        return text + "No portfolio fits any scale up to 1.5.\n"
+    text += _mermaid_line(
+        "Objective as the budget scales",
+        "budget scale",
+        [f"{p.scale:.4f}" for p in f.points],
+        OBJECTIVE_WORDS[f.objective_kind],
+        [p.objective for p in f.points],
+    )
+    rows = []
+    for i, p in enumerate(f.points):
+        change = (
+            portfolio_text(sc, p.portfolio) if i == 0 else _diff(sc, f.points[i - 1].portfolio, p.portfolio)
+        )
+        rows.append(
+            (
+                f"{p.scale:.4f}",
+                money(p.metrics.cost),
+                value(p.objective),
+                "current budget" if p.marked else "",
+                change,
+            )
+        )
+    return (
+        text
+        + "\n"
+        + table(
+            ("scale", "cost", OBJECTIVE_WORDS[f.objective_kind], "", "portfolio (then: change)"),
+            rows,
+            (0, 1, 2),
+        )
+    )
+
+
+def _diff(sc: Scenario, old: dict[str, str], new: dict[str, str]) -> str:
+    from niches.render.analysis import change_text
+
+    return change_text(sc, old, new)
+
+
+def _risk_section(f: Frontier) -> str:
+    sc = f.scenario
+    text = (
+        "## Risk frontier\n\nPortfolios no other beats on both expected value and CVaR (all rules kept).\n\n"
+    )
+    if len(f.points) > 1:
+        text += _mermaid_line(
+            "Expected value against CVaR",
+            "CVaR",
+            [value(p.metrics.cvar) for p in f.points],
+            "expected value",
+            [p.metrics.expected_value for p in f.points],
+        )
+        text += "\n"
+    rows = [
+        (
+            value(p.metrics.cvar),
+            value(p.metrics.expected_value),
+            value(p.metrics.worst_case),
+            "recommended" if p.marked else "",
+            portfolio_text(sc, p.portfolio),
+        )
+        for p in f.points
+    ]
+    text += table(("CVaR", "expected value", "worst case", "", "portfolio"), rows, (0, 1, 2))
+    if f.note:
+        text += f"\n{f.note}.\n"
+    return text
+
+
+def _core_section(r: RobustReport) -> str:
+    sc = r.scenario
+    text = (
+        f"## Core index\n\nShare of {r.done} Monte Carlo samples (seed {r.seed}; scores, weights and "
+        f"probabilities drawn) whose optimum contains each niche.\n\n"
+    )
+    text += _mermaid_bar(
+        "Core index (%)",
+        "niche",
+        [n.id for n in sc.niches],
+        "share of samples",
+        [100 * r.core_index[n.id] for n in sc.niches],
+    )
+    rows = [
+        (n.id, share(r.core_index[n.id]), classify(r.core_index[n.id]), r.recommended.get(n.id, "-"))
+        for n in sc.niches
+    ]
+    text += "\n" + table(("niche", "core index", "class", "recommended"), rows, (1,))
+    stats = r.regret
+    if stats.count:
+        text += (
+            f"\nRegret of the recommendation against each sample's optimum: mean {value(stats.mean)}, "
+            f"p5 {value(stats.p5)}, p50 {value(stats.p50)}, p95 {value(stats.p95)}; optimal in "
+            f"{share(r.optimal_share)} of samples.\n"
+        )
+    return text
+
+
+def _fragile_section(weak: list[tuple[float, str]]) -> str:
+    text = "## The most fragile judgements\n\n"
+    if not weak:
+        return text + "No judgement within the searched range changes the recommendation.\n"
+    return text + "".join(
+        f"{i + 1}. The recommendation changes if {sentence}.\n" for i, (_, sentence) in enumerate(weak)
+    )
+
+
+def _assumptions(sc: Scenario) -> str:
+    criteria = table(
+        ("criterion", "weight", "as declared", "description"),
+        [(c.id, f"{c.weight:.4f}", _declared(c.raw_weight), c.description) for c in sc.criteria],
+        (1,),
+    )
+    worlds_table = table(
+        ("world", "probability", "description"),
+        [(w.id, share(w.probability), w.description) for w in sc.worlds],
+        (1,),
+    )
+    r = sc.rules
+    rules = [
+        (name, str(getattr(r, name)))
+        for name in (
+            "min_niches",
+            "max_niches",
+            "max_share",
+            "max_imbalance",
+            "min_worst_case",
+            "min_cvar",
+            "cvar_tail",
+        )
+        if getattr(r, name) is not None
+    ]
+    rules += [("must_include", ", ".join(r.must_include))] if r.must_include else []
+    rules += [("must_exclude", ", ".join(r.must_exclude))] if r.must_exclude else []
+    rules += [(f"max_exposure[{p}]", f"{c:g}") for p, c in r.max_exposure.items()]
+    budget = [(f"budget[{p}]", f"{c:g} {sc.units}") for p, c in sc.budget.items()]
+    if sc.budget_total is not None:
+        budget.append(("budget[total]", f"{sc.budget_total:g} {sc.units}"))
+    budget += [(f"capacity[{k}]", f"{v:g}") for k, v in sc.capacities.items()]
+    return (
+        "## Assumptions\n\n### Criteria and weights\n\n"
+        + criteria
+        + "\n### Worlds and probabilities\n\n"
+        + worlds_table
+        + "\n### Budget, capacities and rules\n\n"
+        + table(("rule", "value"), budget + rules)
+        + f"\nObjective: {OBJECTIVE_WORDS[sc.objective]}.\n"
+    )
+
+
+def _declared(score: object) -> str:
+    from niches.scenario import Score
+
+    assert isinstance(score, Score)
+    if score.kind == "point":
+        return f"{score.low:g}"
+    if score.kind == "uniform":
+        return f"[{score.low:g}, {score.high:g}]"
+    return f"{{low: {score.low:g}, mode: {score.mode:g}, high: {score.high:g}}}"
+
+
+def _provenance_text(source: Provenance, solver: str, samples: int, seed: int, timestamp: str | None) -> str:
+    rows = [
+        ("scenario", source.path),
+        ("SHA-256 of the scenario", source.sha256),
+        ("git commit", source.commit or "not in a git repository"),
+        ("git blob", source.blob or "-"),
+        ("niches", __version__),
+        ("solver", solver_version(solver)),
+        ("Monte Carlo", f"{samples} samples, seed {seed}"),
+    ]
+    if timestamp:
+        rows.append(("generated", timestamp))
+    return "## Provenance\n\n" + table(("what", "value"), rows)

@@ -1,0 +1,133 @@
+"""`niches report`: golden file, identical bytes, atomic writes, mermaid syntax, markdown rendering."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from typer.testing import CliRunner
+
+from niches.cli import app
+from niches.files import write_atomically
+
+from .conftest import ROOT, run_cli
+from .test_cli import check_golden
+
+ARGS = ("report", "options/kazakhstan.yaml", "--samples", "100", "--seed", "1")
+
+
+@pytest.fixture(scope="module")
+def report_text(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("report") / "report.md"
+    result = run_cli(*ARGS, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    return out.read_text()
+
+
+def _stable(text: str) -> str:
+    """Blank the provenance lines that change with every commit of this repository."""
+    text = re.sub(r"\| git commit \| [0-9a-f]{40} \|", "| git commit | COMMIT |", text)
+    return re.sub(r"\| git blob \| [^|]+ \|", "| git blob | BLOB |", text)
+
+
+def test_report_golden(report_text: str) -> None:
+    check_golden("kazakhstan.report.md", _stable(report_text))
+
+
+def test_two_runs_give_identical_bytes(report_text: str, tmp_path: Path) -> None:
+    second = run_cli(*ARGS).stdout
+    assert second == report_text
+    assert "generated" not in report_text
+    stamped = run_cli(*ARGS, "--timestamp").stdout
+    assert re.search(r"\| generated \| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \|", stamped)
+
+
+def test_report_sections(report_text: str) -> None:
+    for heading in (
+        "## Summary",
+        "## Portfolio",
+        "## Budget",
+        "## Value by world",
+        "## Exposure",
+        "## Price of the binding rules",
+        "## Value for money",
+        "## Risk frontier",
+        "## Core index",
+        "## Value / regret in each world",
+        "## The most fragile judgements",
+        "## Assumptions",
+        "## Provenance",
+    ):
+        assert heading in report_text, heading
+    assert re.search(r"\| SHA-256 of the scenario \| [0-9a-f]{64} \|", report_text)
+
+
+XY = re.compile(
+    r"^xychart-beta\n"
+    r'    title "[^"\n]*"\n'
+    r'    x-axis "[^"\n]*" \[("[^"\n]*")(, "[^"\n]*")*\]\n'
+    r'    y-axis "[^"\n]*" -?\d+(\.\d+)? --> -?\d+(\.\d+)?\n'
+    r"    (line|bar) \[-?\d+(\.\d+)?(, -?\d+(\.\d+)?)*\]\n$"
+)
+
+
+def test_mermaid_blocks_follow_the_xychart_grammar(report_text: str) -> None:
+    blocks = re.findall(r"```mermaid\n(.*?)```", report_text, re.DOTALL)
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert XY.match(block), block
+        labels = re.search(r"x-axis \"[^\"]*\" \[(.*)\]", block)
+        values = re.search(r"(?:line|bar) \[(.*)\]", block)
+        assert labels and values
+        assert labels.group(1).count('", "') == values.group(1).count(", ")  # one value per label
+
+
+def test_markdown_renders(report_text: str) -> None:
+    html = MarkdownIt("commonmark").enable("table").render(report_text)
+    assert html.count("<table>") >= 10
+    assert '<code class="language-mermaid">' in html
+
+
+def test_a_failed_run_leaves_no_file_and_keeps_the_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.md"
+    target.write_text("old report\n")
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("the solver died halfway")
+
+    monkeypatch.setattr("niches.report.build_report", broken)
+    result = CliRunner().invoke(app, ["report", "--samples", "10", "-o", str(target)])
+    assert result.exit_code != 0
+    assert target.read_text() == "old report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+    missing = tmp_path / "new.md"
+    CliRunner().invoke(app, ["report", "--samples", "10", "-o", str(missing)])
+    assert not missing.exists()
+
+
+def test_write_atomically_cleans_up_when_writing_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.md"
+    target.write_text("old\n")
+
+    def fail(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("niches.files.os.fsync", fail)
+    with pytest.raises(OSError):
+        write_atomically(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_default_report_names_its_source(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    result = run_cli("report", "--samples", "20", "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "| scenario | options/kazakhstan.yaml |" in out.read_text()
+    assert ROOT.exists()
