@@ -585,3 +585,55 @@ def report(
 
     write_atomically(output, text)
     typer.echo(f"wrote {output}")
+
+
+@app.command()
+def diff(
+    old: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="The old scenario: a file or git REV:PATH.", show_default=False),
+    ] = None,
+    new: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="The new scenario: a file or git REV:PATH.", show_default=False),
+    ] = None,
+    rev: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--rev",
+            help="Compare PATH at this git revision with the working copy: --rev main PATH.",
+            show_default=False,
+        ),
+    ] = None,
+    format: FormatOpt = Format.table,
+    solver: SolverOpt = SolverName.cbc,
+) -> None:
+    """Show what a change of assumptions does: the assumptions changed, the recommendation before and
+    after, and which change caused each move of the portfolio. `--format markdown` suits a pull request."""
+    from niches.analysis.diff import SourceError
+    from niches.analysis.diff import diff as run_diff
+    from niches.render.analysis import diff_json, diff_sections
+    from niches.scenario import ScenarioError
+
+    if rev is not None:
+        if old is None or new is not None:
+            _fail(
+                EXIT_INVALID, "error: with --rev give exactly one PATH: niches diff --rev main options/x.yaml"
+            )
+        old, new = f"{rev}:{old}", old
+    if old is None or new is None:
+        _fail(EXIT_INVALID, "error: give OLD and NEW (files or REV:PATH), or --rev REV PATH")
+    try:
+        result = run_diff(old, new, solver.value)
+    except SourceError as exc:
+        _fail(EXIT_INVALID, f"error: {exc}")
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        _fail(EXIT_INVALID, "the scenarios must be valid to compare them")
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(diff_json(result)))
+        return
+    _emit(f"niches diff {result.old_name} -> {result.new_name}", diff_sections(result), format)

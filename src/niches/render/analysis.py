@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from niches.analysis.diff import Diff, metric_deltas
 from niches.analysis.explain import Explanation
 from niches.analysis.frontier import Frontier, FrontierPoint
 from niches.analysis.robust import RobustReport, Stats, classify
@@ -594,4 +595,127 @@ def robust_json(report: RobustReport) -> dict[str, Any]:
         "infeasible_share": clean(report.infeasible_share),
         "top_portfolios": [{"portfolio": _portfolio_json(sc, p), "share": clean(s)} for p, s in report.top],
         "engine": report.engine,
+    }
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def _level(level: str | None) -> str:
+    return level if level is not None else "out"
+
+
+def _figure(label: str, x: float | None) -> str:
+    if x is None:
+        return "-"
+    return share(x) if label.startswith("exposure") else money(x) if label == "cost" else value(x)
+
+
+def diff_sections(d: Diff) -> list[Section]:
+    """Return the sections of `niches diff`: assumptions, recommendation, figures, causes."""
+    assumptions = Section(
+        "Assumptions changed",
+        ("change",),
+        tuple((u.description,) for u in d.units) or (("no change of assumptions",),),
+    )
+    order = [n.id for n in d.new.niches] + [
+        n.id for n in d.old.niches if n.id not in {m.id for m in d.new.niches}
+    ]
+    rows = []
+    for nid in order:
+        was, now = d.before.portfolio.get(nid), d.after.portfolio.get(nid)
+        if was is None and now is None:
+            continue
+        verdict = (
+            "same"
+            if was == now
+            else "enters"
+            if was is None
+            else "leaves"
+            if now is None
+            else "changes level"
+        )
+        rows.append((nid, _level(was), _level(now), verdict))
+    recommendation = Section(
+        f"Recommendation ({d.before.status} -> {d.after.status})",
+        ("niche", "before", "after", ""),
+        tuple(rows),
+        strong=frozenset(i for i, r in enumerate(rows) if r[3] != "same"),
+    )
+    figures = Section(
+        "Figures",
+        ("figure", "before", "after", "change"),
+        tuple(
+            (
+                label,
+                _figure(label, a),
+                _figure(label, b),
+                "-"
+                if a is None or b is None
+                else (
+                    ("+" if b >= a else "") + share(b - a)
+                    if label.startswith("exposure")
+                    else f"{b - a:+.2f}"
+                ),
+            )
+            for label, a, b in metric_deltas(d.before.metrics, d.after.metrics)
+        ),
+        frozenset({1, 2, 3}),
+    )
+    cause_rows = []
+    for c in d.causes:
+        what = f"{c.niche}: {_level(c.before)} -> {_level(c.after)}"
+        if not c.units:
+            why = "only the changes together"
+        elif c.alone:
+            why = " or ".join(c.units) + (" (alone)" if len(c.units) == 1 else " (each alone)")
+        else:
+            why = " + ".join(c.units) + " (together)"
+        cause_rows.append((what, why))
+    causes = Section("Why the recommendation changed", ("change", "caused by"), tuple(cause_rows))
+    sections = [assumptions, recommendation, figures]
+    if cause_rows:
+        sections.append(causes)
+    return sections
+
+
+def diff_json(d: Diff) -> dict[str, Any]:
+    """Return the JSON object of `niches diff`."""
+    return {
+        "old": d.old_name,
+        "new": d.new_name,
+        "assumptions": [
+            {
+                "change": u.label,
+                "path": list(u.path),
+                "before": u.before,
+                "after": u.after,
+                "description": u.description,
+            }
+            for u in d.units
+        ],
+        "recommendation": {
+            "before": {"status": d.before.status, "portfolio": _portfolio_json(d.old, d.before.portfolio)},
+            "after": {"status": d.after.status, "portfolio": _portfolio_json(d.new, d.after.portfolio)},
+            "changes": [{"niche": c.niche, "before": c.before, "after": c.after} for c in d.causes],
+            "metrics": {
+                label: {
+                    "before": None if a is None else clean(a),
+                    "after": None if b is None else clean(b),
+                    "delta": None if a is None or b is None else clean(b - a),
+                }
+                for label, a, b in metric_deltas(d.before.metrics, d.after.metrics)
+            },
+        },
+        "causes": [
+            {
+                "niche": c.niche,
+                "before": c.before,
+                "after": c.after,
+                "caused_by": list(c.units),
+                "alone": c.alone,
+            }
+            for c in d.causes
+        ],
+        "solves": d.solves,
     }

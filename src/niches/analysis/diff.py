@@ -1,0 +1,309 @@
+"""What a change of assumptions does to the recommendation, and which change caused what.
+
+Two scenario versions are compared as YAML data, cut into units a reviewer
+recognises (one budget cap, one level of one niche, the world probabilities,
+one rule...). Both versions are solved; then every change of the portfolio is
+attributed by applying the units to the old version one at a time, and where
+no single unit explains it, in pairs.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from niches.evaluate import Metrics
+from niches.model import Solution, solve
+from niches.scenario import Scenario, ScenarioError, parse_scenario
+
+Path_ = tuple[str, ...]
+MAX_PAIRS = 120
+
+
+class SourceError(Exception):
+    """A side of the diff cannot be read (say which and why)."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One change of assumptions: where (a path in the YAML), and its text before and after."""
+
+    path: Path_
+    label: str
+    before: Any
+    after: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A change of the portfolio and the assumption changes that produce it."""
+
+    niche: str
+    before: str | None
+    after: str | None
+    units: tuple[str, ...]  # labels; empty when only all changes together produce it
+    alone: bool
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Both versions, the assumption changes, both recommendations and the attribution."""
+
+    old_name: str
+    new_name: str
+    old: Scenario
+    new: Scenario
+    units: tuple[Unit, ...]
+    before: Solution
+    after: Solution
+    causes: tuple[Cause, ...]
+    solves: int
+
+
+def read_side(spec: str) -> tuple[str, str]:
+    """Return (display name, YAML text) for a file path, `-`, or git `REV:PATH`."""
+    if spec == "-":
+        import sys
+
+        return "<stdin>", sys.stdin.read()
+    file = Path(spec)
+    if file.is_file():
+        return spec, file.read_text(encoding="utf-8")
+    if ":" in spec:
+        rev, _, path = spec.partition(":")
+        for candidate in (f"{rev}:{path}", f"{rev}:./{path}"):
+            done = subprocess.run(["git", "show", candidate], capture_output=True, text=True)
+            if done.returncode == 0:
+                return spec, done.stdout
+        message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git show failed"
+        raise SourceError(f"{spec}: cannot read it from git ({message}); check the revision and the path")
+    raise SourceError(f"{spec}: no such file; give a path or REV:PATH (for example HEAD~1:{spec})")
+
+
+def _load(name: str, text: str) -> tuple[Scenario, dict[str, Any]]:
+    scenario = parse_scenario(text, name)
+    data = yaml.safe_load(text)
+    return scenario, data
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:g}"
+    return yaml.safe_dump(x, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+
+
+def _delta(a: Any, b: Any) -> str:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        change = b - a
+        return f" ({'+' if change >= 0 else ''}{change:g})"
+    return ""
+
+
+def _describe(label: str, before: Any, after: Any) -> str:
+    if before is None:
+        return f"{label} added: {_num(after)}"
+    if after is None:
+        return f"{label} removed (was {_num(before)})"
+    if isinstance(before, dict) and isinstance(after, dict):
+        parts = []
+        for key in [*before, *[k for k in after if k not in before]]:
+            a, b = before.get(key), after.get(key)
+            if a != b:
+                parts.append(
+                    _describe(str(key), a, b)
+                    if a is None or b is None
+                    else f"{key} {_num(a)} -> {_num(b)}{_delta(a, b)}"
+                )
+        return f"{label}: " + "; ".join(parts)
+    return f"{label} {_num(before)} -> {_num(after)}{_delta(before, after)}"
+
+
+def _odds(worlds: Any) -> dict[str, Any] | None:
+    """Return world -> probability from a `worlds` value (either form)."""
+    if not isinstance(worlds, dict):
+        return None
+    return {str(k): v.get("probability") if isinstance(v, dict) else v for k, v in worlds.items()}
+
+
+def _keyed(mapping: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in mapping.items()} if isinstance(mapping, dict) else {}
+
+
+def units_between(old: dict[str, Any], new: dict[str, Any]) -> list[Unit]:
+    """Cut the differences between two scenario documents into reviewable units."""
+    units: list[Unit] = []
+
+    def add(path: Path_, label: str, before: Any, after: Any) -> None:
+        if before != after:
+            units.append(Unit(path, label, before, after, _describe(label, before, after)))
+
+    keys = [*old, *[k for k in new if k not in old]]
+    for key in keys:
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if key in ("budget", "capacities", "rules") and isinstance(a, dict) and isinstance(b, dict):
+            ka, kb = _keyed(a), _keyed(b)
+            for sub in [*ka, *[k for k in kb if k not in ka]]:
+                label = (
+                    f"budget[{sub}]"
+                    if key == "budget"
+                    else f"capacity[{sub}]"
+                    if key == "capacities"
+                    else sub
+                )
+                add((key, sub), label, ka.get(sub), kb.get(sub))
+        elif key == "criteria" and isinstance(a, dict) and isinstance(b, dict):
+            ka, kb = _keyed(a), _keyed(b)
+            for sub in [*ka, *[k for k in kb if k not in ka]]:
+                add((key, sub), f"criterion {sub}", ka.get(sub), kb.get(sub))
+        elif key == "worlds":
+            unit = Unit(
+                (key,), "world probabilities", a, b, _describe("world probabilities", _odds(a), _odds(b))
+            )
+            units.append(unit)
+        elif key == "niches" and isinstance(a, dict) and isinstance(b, dict):
+            ka, kb = _keyed(a), _keyed(b)
+            for nid in [*ka, *[k for k in kb if k not in ka]]:
+                na, nb = ka.get(nid), kb.get(nid)
+                if na == nb:
+                    continue
+                if na is None or nb is None or not isinstance(na, dict) or not isinstance(nb, dict):
+                    add((key, nid), f"niche {nid}", na, nb)
+                    continue
+                for field in [*na, *[f for f in nb if f not in na]]:
+                    fa, fb = na.get(field), nb.get(field)
+                    if fa == fb:
+                        continue
+                    if field == "levels" and isinstance(fa, dict) and isinstance(fb, dict):
+                        la, lb = _keyed(fa), _keyed(fb)
+                        for lid in [*la, *[k for k in lb if k not in la]]:
+                            add((key, nid, field, lid), f"{nid}.{lid}", la.get(lid), lb.get(lid))
+                    else:
+                        add((key, nid, field), f"{nid} {field}", fa, fb)
+        elif key != "assertions":
+            add((key,), key, a, b)
+    return units
+
+
+def apply_units(old: dict[str, Any], units: list[Unit]) -> dict[str, Any]:
+    """Return the old document with `units` set to their new values."""
+    data = copy.deepcopy(old)
+    for unit in units:
+        target = data
+        for step in unit.path[:-1]:
+            target = _child(target, step)
+        last = unit.path[-1]
+        existing = _match(target, last)
+        if unit.after is None:
+            target.pop(existing, None)
+        else:
+            target[existing if existing is not None else last] = copy.deepcopy(unit.after)
+    return data
+
+
+def _match(mapping: dict[Any, Any], key: str) -> Any:
+    for existing in mapping:
+        if str(existing) == key:
+            return existing
+    return None
+
+
+def _child(mapping: dict[Any, Any], key: str) -> dict[Any, Any]:
+    existing = _match(mapping, key)
+    if existing is None:
+        mapping[key] = {}
+        existing = key
+    child = mapping[existing]
+    assert isinstance(child, dict)
+    return child
+
+
+def _portfolio_changes(
+    before: dict[str, str], after: dict[str, str], order: list[str]
+) -> list[tuple[str, str | None, str | None]]:
+    return [(n, before.get(n), after.get(n)) for n in order if before.get(n) != after.get(n)]
+
+
+def diff(old_spec: str, new_spec: str, solver: str = "cbc") -> Diff:
+    """Compare two scenario versions (paths or git REV:PATH) and attribute every portfolio change."""
+    old_name, old_text = read_side(old_spec)
+    new_name, new_text = read_side(new_spec)
+    old, old_data = _load(old_name, old_text)
+    new, new_data = _load(new_name, new_text)
+    before = solve(old, solver=solver)
+    after = solve(new, solver=solver)
+    solves = before.solves + after.solves
+    units = units_between(old_data, new_data)
+    order = [n.id for n in new.niches] + [n.id for n in old.niches if n.id not in {m.id for m in new.niches}]
+    changes = _portfolio_changes(before.portfolio, after.portfolio, order)
+    cache: dict[tuple[int, ...], dict[str, str] | None] = {}
+
+    def outcome(indices: tuple[int, ...]) -> dict[str, str] | None:
+        if indices not in cache:
+            data = apply_units(old_data, [units[i] for i in indices])
+            try:
+                variant = parse_scenario(yaml.safe_dump(data, sort_keys=False), old_name)
+            except ScenarioError:
+                cache[indices] = None  # this combination alone is not a valid scenario
+            else:
+                result = solve(variant, solver=solver)
+                nonlocal solves
+                solves += result.solves
+                cache[indices] = result.portfolio if result.metrics is not None else None
+        return cache[indices]
+
+    causes = []
+    for niche, was, now in changes:
+        found: tuple[int, ...] | None = None
+        for i in range(len(units)):
+            result = outcome((i,))
+            if result is not None and result.get(niche) == now:
+                found = (i,) if found is None else (*found, i)
+        alone = found is not None
+        if found is None:
+            for pair in itertools.islice(itertools.combinations(range(len(units)), 2), MAX_PAIRS):
+                result = outcome(pair)
+                if result is not None and result.get(niche) == now:
+                    found = pair
+                    break
+        labels = tuple(units[i].label for i in found) if found else ()
+        causes.append(Cause(niche, was, now, labels, alone))
+    return Diff(old_name, new_name, old, new, tuple(units), before, after, tuple(causes), solves)
+
+
+def metric_deltas(
+    before: Metrics | None, after: Metrics | None
+) -> list[tuple[str, float | None, float | None]]:
+    """Return (metric, before, after) for the headline figures and each power's exposure."""
+    names = [
+        ("expected value", "expected_value"),
+        ("worst case", "worst_case"),
+        ("CVaR", "cvar"),
+        ("cost", "cost"),
+    ]
+    rows: list[tuple[str, float | None, float | None]] = [
+        (
+            label,
+            None if before is None else getattr(before, key),
+            None if after is None else getattr(after, key),
+        )
+        for label, key in names
+    ]
+    powers = list((before.exposure if before else {}) | (after.exposure if after else {}))
+    for power in powers:
+        rows.append(
+            (
+                f"exposure {power}",
+                None if before is None else before.exposure.get(power),
+                None if after is None else after.exposure.get(power),
+            )
+        )
+    return rows

@@ -1,0 +1,70 @@
+"""`niches diff`: golden file for the default scenario, git revisions, attribution against brute force."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from niches.analysis.diff import apply_units, units_between
+
+from .conftest import run_cli
+from .test_cli import check_golden
+
+REVISED = "tests/data/diff/kazakhstan-revised.yaml"
+
+
+def test_diff_golden_markdown() -> None:
+    result = run_cli("diff", "options/kazakhstan.yaml", REVISED, "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    check_golden("kazakhstan.diff.md", result.stdout)
+
+
+def test_diff_json_attributes_each_change() -> None:
+    data = json.loads(run_cli("diff", "options/kazakhstan.yaml", REVISED, "-f", "json").stdout)
+    assert [u["change"] for u in data["assumptions"]] == [
+        "budget[2026]",
+        "world probabilities",
+        "minerals.explore",
+        "max_exposure",
+    ]
+    assert data["recommendation"]["changes"] == [
+        {"niche": "logistics", "before": None, "after": "corridor"},
+        {"niche": "minerals", "before": "process", "after": "explore"},
+    ]
+    for cause in data["causes"]:
+        assert cause["caused_by"] == ["budget[2026]", "max_exposure"]
+        assert cause["alone"] is True
+
+
+def test_applying_every_unit_gives_the_new_document() -> None:
+    import yaml
+
+    old = yaml.safe_load(Path("options/kazakhstan.yaml").read_text())
+    new = yaml.safe_load(Path(REVISED).read_text())
+    assert apply_units(old, units_between(old, new)) == new
+
+
+def test_diff_across_git_revisions(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "test@example.invalid")
+    git("config", "user.name", "test")
+    scenario = tmp_path / "plan.yaml"
+    scenario.write_text(Path("options/kazakhstan.yaml").read_text())
+    git("add", "plan.yaml")
+    git("commit", "-qm", "first")
+    scenario.write_text(Path(REVISED).read_text())
+    git("commit", "-qam", "second")
+    by_rev = run_cli("diff", "HEAD~1:plan.yaml", "HEAD:plan.yaml", "-f", "json", cwd=tmp_path)
+    assert by_rev.returncode == 0, by_rev.stderr
+    shorthand = run_cli("diff", "--rev", "HEAD~1", "plan.yaml", "-f", "json", cwd=tmp_path)
+    assert shorthand.returncode == 0, shorthand.stderr
+    first, second = json.loads(by_rev.stdout), json.loads(shorthand.stdout)
+    assert first["assumptions"] == second["assumptions"]
+    assert len(first["assumptions"]) == 4
+    missing = run_cli("diff", "HEAD~5:plan.yaml", "plan.yaml", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: HEAD~5:plan.yaml: cannot read it from git")
