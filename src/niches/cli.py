@@ -459,7 +459,10 @@ def robust(
 
 @app.command()
 def check(
-    scenario: ScenarioArg = None,
+    scenarios: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(help="Scenario files (default: the bundled Kazakhstan scenario).", show_default=False),
+    ] = None,
     format: FormatOpt = Format.table,
     solver: SolverOpt = SolverName.cbc,
 ) -> None:
@@ -467,54 +470,56 @@ def check(
     0 when all hold (a CI job guards a strategy the way tests guard code)."""
     from niches.analysis.check import check as run_check
 
-    loaded = load(scenario)
-    results = run_check(loaded, solver.value)
-    failed = [r for r in results if not r.holds]
-    if format is Format.json:
-        from niches.render.json import dumps
+    failures = 0
+    for path in scenarios or [None]:
+        loaded = load(path)
+        results = run_check(loaded, solver.value)
+        failed = [r for r in results if not r.holds]
+        failures += len(failed)
+        if format is Format.json:
+            from niches.render.json import dumps
 
-        data = {
-            "scenario": loaded.name,
-            "passed": not failed,
-            "assertions": [
-                {
-                    "assertion": r.assertion,
-                    "required": r.required,
-                    "found": r.found,
-                    "holds": r.holds,
-                    "location": r.location,
-                }
-                for r in results
-            ],
-        }
-        sys.stdout.write(dumps(data))
-    else:
-        from niches.render.sections import Section
+            data = {
+                "scenario": loaded.name,
+                "passed": not failed,
+                "assertions": [
+                    {
+                        "assertion": r.assertion,
+                        "required": r.required,
+                        "found": r.found,
+                        "holds": r.holds,
+                        "location": r.location,
+                    }
+                    for r in results
+                ],
+            }
+            sys.stdout.write(dumps(data))
+        else:
+            from niches.render.sections import Section
 
-        rows = tuple(
-            (r.assertion, r.required, r.found, "ok" if r.holds else "FAILED", r.location or "-")
-            for r in results
-        )
-        section = Section(
-            "Assertions",
-            ("assertion", "required", "found", "result", "where"),
-            rows,
-            strong=frozenset(i for i, r in enumerate(results) if not r.holds),
-        )
-        verdict = (
-            "no assertions declared"
-            if not results
-            else f"{len(failed)} of {len(results)} assertions failed"
-            if failed
-            else f"all {len(results)} assertions hold"
-        )
-        _emit(f"{loaded.name}: {verdict}", [section] if results else [], format)
-    if failed:
+            rows = tuple(
+                (r.assertion, r.required, r.found, "ok" if r.holds else "FAILED", r.location or "-") for r in results
+            )
+            section = Section(
+                "Assertions",
+                ("assertion", "required", "found", "result", "where"),
+                rows,
+                strong=frozenset(i for i, r in enumerate(results) if not r.holds),
+            )
+            verdict = (
+                "no assertions declared"
+                if not results
+                else f"{len(failed)} of {len(results)} assertions failed"
+                if failed
+                else f"all {len(results)} assertions hold"
+            )
+            _emit(f"{loaded.name}: {verdict}", [section] if results else [], format)
         for r in failed:
             _err(
                 f"{r.location or loaded.source}: assertion failed: {r.assertion}: required {r.required}, "
                 f"found {r.found}"
             )
+    if failures:
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
