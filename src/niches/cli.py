@@ -498,7 +498,8 @@ def check(
             from niches.render.sections import Section
 
             rows = tuple(
-                (r.assertion, r.required, r.found, "ok" if r.holds else "FAILED", r.location or "-") for r in results
+                (r.assertion, r.required, r.found, "ok" if r.holds else "FAILED", r.location or "-")
+                for r in results
             )
             section = Section(
                 "Assertions",
