@@ -275,3 +275,14 @@ def test_budget_frontier_refuses_regret() -> None:
         "error: the budget frontier needs an objective that does not move with the budget; "
         "use --objective expected, worst_case or cvar\n"
     )
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "options").glob("*.yaml")))
+def test_every_bundled_scenario_validates_solves_and_checks(name: str) -> None:
+    path = f"options/{name}"
+    assert run_cli("validate", path).stdout == f"{path}: ok\n"
+    solved = run_cli("solve", path, "-f", "json")
+    assert solved.returncode == 0, solved.stderr
+    assert json.loads(solved.stdout)["status"] == "optimal"
+    checked = run_cli("check", path)
+    assert checked.returncode == 0, checked.stderr
