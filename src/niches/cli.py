@@ -471,7 +471,8 @@ def check(
     from niches.analysis.check import check as run_check
 
     failures = 0
-    for path in scenarios or [None]:
+    paths: list[str | None] = list(scenarios) if scenarios else [None]
+    for path in paths:
         loaded = load(path)
         results = run_check(loaded, solver.value)
         failed = [r for r in results if not r.holds]
