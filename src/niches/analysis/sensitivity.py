@@ -36,6 +36,10 @@ from niches.scenario import Criterion, Level, Niche, Scenario, Score
 MAX_FACTOR = 10.0
 """Stability radii are searched up to this factor on scores or costs."""
 
+DOWN = (0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
+UP = (1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0)
+"""Factors scanned before the exact walk, towards 0 and towards MAX_FACTOR."""
+
 BISECTION_STEPS = 40
 COST_STEPS = 16
 """Bisection steps on solves for a cost factor: the bracket shrinks 65,536-fold."""
@@ -196,6 +200,7 @@ def _walk(
     at: Callable[[float], Scenario],
     start: float,
     end: float,
+    grid: tuple[float, ...] = (),
 ) -> Change | None:
     """Return where, going from `start` to `end`, the recommendation stops being optimal.
 
@@ -223,7 +228,13 @@ def _walk(
         return Change(t, best.portfolio if best.metrics is not None else None)
 
     good, bad = start, end
-    kind_of, challenger = state(end)
+    kind_of, challenger = "ok", None
+    for point in (*grid, end):  # a coarse scan first, so a change inside a window is not stepped over
+        kind_of, challenger = state(point)
+        if kind_of != "ok":
+            bad = point
+            break
+        good = point
     if kind_of == "ok":
         return None
     for _ in range(60):
@@ -414,8 +425,8 @@ def sensitivity(
                     WeightRange(
                         criterion.id,
                         w,
-                        _walk(engine, rec, at, w, 0.0),
-                        _walk(engine, rec, at, w, 1.0),
+                        _walk(engine, rec, at, w, 0.0, tuple(w * (1 - k / 8) for k in range(1, 8))),
+                        _walk(engine, rec, at, w, 1.0, tuple(w + (1 - w) * k / 8 for k in range(1, 8))),
                     )
                 )
             tick()
@@ -431,8 +442,8 @@ def sensitivity(
                 Radius(
                     niche.id,
                     "scores",
-                    _walk(engine, rec, at_score, 1.0, 0.0),
-                    _walk(engine, rec, at_score, 1.0, MAX_FACTOR),
+                    _walk(engine, rec, at_score, 1.0, 0.0, DOWN),
+                    _walk(engine, rec, at_score, 1.0, MAX_FACTOR, UP),
                 )
             )
         tick()
