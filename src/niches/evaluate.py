@@ -58,6 +58,17 @@ def level_value(scenario: Scenario, niche_id: str, level_id: str, world: str) ->
     return niche.outlook.get(world, 1.0) * base
 
 
+def value_table(scenario: Scenario) -> dict[tuple[str, str, str], float]:
+    """Return v(n, l, k) for every niche, level and world."""
+    table = {}
+    for niche in scenario.niches:
+        for level in niche.levels:
+            base = math.fsum(c.weight * level.scores[c.id].mean for c in scenario.criteria)
+            for world in scenario.worlds:
+                table[niche.id, level.id, world.id] = niche.outlook.get(world.id, 1.0) * base
+    return table
+
+
 def cvar(values: Mapping[str, float], probabilities: Mapping[str, float], tail: float) -> float:
     """Return the mean value over the worst `tail` of probability mass (lower tail)."""
     ordered = sorted(values, key=lambda k: (values[k], k))

@@ -29,6 +29,7 @@ from niches.evaluate import (
     RELATIVE_TIE,
     Metrics,
     evaluate,
+    level_value,
     numeric_limits,
     objective_value,
     rule_groups,
@@ -242,10 +243,7 @@ class PortfolioModel:
 
     def level_value(self, niche_id: str, level_id: str, world: str) -> float:
         """Return v(n, l, k) as the scenario states it."""
-        niche = self.scenario.niche(niche_id)
-        level = niche.level(level_id)
-        base = math.fsum(c.weight * level.scores[c.id].mean for c in self.scenario.criteria)
-        return niche.outlook.get(world, 1.0) * base
+        return level_value(self.scenario, niche_id, level_id, world)
 
     def _make(self, group: str, limit: float | None) -> list[tuple[str, Any]]:
         """Return the named constraints of rule group `group` with limit `limit`."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from niches.evaluate import evaluate, objective_value
+from niches.evaluate import evaluate, objective_value, value_table
 from niches.model import PortfolioModel, Solution, solve, tolerance
 from niches.scenario import Scenario
 
@@ -82,15 +82,6 @@ class MilpEngine:
     def solves(self) -> int:
         return self.model.solves
 
-    def _values(self, variant: Scenario) -> dict[tuple[str, str, str], float]:
-        table = {}
-        for niche in variant.niches:
-            for level in niche.levels:
-                base = sum(c.weight * level.scores[c.id].mean for c in variant.criteria)
-                for world in variant.worlds:
-                    table[niche.id, level.id, world.id] = niche.outlook.get(world.id, 1.0) * base
-        return table
-
     def best(
         self,
         variant: Scenario,
@@ -102,7 +93,7 @@ class MilpEngine:
         cost_table = (
             {(n.id, lv.id): dict(lv.cost) for n in variant.niches for lv in n.levels} if costs else None
         )
-        values = None if variant is self.scenario else self._values(variant)
+        values = None if variant is self.scenario else value_table(variant)
         with self.model.variant(disabled=disabled, limits=limits, values=values, costs=cost_table):
             return solve(
                 variant,
