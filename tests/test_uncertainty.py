@@ -133,3 +133,18 @@ def test_robust_rejects_unknown_vary() -> None:
     result = run_cli("robust", "--vary", "scores,moods", "--samples", "5")
     assert result.returncode == 2
     assert result.stderr == "error: unknown --vary item 'moods'; choose from scores, weights, probabilities\n"
+
+
+def test_ctrl_c_reports_the_samples_done_as_partial() -> None:
+    scenario = load_scenario(DEFAULT)
+    seen = []
+
+    def interrupt_after_ten(done: float) -> None:
+        seen.append(done)
+        if len(seen) == 10:
+            raise KeyboardInterrupt
+
+    report = robust(scenario, 1000, 3, progress=interrupt_after_ten)
+    assert (report.partial, report.done, report.samples) == (True, 10, 1000)
+    full = robust(scenario, 10, 3)
+    assert report.core_index == full.core_index  # the samples done are the first ten, as in a full run
