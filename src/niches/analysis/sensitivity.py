@@ -438,12 +438,23 @@ def sensitivity(
             def at_score(f: float, n: str = niche.id) -> Scenario:
                 return with_score_factor(scenario, n, f)
 
+            down, up = (DOWN, UP) if engine.name == "enumeration" else (DOWN[1::2], UP[1::2])
+            positive = all(
+                math.fsum(c.weight * lv.scores[c.id].mean for c in scenario.criteria) >= 0
+                for lv in niche.levels
+            )
+            # Exact shortcuts: lowering the value of a niche left out cannot unseat the
+            # recommendation; without value floors, raising the value of a one-level niche
+            # it holds raises it as much as any rival holding it.
+            skip_down = positive and niche.id not in rec
+            floors = scenario.rules.min_cvar is not None or scenario.rules.min_worst_case is not None
+            skip_up = positive and niche.id in rec and len(niche.levels) == 1 and not floors
             scores.append(
                 Radius(
                     niche.id,
                     "scores",
-                    _walk(engine, rec, at_score, 1.0, 0.0, DOWN),
-                    _walk(engine, rec, at_score, 1.0, MAX_FACTOR, UP),
+                    None if skip_down else _walk(engine, rec, at_score, 1.0, 0.0, down),
+                    None if skip_up else _walk(engine, rec, at_score, 1.0, MAX_FACTOR, up),
                 )
             )
         tick()
