@@ -167,7 +167,8 @@ class PortfolioModel:
             row = self._regret + self.value[world.id] >= 0  # the right-hand side is set per solve
             self.problem += row, self.name(f"regret_in[{world.id}]")
             self._regret_rows[world.id] = row
-        for group in rule_groups(scenario):
+        self.rule_groups = tuple(rule_groups(scenario))
+        for group in self.rule_groups:
             self._set_group(group, self.limits.get(group))
 
     # ---------------------------------------------------------------- building
@@ -382,8 +383,8 @@ class PortfolioModel:
         changed_groups = set(disabled) | set(limits or {})
         if costs:
             self._set_costs(costs)
-            changed_groups |= set(rule_groups(self.scenario))
-            for group in rule_groups(self.scenario):  # rebuild from the new coefficients
+            changed_groups |= set(self.rule_groups)
+            for group in self.rule_groups:  # rebuild from the new coefficients
                 self._set_group(group, self.limits.get(group))
         changed_values: list[tuple[str, Any, float]] = []
         extra_before = set(self.problem._constraints)
@@ -410,9 +411,8 @@ class PortfolioModel:
                 self.name.used.discard(name.lower())
             # variables made for the variant go with it (PuLP would write them with no column)
             self.problem._variables, self.problem._variable_ids = variables_before
-            for group in changed_groups:
-                if group in self.limits or group in rule_groups(self.scenario):
-                    self._set_group(group, self.limits.get(group))
+            for group in changed_groups & set(self.rule_groups):
+                self._set_group(group, self.limits.get(group))
 
     def _set_costs(self, costs: Mapping[tuple[str, str], Mapping[str, float]]) -> None:
         """Rewrite the cost coefficients of the spend, exposure and share expressions."""

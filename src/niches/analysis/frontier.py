@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from niches.evaluate import Metrics, evaluate, objective_value
+from niches.evaluate import Metrics, evaluate, numeric_limits, objective_value
 from niches.model import PortfolioModel, solve, tolerance
 from niches.scenario import Scenario
 
@@ -64,10 +64,7 @@ class Frontier:
 
 
 def _budget_groups(scenario: Scenario) -> dict[str, float]:
-    groups = {f"budget[{p}]": cap for p, cap in scenario.budget.items()}
-    if scenario.budget_total is not None:
-        groups["budget[total]"] = scenario.budget_total
-    return groups
+    return {g: cap for g, cap in numeric_limits(scenario).items() if g.startswith("budget[")}
 
 
 def _usage_scale(scenario: Scenario, metrics: Metrics) -> float:
