@@ -132,3 +132,13 @@ def test_default_report_names_its_source(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "| scenario | options/kazakhstan.yaml |" in out.read_text()
     assert ROOT.exists()
+
+
+def test_report_from_standard_input_hashes_the_bytes_it_read() -> None:
+    import hashlib
+
+    text = (ROOT / "tests/data/published/california.yaml").read_text()
+    result = run_cli("report", "-", "--samples", "10", stdin=text)
+    assert result.returncode == 0, result.stderr
+    assert f"| SHA-256 of the scenario | {hashlib.sha256(text.encode()).hexdigest()} |" in result.stdout
+    assert "| scenario | <stdin> |" in result.stdout

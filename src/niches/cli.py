@@ -84,13 +84,18 @@ def _fail(code: int, message: str) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(path: str | None) -> Scenario:
-    """Load a scenario (or the bundled default), printing problems and exiting 2 on error."""
+def load(path: str | None, text: str | None = None) -> Scenario:
+    """Load a scenario (or the bundled default), printing problems and exiting 2 on error.
+
+    `text`, when given, is the scenario already read from `path` (standard input read once).
+    """
     from niches.defaults import DISPLAY_PREFIX, default_scenario
     from niches.scenario import ScenarioError, load_scenario, parse_scenario
 
     try:
-        if path is None:
+        if text is not None:
+            scenario = parse_scenario(text, "<stdin>" if path == "-" else str(path))
+        elif path is None:
             default = default_scenario()
             scenario = parse_scenario(default.read_text(encoding="utf-8"), DISPLAY_PREFIX + default.name)
         else:
@@ -570,13 +575,16 @@ def report(
     from niches.defaults import DISPLAY_PREFIX, default_scenario
     from niches.report import build_report, provenance
 
-    loaded = load(scenario)
+    if scenario == "-":  # read once: the same bytes are parsed and hashed
+        data = sys.stdin.buffer.read()
+        loaded = load(scenario, data.decode("utf-8", errors="replace"))
+        source = provenance("<stdin>", data)
+    else:
+        loaded = load(scenario)
     if scenario is None:
         real = default_scenario()
         source = provenance(DISPLAY_PREFIX + real.name, real.read_bytes(), real)
-    elif scenario == "-":
-        source = provenance("<stdin>", b"")
-    else:
+    elif scenario != "-":
         source = provenance(scenario, Path(scenario).read_bytes())
     stamp = None
     if timestamp:
