@@ -7,10 +7,8 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from niches.analysis.engine import MilpEngine, TableEngine
-from niches.analysis.explain import explain
-from niches.analysis.frontier import EXPOSURE_STEP, budget_frontier, exposure_frontier, risk_frontier
-from niches.analysis.sensitivity import sensitivity, with_cost_factor, with_score_factor, with_weight
+from niches.analysis.frontier import EXPOSURE_STEP
+from niches.analysis.sensitivity import with_cost_factor, with_score_factor, with_weight
 from niches.evaluate import (
     Metrics,
     brute_force,
@@ -22,12 +20,23 @@ from niches.evaluate import (
 )
 from niches.model import tolerance
 from niches.scenario import Scenario
+from niches.study import Study
 from niches.table import PortfolioTable
 
 from .strategies import scenario_dict, to_scenario
 
 FEW = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 small = scenario_dict(max_niches=4).map(to_scenario)
+ENGINES = [("enumeration", "highs"), ("milp", "highs"), ("milp", "cbc")]
+"""Every analysis runs on both engines, the MILP one on both solvers (CBC on fewer examples)."""
+
+
+def _study(scenario: Scenario, engine: str, solver: str, kind: str | None = None) -> Study:
+    return Study(scenario, kind, solver, engine=engine)
+
+
+def _examples(solver: str) -> settings:
+    return settings(FEW, max_examples=8) if solver == "cbc" else FEW
 
 
 def _not_regret(scenario: Scenario) -> str:
@@ -55,9 +64,17 @@ def _usage(scenario: Scenario, m: Metrics) -> float:
 
 
 @pytest.mark.slow
-@given(small)
-@FEW
-def test_budget_frontier_is_the_enumerated_step_function(scenario: Scenario) -> None:
+@pytest.mark.parametrize(("engine", "solver"), ENGINES)
+def test_budget_frontier_is_the_enumerated_step_function(engine: str, solver: str) -> None:
+    @given(small)
+    @_examples(solver)
+    def check(scenario: Scenario) -> None:
+        _budget_frontier_is_the_enumerated_step_function(scenario, engine, solver)
+
+    check()
+
+
+def _budget_frontier_is_the_enumerated_step_function(scenario: Scenario, engine: str, solver: str) -> None:
     kind = _not_regret(scenario)
     budget = frozenset(g for g in rule_groups(scenario) if g.startswith("budget["))
     candidates = sorted(
@@ -75,7 +92,7 @@ def test_budget_frontier_is_the_enumerated_step_function(scenario: Scenario) -> 
                 steps.append((usage, m))
         elif close(steps[-1][0], usage) and _better(kind, m, steps[-1][1]):
             steps[-1] = (usage, m)
-    found = budget_frontier(scenario, 0.0, 1.5, "highs", kind)
+    found = _study(scenario, engine, solver, kind).frontier("budget", 0.0, 1.5)
     assert len(found.points) == len(steps)
     for point, (usage, m) in zip(found.points, steps, strict=True):
         assert point.scale is not None
@@ -84,9 +101,17 @@ def test_budget_frontier_is_the_enumerated_step_function(scenario: Scenario) -> 
 
 
 @pytest.mark.slow
-@given(small)
-@FEW
-def test_risk_frontier_is_the_enumerated_pareto_set(scenario: Scenario) -> None:
+@pytest.mark.parametrize(("engine", "solver"), ENGINES)
+def test_risk_frontier_is_the_enumerated_pareto_set(engine: str, solver: str) -> None:
+    @given(small)
+    @_examples(solver)
+    def check(scenario: Scenario) -> None:
+        _risk_frontier_is_the_enumerated_pareto_set(scenario, engine, solver)
+
+    check()
+
+
+def _risk_frontier_is_the_enumerated_pareto_set(scenario: Scenario, engine: str, solver: str) -> None:
     feasible = [m for _, m in feasible_portfolios(scenario)]
     pareto = set()
     for m in feasible:
@@ -103,14 +128,22 @@ def test_risk_frontier_is_the_enumerated_pareto_set(scenario: Scenario) -> None:
         )
         if not dominated:
             pareto.add((round(m.cvar, 6), round(m.expected_value, 6)))
-    found = risk_frontier(scenario, "highs")
+    found = _study(scenario, engine, solver).frontier("risk")
     assert {(round(p.metrics.cvar, 6), round(p.metrics.expected_value, 6)) for p in found.points} == pareto
 
 
 @pytest.mark.slow
-@given(small)
-@FEW
-def test_exposure_frontier_follows_the_enumeration(scenario: Scenario) -> None:
+@pytest.mark.parametrize(("engine", "solver"), ENGINES)
+def test_exposure_frontier_follows_the_enumeration(engine: str, solver: str) -> None:
+    @given(small)
+    @_examples(solver)
+    def check(scenario: Scenario) -> None:
+        _exposure_frontier_follows_the_enumeration(scenario, engine, solver)
+
+    check()
+
+
+def _exposure_frontier_follows_the_enumeration(scenario: Scenario, engine: str, solver: str) -> None:
     if not scenario.powers:
         return
     kind = _not_regret(scenario)
@@ -131,7 +164,7 @@ def test_exposure_frontier_follows_the_enumeration(scenario: Scenario) -> None:
         if largest <= 0:
             break
         cap = largest - EXPOSURE_STEP
-    found = exposure_frontier(scenario, "highs", kind)
+    found = _study(scenario, engine, solver, kind).frontier("exposure")
     assert [round(p.objective, 6) for p in found.points] == [round(v, 6) for v in expected]
 
 
@@ -148,13 +181,23 @@ def _state(kind: str, variant: Scenario, recommended: dict[str, str]) -> bool:
 
 
 @pytest.mark.slow
-@given(small)
-@FEW
-def test_stability_radii_are_where_the_enumerated_optimum_changes(scenario: Scenario) -> None:
+@pytest.mark.parametrize(("engine", "solver"), ENGINES)
+def test_stability_radii_are_where_the_enumerated_optimum_changes(engine: str, solver: str) -> None:
+    @given(small)
+    @_examples(solver)
+    def check(scenario: Scenario) -> None:
+        _stability_radii_are_where_the_enumerated_optimum_changes(scenario, engine, solver)
+
+    check()
+
+
+def _stability_radii_are_where_the_enumerated_optimum_changes(
+    scenario: Scenario, engine: str, solver: str
+) -> None:
     kind = _not_regret(scenario)
     if brute_force(scenario, kind).portfolio is None:
         return
-    result = sensitivity(scenario, "highs", kind)
+    result = _study(scenario, engine, solver, kind).sensitivity()
     rec = result.solution.portfolio
     checks: list[tuple[Callable[[float], Scenario], float, float, float]] = []
     for w in result.weights:
@@ -176,11 +219,18 @@ def test_stability_radii_are_where_the_enumerated_optimum_changes(scenario: Scen
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", [TableEngine, MilpEngine])
-@given(scenario=small)
-@FEW
-def test_conflict_set_is_minimal(engine: type, scenario: Scenario) -> None:
-    explanation = explain(scenario, engine=engine(scenario, scenario.objective, "highs"))
+@pytest.mark.parametrize(("engine", "solver"), ENGINES)
+def test_conflict_set_is_minimal(engine: str, solver: str) -> None:
+    @given(small)
+    @_examples(solver)
+    def check(scenario: Scenario) -> None:
+        _conflict_set_is_minimal(scenario, engine, solver)
+
+    check()
+
+
+def _conflict_set_is_minimal(scenario: Scenario, engine: str, solver: str) -> None:
+    explanation = _study(scenario, engine, solver).explain()
     feasible = brute_force(scenario).portfolio is not None
     assert explanation.feasible == feasible
     if feasible:

@@ -149,11 +149,12 @@ def test_infeasible_table_exits_1() -> None:
 
 def test_solver_failure_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     import niches.model
+    import niches.study
 
     def fail(*args: object, **kwargs: object) -> None:
         raise niches.model.SolverFailed("the cbc solver hit the time limit (1 s) without any portfolio")
 
-    monkeypatch.setattr(niches.model, "solve", fail)
+    monkeypatch.setattr(niches.study, "solve", fail)
     result = CliRunner().invoke(app, ["solve", "tests/data/published/california.yaml"])
     assert result.exit_code == 3
     assert result.stderr == "error: the cbc solver hit the time limit (1 s) without any portfolio\n"

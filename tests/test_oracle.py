@@ -18,6 +18,7 @@ from niches.evaluate import (
 )
 from niches.model import solve
 from niches.scenario import OBJECTIVES, Scenario
+from niches.study import Study
 
 from .strategies import scenarios
 
@@ -66,29 +67,104 @@ def test_highs_matches_enumeration(scenario: Scenario) -> None:
     _check(scenario, "highs")
 
 
+BINDING = [("enumeration", "highs", 60), ("milp", "highs", 60), ("milp", "cbc", 12)]
+
+
 @pytest.mark.slow
-@given(scenarios)
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_binding_rules_match_enumeration(scenario: Scenario) -> None:
-    solution = solve(scenario, "expected", "highs")
+@pytest.mark.parametrize(("engine", "solver", "examples"), BINDING)
+def test_binding_rules_match_enumeration(engine: str, solver: str, examples: int) -> None:
+    @given(scenarios)
+    @settings(max_examples=examples, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def check(scenario: Scenario) -> None:
+        for kind in ("expected", scenario.objective):
+            _binding_rules_match(Study(scenario, kind, solver, engine=engine))
+
+    check()
+
+
+def _binding_rules_match(study: Study) -> None:
+    scenario, kind = study.scenario, study.kind
+    solution = study.solution()
     if solution.status != "optimal":
         return
     assert solution.objective is not None
-    binding = binding_rules(solution)
+    binding, unknown = binding_rules(study)
+    assert not unknown
+
+    def best_without(groups: frozenset[str]) -> float:
+        stars = None
+        feasible = feasible_portfolios(scenario, groups)
+        if kind == "regret":
+            stars = {w.id: max(m.value_by_world[w.id] for _, m in feasible) for w in scenario.worlds}
+            return min(objective_value(kind, m, stars) for _, m in feasible)
+        return max(objective_value(kind, m) for _, m in feasible)
+
+    def gain(groups: frozenset[str]) -> float:
+        best = best_without(groups)
+        return solution.objective - best if kind == "regret" else best - solution.objective  # type: ignore[operator]
+
     families: dict[str, list[str]] = {}
     for group in rule_groups(scenario):
         families.setdefault(group.split("[")[0], []).append(group)
-        best = max(m.expected_value for _, m in feasible_portfolios(scenario, frozenset([group])))
-        gain = best - solution.objective
-        if gain > RELATIVE_TIE * max(1.0, abs(solution.objective)):
-            assert close(binding[group], gain), group
+        found = gain(frozenset([group]))
+        if found > RELATIVE_TIE * max(1.0, abs(solution.objective)):
+            assert close(binding[group], found), group
         else:
             assert group not in binding, group
     for family, members in families.items():
         if len(members) > 1 and not any(m in binding for m in members):
-            best = max(m.expected_value for _, m in feasible_portfolios(scenario, frozenset(members)))
-            gain = best - solution.objective
-            if gain > RELATIVE_TIE * max(1.0, abs(solution.objective)):
-                assert close(binding[f"{family}[*]"], gain)
+            found = gain(frozenset(members))
+            if found > RELATIVE_TIE * max(1.0, abs(solution.objective)):
+                assert close(binding[f"{family}[*]"], found)
             else:
                 assert f"{family}[*]" not in binding
+
+
+def _left_out_by_evaluation(solution: object) -> list[tuple[str, str]]:
+    """The left-out reasons computed portfolio by portfolio with the evaluator (the oracle)."""
+    from niches.model import Solution
+
+    assert isinstance(solution, Solution) and solution.metrics is not None
+    scenario = solution.scenario
+    found = []
+    for niche in scenario.niches:
+        if niche.id in solution.portfolio:
+            continue
+        trials = []
+        for level in niche.levels:
+            trial = {**solution.portfolio, niche.id: level.id}
+            metrics = evaluate(scenario, trial)
+            trials.append((violated_rules(scenario, trial, metrics), level.id, metrics))
+        keeps = [t for t in trials if not t[0]]
+        if keeps:
+            best = max(keeps, key=lambda t: t[2].expected_value)
+            kind, stars = solution.objective_kind, solution.best_by_world
+            before = objective_value(kind, solution.metrics, stars)
+            after = objective_value(kind, best[2], stars)
+            label = {"expected": "expected value", "worst_case": "worst case", "cvar": "CVaR"}.get(
+                kind, "regret"
+            )
+            if abs(after - before) <= RELATIVE_TIE * max(1.0, abs(before)):
+                reason = (
+                    f"adding it at {best[1]} changes {label} by less than the tie tolerance; "
+                    "the cheaper portfolio wins the tie"
+                )
+            else:
+                reason = f"adding it at {best[1]} would change {label} from {before:.2f} to {after:.2f}"
+        else:
+            fewest = min(trials, key=lambda t: (len(t[0]), t[1]))
+            reason = f"adding it at {fewest[1]} would break {', '.join(fewest[0])}"
+        found.append((niche.id, reason))
+    return found
+
+
+@given(scenarios)
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_left_out_reasons_match_the_evaluator(scenario: Scenario) -> None:
+    from niches.analysis.summary import left_out
+
+    for kind in OBJECTIVES:
+        solution = solve(scenario, kind)
+        if solution.metrics is None:
+            continue
+        assert [(x.niche, x.reason) for x in left_out(solution)] == _left_out_by_evaluation(solution)

@@ -9,11 +9,10 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import niches.analysis.robust as robust_module
-from niches.analysis.robust import Sampler, robust
-from niches.analysis.worlds import worlds
+from niches.analysis.robust import Sampler
 from niches.evaluate import brute_force, close, feasible_portfolios
 from niches.scenario import Scenario, load_scenario
+from niches.study import Study
 
 from .conftest import ROOT, run_cli
 from .strategies import scenario_dict, to_scenario
@@ -24,10 +23,19 @@ DEFAULT = ROOT / "options" / "kazakhstan.yaml"
 
 
 @pytest.mark.slow
-@given(small)
-@FEW
-def test_best_by_world_matches_enumeration(scenario: Scenario) -> None:
-    report = worlds(scenario, "highs")
+@pytest.mark.parametrize(("engine", "solver"), [("enumeration", "highs"), ("milp", "highs"), ("milp", "cbc")])
+def test_best_by_world_matches_enumeration(engine: str, solver: str) -> None:
+    @given(small)
+    @settings(FEW, max_examples=8 if solver == "cbc" else 30)
+    def check(scenario: Scenario) -> None:
+        _best_by_world_matches(Study(scenario, solver=solver, engine=engine))
+
+    check()
+
+
+def _best_by_world_matches(study: Study) -> None:
+    scenario = study.scenario
+    report = study.worlds()
     feasible = feasible_portfolios(scenario)
     if not feasible:
         assert report is None
@@ -42,13 +50,21 @@ def test_best_by_world_matches_enumeration(scenario: Scenario) -> None:
 
 
 @pytest.mark.slow
-@given(small)
-@FEW
-def test_core_index_and_regret_match_enumeration(scenario: Scenario) -> None:
+@pytest.mark.parametrize("engine", ["enumeration", "milp"])
+def test_core_index_and_regret_match_enumeration(engine: str) -> None:
+    @given(small)
+    @FEW
+    def check(scenario: Scenario) -> None:
+        _core_index_and_regret_match(scenario, engine)
+
+    check()
+
+
+def _core_index_and_regret_match(scenario: Scenario, engine: str) -> None:
     if brute_force(scenario).portfolio is None:
         return
     samples, seed = 12, 3
-    report = robust(scenario, samples, seed, solver="highs")
+    report = Study(scenario, engine=engine).robust(samples, seed)
     sampler = Sampler(scenario, ("scores", "weights", "probabilities"), 50.0)
     kind = scenario.objective
     inside: Counter[str] = Counter()
@@ -76,19 +92,19 @@ def test_core_index_and_regret_match_enumeration(scenario: Scenario) -> None:
 
 def test_same_seed_same_answer_whatever_the_workers() -> None:
     scenario = load_scenario(DEFAULT)
-    one = robust(scenario, 200, 11, workers=1)
-    two = robust(scenario, 200, 11, workers=2)
+    one = Study(scenario).robust(200, 11, workers=1)
+    two = Study(scenario).robust(200, 11, workers=2)
     for field in ("core_index", "level_index", "optimal_share", "objective", "regret", "top"):
         assert getattr(one, field) == getattr(two, field), field
-    assert robust(scenario, 200, 12).core_index != one.core_index or robust(scenario, 200, 12).top != one.top
+    other = Study(scenario).robust(200, 12)
+    assert other.core_index != one.core_index or other.top != one.top
 
 
-def test_milp_path_agrees_with_enumeration(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_milp_path_agrees_with_enumeration() -> None:
     scenario = load_scenario(DEFAULT)
-    by_table = robust(scenario, 6, 5, vary=("scores", "weights"))
-    monkeypatch.setattr(robust_module, "small_enough", lambda s: False)
-    by_milp = robust(scenario, 6, 5, vary=("scores", "weights"), solver="highs")
-    assert by_milp.engine == "milp"
+    by_table = Study(scenario).robust(6, 5)
+    by_milp = Study(scenario, engine="milp").robust(6, 5)
+    assert (by_table.engine, by_milp.engine) == ("enumeration", "milp")
     assert by_milp.core_index == by_table.core_index
     assert by_milp.level_index == by_table.level_index
     assert math.isclose(by_milp.regret.mean, by_table.regret.mean, abs_tol=1e-6)
@@ -98,11 +114,11 @@ def test_milp_path_agrees_with_enumeration(monkeypatch: pytest.MonkeyPatch) -> N
 def test_dask_local_cluster_gives_the_same_answer() -> None:
     distributed = pytest.importorskip("distributed", reason="the dask extra is part of the test extras")
     scenario = load_scenario(DEFAULT)
-    local = robust(scenario, 60, 2)
+    local = Study(scenario).robust(60, 2)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
     ) as cluster:
-        remote = robust(scenario, 60, 2, workers=2, scheduler=cluster.scheduler_address)
+        remote = Study(scenario).robust(60, 2, workers=2, scheduler=cluster.scheduler_address)
     assert remote.core_index == local.core_index
     assert remote.top == local.top
     assert remote.regret == local.regret
@@ -144,7 +160,7 @@ def test_ctrl_c_reports_the_samples_done_as_partial() -> None:
         if len(seen) == 10:
             raise KeyboardInterrupt
 
-    report = robust(scenario, 1000, 3, progress=interrupt_after_ten)
+    report = Study(scenario).robust(1000, 3, progress=interrupt_after_ten)
     assert (report.partial, report.done, report.samples) == (True, 10, 1000)
-    full = robust(scenario, 10, 3)
+    full = Study(scenario).robust(10, 3)
     assert report.core_index == full.core_index  # the samples done are the first ten, as in a full run

@@ -46,14 +46,15 @@ class Objective(str, enum.Enum):
 
 
 class SolverName(str, enum.Enum):
-    cbc = "cbc"
     highs = "highs"
+    cbc = "cbc"
 
 
 class Axis(str, enum.Enum):
     budget = "budget"
     risk = "risk"
     exposure = "exposure"
+    hull = "hull"
 
 
 ScenarioArg = Annotated[
@@ -64,14 +65,21 @@ ScenarioArg = Annotated[
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-SolverOpt = Annotated[SolverName, typer.Option("--solver", help="MILP solver.")]
+SolverOpt = Annotated[
+    SolverName, typer.Option("--solver", help="MILP solver: HiGHS in-process, or CBC in a subprocess.")
+]
 ObjectiveOpt = Annotated[
     Optional[Objective],  # noqa: UP045
     typer.Option("--objective", help="Override the scenario's objective.", show_default=False),
 ]
 TimeLimitOpt = Annotated[
     Optional[float],  # noqa: UP045
-    typer.Option("--time-limit", min=0.001, help="Seconds the solver may take (total).", show_default=False),
+    typer.Option(
+        "--time-limit",
+        min=0.001,
+        help="Seconds the whole command may take; what it cuts short is marked as unfinished.",
+        show_default=False,
+    ),
 ]
 
 
@@ -110,6 +118,13 @@ def load(path: str | None, text: str | None = None) -> Scenario:
     return scenario
 
 
+def _deadline(seconds: float | None) -> Any:
+    """Start the clock of `--time-limit`: it bounds the whole command, loading included."""
+    from niches.model import Deadline
+
+    return Deadline(seconds)
+
+
 def _print(renderable: object) -> None:
     from rich.console import Console
 
@@ -137,7 +152,7 @@ def solve(
     scenario: ScenarioArg = None,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
     lp: Annotated[
         Optional[Path],  # noqa: UP045
@@ -149,25 +164,16 @@ def solve(
     Exit 0 when solved, 1 when no portfolio keeps every rule, 2 on invalid
     input, 3 when the solver fails or hits the time limit without a portfolio.
     """
-    from niches.analysis.summary import summarise
     from niches.model import SolverFailed
-    from niches.model import solve as run_solve
+    from niches.study import Study
 
+    deadline = _deadline(time_limit)
     loaded = load(scenario)
+    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     try:
-        solution = run_solve(
-            loaded,
-            objective.value if objective else None,
-            solver.value,
-            time_limit,
-            write_lp=str(lp) if lp else None,
-        )
-        report = summarise(solution)
-        explanation = None
-        if solution.status == "infeasible":
-            from niches.analysis.explain import explain as run_explain
-
-            explanation = run_explain(loaded, solver.value)
+        solution = study.solution(write_lp=str(lp) if lp else None)
+        report = study.summary()
+        explanation = study.explain() if solution.status == "infeasible" else None
     except SolverFailed as exc:
         _fail(EXIT_SOLVER, f"error: {exc}")
     _show(report, format, explanation)
@@ -218,12 +224,9 @@ def _progress(label: str, format: Format) -> Iterator[Callable[[float], None] | 
         yield lambda done: bar.update(task, completed=done)
 
 
-def _infeasible_exit(scenario: Scenario, solver: str, format: Format) -> NoReturn:
+def _infeasible_exit(study: Any, format: Format) -> NoReturn:
     """Explain why no portfolio keeps the rules, then exit 1."""
-    from niches.analysis.explain import explain as run_explain
-
-    explanation = run_explain(scenario, solver)
-    _emit_explanation(explanation, format)
+    _emit_explanation(study.explain(), format)
     raise typer.Exit(EXIT_INFEASIBLE)
 
 
@@ -265,32 +268,33 @@ def frontier(
     axis: Annotated[Axis, typer.Option("--axis", help="What to trade the objective against.")] = Axis.budget,
     start: Annotated[float, typer.Option("--from", min=0.0, help="Budget axis: smallest scale.")] = 0.0,
     stop: Annotated[float, typer.Option("--to", min=0.0, help="Budget axis: largest scale.")] = 1.5,
+    max_points: Annotated[
+        int, typer.Option("--max-points", min=1, help="Stop a frontier after this many points.")
+    ] = 500,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
+    time_limit: TimeLimitOpt = None,
 ) -> None:
     """Show an exact frontier: value for money (budget), expected value vs CVaR (risk), or the price of
-    not choosing sides (exposure). Every breakpoint is found by solving."""
+    not choosing sides (exposure); every breakpoint is found by solving. `hull` draws Equity's efficient
+    frontier (levels bought by value per unit of money), cheap at any size."""
     from niches.analysis.frontier import FrontierError
-    from niches.analysis.frontier import frontier as run_frontier
     from niches.render.analysis import frontier_chart, frontier_json, frontier_section
+    from niches.study import Study
 
+    deadline = _deadline(time_limit)
     loaded = load(scenario)
+    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
+    if study.solution().status == "infeasible":
+        _infeasible_exit(study, format)
     try:
         with _progress(f"{axis.value} frontier", format) as progress:
-            result = run_frontier(
-                loaded,
-                axis.value,
-                solver.value,
-                start,
-                stop,
-                objective.value if objective else None,
-                progress,
-            )
+            result = study.frontier(axis.value, start, stop, None, progress, max_points)
     except FrontierError as exc:
         _fail(EXIT_INVALID, f"error: {exc}")
     if not result.points:
-        _infeasible_exit(loaded, solver.value, format)
+        _infeasible_exit(study, format)
     if format is Format.json:
         from niches.render.json import dumps
 
@@ -305,20 +309,21 @@ def sensitivity(
     scenario: ScenarioArg = None,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
+    time_limit: TimeLimitOpt = None,
 ) -> None:
     """Show how fragile the recommendation is: weight intervals, stability radii of scores and costs,
     marginal value of money and capacity, the price of each binding rule, and the order of buy."""
-    from niches.analysis.sensitivity import sensitivity as run_sensitivity
-    from niches.model import solve as run_solve
     from niches.render.analysis import sensitivity_json, sensitivity_sections
+    from niches.study import Study
 
+    deadline = _deadline(time_limit)
     loaded = load(scenario)
-    kind = objective.value if objective else None
-    if run_solve(loaded, kind, solver.value, tie_breaks=False).status == "infeasible":
-        _infeasible_exit(loaded, solver.value, format)
+    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
+    if study.solution().status == "infeasible":
+        _infeasible_exit(study, format)
     with _progress("sensitivity", format) as progress:
-        result = run_sensitivity(loaded, solver.value, kind, progress)
+        result = study.sensitivity(progress)
     if format is Format.json:
         from niches.render.json import dumps
 
@@ -335,14 +340,14 @@ def sensitivity(
 def explain(
     scenario: ScenarioArg = None,
     format: FormatOpt = Format.table,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
 ) -> None:
     """Explain an infeasible scenario: a minimal set of conflicting rules, where each is declared,
     and the smallest relaxation of each that restores feasibility. Exit 1 when infeasible."""
-    from niches.analysis.explain import explain as run_explain
+    from niches.study import Study
 
     loaded = load(scenario)
-    explanation = run_explain(loaded, solver.value)
+    explanation = Study(loaded, solver=solver.value).explain()
     _emit_explanation(explanation, format)
     if not explanation.feasible:
         raise typer.Exit(EXIT_INFEASIBLE)
@@ -377,6 +382,13 @@ def main() -> None:
     """Run the command line (the `niches` entry point)."""
     try:
         app()
+    except Exception as exc:
+        from niches.solvers import SolverFailed
+
+        if not isinstance(exc, SolverFailed):
+            raise
+        _err(f"error: {exc}")
+        raise SystemExit(EXIT_SOLVER) from None
     except KeyboardInterrupt:
         _err("interrupted")
         raise SystemExit(130) from None
@@ -386,17 +398,20 @@ def main() -> None:
 def worlds(
     scenario: ScenarioArg = None,
     format: FormatOpt = Format.table,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
+    time_limit: TimeLimitOpt = None,
 ) -> None:
     """Compare world orders: the best portfolio for each world alone, a regret table of those and of the
     optimum under each decision rule (expected, worst_case, cvar, regret), and which rule picks what."""
-    from niches.analysis.worlds import worlds as run_worlds
     from niches.render.analysis import worlds_json, worlds_portfolios_section, worlds_section
+    from niches.study import Study
 
+    deadline = _deadline(time_limit)
     loaded = load(scenario)
-    report = run_worlds(loaded, solver.value)
+    study = Study(loaded, solver=solver.value, deadline=deadline)
+    report = study.worlds()
     if report is None:
-        _infeasible_exit(loaded, solver.value, format)
+        _infeasible_exit(study, format)
     if format is Format.json:
         from niches.render.json import dumps
 
@@ -432,26 +447,23 @@ def robust(
     ] = None,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
 ) -> None:
     """Monte Carlo over the uncertainty the scenario declares: core index of every niche and level,
     the recommendation's objective and regret across samples, and the most frequent optima.
     Ctrl-C stops cleanly and reports the samples done so far, marked as partial."""
     from niches.analysis.robust import RobustError
-    from niches.analysis.robust import robust as run_robust
-    from niches.model import solve as run_solve
     from niches.render.analysis import robust_heading, robust_json, robust_sections
+    from niches.study import Study
 
     loaded = load(scenario)
-    kind = objective.value if objective else None
-    if run_solve(loaded, kind, solver.value, tie_breaks=False).status == "infeasible":
-        _infeasible_exit(loaded, solver.value, format)
+    study = Study(loaded, objective.value if objective else None, solver.value)
+    if study.solution().status == "infeasible":
+        _infeasible_exit(study, format)
     items = tuple(v.strip() for v in vary.split(",") if v.strip())
     try:
         with _progress("Monte Carlo", format) as progress:
-            report = run_robust(
-                loaded, samples, seed, items, workers, scheduler, concentration, solver.value, kind, progress
-            )
+            report = study.robust(samples, seed, items, workers, scheduler, concentration, progress)
     except RobustError as exc:
         _fail(EXIT_INVALID, f"error: {exc}")
     if format is Format.json:
@@ -469,17 +481,17 @@ def check(
         typer.Argument(help="Scenario files (default: the bundled Kazakhstan scenario).", show_default=False),
     ] = None,
     format: FormatOpt = Format.table,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
 ) -> None:
     """Evaluate the policy assertions declared under `assertions:`; exit 1 listing what failed,
     0 when all hold (a CI job guards a strategy the way tests guard code)."""
-    from niches.analysis.check import check as run_check
+    from niches.study import Study
 
     failures = 0
     paths: list[str | None] = list(scenarios) if scenarios else [None]
     for path in paths:
         loaded = load(path)
-        results = run_check(loaded, solver.value)
+        results = Study(loaded, solver=solver.value).check()
         failed = [r for r in results if not r.holds]
         failures += len(failed)
         if format is Format.json:
@@ -566,8 +578,9 @@ def report(
     ] = None,
     samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Monte Carlo samples.")] = 500,
     seed: Annotated[int, typer.Option("--seed", help="Monte Carlo seed.")] = 0,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
     timestamp: Annotated[bool, typer.Option("--timestamp", help="Add the time of the run (UTC).")] = False,
+    time_limit: TimeLimitOpt = None,
 ) -> None:
     """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
     their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
@@ -575,6 +588,7 @@ def report(
     from niches.defaults import DISPLAY_PREFIX, default_scenario
     from niches.report import build_report, provenance
 
+    deadline = _deadline(time_limit)
     if scenario == "-":  # read once: the same bytes are parsed and hashed
         data = sys.stdin.buffer.read()
         loaded = load(scenario, data.decode("utf-8", errors="replace"))
@@ -591,8 +605,11 @@ def report(
         import datetime
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from niches.study import Study
+
+    study = Study(loaded, solver=solver.value, deadline=deadline)
     with _progress("report", Format.table if output else Format.json):
-        text = build_report(loaded, source, samples, seed, solver.value, stamp)
+        text = build_report(study, source, samples, seed, stamp)
     if output is None:
         sys.stdout.write(text)
         return
@@ -621,7 +638,7 @@ def diff(
         ),
     ] = None,
     format: FormatOpt = Format.table,
-    solver: SolverOpt = SolverName.cbc,
+    solver: SolverOpt = SolverName.highs,
 ) -> None:
     """Show what a change of assumptions does: the assumptions changed, the recommendation before and
     after, and which change caused each move of the portfolio. `--format markdown` suits a pull request."""

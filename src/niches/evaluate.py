@@ -385,3 +385,48 @@ def numeric_limits(scenario: Scenario) -> dict[str, float]:
             limits[key] = float(getattr(r, key))
     limits |= {f"max_exposure[{p}]": cap for p, cap in r.max_exposure.items()}
     return limits
+
+
+def budget_usage(scenario: Scenario, metrics: Metrics) -> float:
+    """Return the least factor on every budget cap at which a portfolio with `metrics` fits."""
+    scale = 0.0
+    caps = [(metrics.cost_by_period[p], cap) for p, cap in scenario.budget.items()]
+    if scenario.budget_total is not None:
+        caps.append((metrics.cost, scenario.budget_total))
+    for spend, cap in caps:
+        if spend > 0:
+            scale = max(scale, spend / cap if cap > 0 else math.inf)
+    return scale
+
+
+def goal_value(
+    scenario: Scenario,
+    portfolio: Portfolio,
+    metrics: Metrics,
+    goal: str,
+    best_by_world: Mapping[str, float] | None = None,
+) -> float:
+    """Return the value of goal `goal` (`expected_value`, `value[k]`, `spend[p]`, ...) for a portfolio."""
+    simple = {
+        "expected_value": metrics.expected_value,
+        "worst_case": metrics.worst_case,
+        "cvar": metrics.cvar,
+        "total_spend": metrics.cost,
+    }
+    if goal in simple:
+        return simple[goal]
+    if goal == "max_regret":
+        return objective_value("regret", metrics, best_by_world)
+    if goal == "tie_rank":
+        return float(tie_rank(scenario, portfolio))
+    if goal == "budget_scale":
+        return budget_usage(scenario, metrics)
+    family, _, inner = goal.partition("[")
+    inner = inner[:-1]
+    if family == "value":
+        return metrics.value_by_world[inner]
+    if family == "spend":
+        return metrics.cost if inner == "total" else metrics.cost_by_period[inner]
+    if family == "uses":
+        return metrics.uses[inner]
+    raise ValueError(f"unknown goal {goal!r}")

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from niches import __version__
-from niches.analysis.frontier import Frontier, budget_frontier, risk_frontier
-from niches.analysis.robust import RobustReport, classify, robust
-from niches.analysis.sensitivity import fragile, sensitivity
-from niches.analysis.summary import SolveReport, summarise
-from niches.analysis.worlds import worlds
-from niches.model import solve, solver_version
+from niches.analysis.frontier import Frontier
+from niches.analysis.robust import RobustReport, classify
+from niches.analysis.sensitivity import fragile
+from niches.analysis.summary import SolveReport
+from niches.model import TimedOut, solver_version
 from niches.render.analysis import portfolio_text, worlds_portfolios_section, worlds_section
 from niches.render.markdown import section_markdown, table
 from niches.render.numbers import money, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
 from niches.scenario import Scenario
+from niches.study import Study
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def _mermaid_bar(title: str, x_label: str, xs: list[str], y_label: str, ys: list
     return "\n".join(lines) + "\n"
 
 
-def _summary(report: SolveReport, robustness: RobustReport, weak: list[tuple[float, str]]) -> str:
+def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
     s = report.solution
     sc = s.scenario
     m = s.metrics
@@ -115,45 +119,49 @@ def _summary(report: SolveReport, robustness: RobustReport, weak: list[tuple[flo
         lines.append(f"- **What holds it back:** {binding}.")
     else:
         lines.append("- **What holds it back:** no single rule; the choice is driven by value for money.")
-    core = [n for n, x in robustness.core_index.items() if classify(x) == "core"]
-    border = [n for n, x in robustness.core_index.items() if classify(x) == "borderline"]
-    lines.append(
-        f"- **Robustness:** optimal in {share(robustness.optimal_share)} of {robustness.done} "
-        "sampled futures; "
-        f"core niches: {', '.join(core) or 'none'}; borderline: {', '.join(border) or 'none'}."
-    )
+    if robustness is not None:
+        core = [n for n, x in robustness.core_index.items() if classify(x) == "core"]
+        border = [n for n, x in robustness.core_index.items() if classify(x) == "borderline"]
+        lines.append(
+            f"- **Robustness:** optimal in {share(robustness.optimal_share)} of {robustness.done} "
+            "sampled futures; "
+            f"core niches: {', '.join(core) or 'none'}; borderline: {', '.join(border) or 'none'}."
+        )
     if weak:
         lines.append(f"- **Most fragile judgement:** the recommendation changes if {weak[0][1]}.")
     return "\n".join(lines) + "\n"
 
 
 def build_report(
-    scenario: Scenario,
+    study: Study,
     source: Provenance,
     samples: int = 500,
     seed: int = 0,
-    solver: str = "cbc",
     timestamp: str | None = None,
 ) -> str:
-    """Return the full markdown report of `scenario`."""
-    solution = solve(scenario, solver=solver)
-    report = summarise(solution)
+    """Return the full markdown report of the study's scenario (every analysis computed once)."""
+    scenario, solver = study.scenario, study.solver
+    solution = study.solution()
     if solution.metrics is None:
-        from niches.analysis.explain import explain
         from niches.render.analysis import conflict_section
 
         return (
             f"# {scenario.name}\n\n**Infeasible:** no portfolio keeps every rule.\n\n"
-            + section_markdown(conflict_section(explain(scenario, solver)))
+            + section_markdown(conflict_section(study.explain()))
             + _provenance_text(source, solver, samples, seed, timestamp)
         )
+    report = study.summary()
     kind = solution.objective_kind
-    budget = budget_frontier(scenario, solver=solver, objective=None if kind != "regret" else "expected")
-    risk = risk_frontier(scenario, solver, solution.portfolio)
-    robustness = robust(scenario, samples, seed, solver=solver)
-    world_report = worlds(scenario, solver)
-    sens = sensitivity(scenario, solver)
-    weak = fragile(sens)
+    budget = _attempt(
+        study,
+        "value for money",
+        lambda: study.frontier("budget", objective=None if kind != "regret" else "expected"),
+    )
+    risk = _attempt(study, "risk frontier", lambda: study.frontier("risk"))
+    robustness = _attempt(study, "core index", lambda: study.robust(samples, seed))
+    world_report = _attempt(study, "world orders", study.worlds)
+    sens = _attempt(study, "fragile judgements", study.sensitivity)
+    weak = fragile(sens) if sens is not None else []
     out = [f"# {scenario.name}\n"]
     if scenario.description:
         out.append(scenario.description.strip() + "\n")
@@ -168,19 +176,37 @@ def build_report(
             "## Price of the binding rules\n\n"
             + table(("rule", "declared at", f"{OBJECTIVE_WORDS[kind]} gained if dropped"), rows, (2,))
         )
-    out.append(_budget_section(budget))
-    out.append(_risk_section(risk))
-    out.append(_core_section(robustness))
+    out.append(_budget_section(budget) if budget is not None else _missing("Value for money"))
+    out.append(_risk_section(risk) if risk is not None else _missing("Risk frontier"))
+    out.append(_core_section(robustness) if robustness is not None else _missing("Core index"))
     if world_report is not None:
         out.append(
             section_markdown(worlds_section(world_report))
             + "\n"
             + section_markdown(worlds_portfolios_section(world_report), 3)
         )
-    out.append(_fragile_section(weak))
+    out.append(_fragile_section(weak) if sens is not None else _missing("The most fragile judgements"))
     out.append(_assumptions(scenario))
+    if study.unfinished:
+        out.append(
+            "## Not finished\n\nThe time limit cut these short:\n\n"
+            + "".join(f"- {what}\n" for what in study.unfinished)
+        )
     out.append(_provenance_text(source, solver, samples, seed, timestamp))
     return "\n".join(out)
+
+
+def _attempt(study: Study, what: str, compute: Callable[[], T]) -> T | None:
+    """Return `compute()`, or None (noted as unfinished) when the time limit stops it."""
+    try:
+        return compute()
+    except TimedOut:
+        study.note_unfinished(what)
+        return None
+
+
+def _missing(title: str) -> str:
+    return f"## {title}\n\nNot computed: the time limit ran out first.\n"
 
 
 def _budget_section(f: Frontier) -> str:

@@ -6,6 +6,7 @@ file at once. Loading uses YAML's safe loader only.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Iterable, Mapping
@@ -264,12 +265,15 @@ class Scenario:
     warnings: tuple[str, ...] = ()
     assertions: Assertions = field(default_factory=Assertions)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {n.id: n for n in self.niches})
+
     def niche(self, niche_id: str) -> Niche:
         """Return the niche called `niche_id`."""
-        for niche in self.niches:
-            if niche.id == niche_id:
-                return niche
-        raise KeyError(f"no niche {niche_id!r}")
+        found: Niche | None = self._by_id.get(niche_id)  # type: ignore[attr-defined]
+        if found is None:
+            raise KeyError(f"no niche {niche_id!r}")
+        return found
 
     @property
     def weights(self) -> dict[str, float]:
@@ -335,7 +339,7 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     if errors or scenario is None:
         raise ScenarioError(sorted(errors, key=_order))
     warnings = tuple(str(p) for p in sorted(reader.problems, key=_order))
-    return Scenario(**{**scenario.__dict__, "warnings": warnings})
+    return dataclasses.replace(scenario, warnings=warnings)
 
 
 def _order(problem: Problem) -> tuple[int, int, str]:

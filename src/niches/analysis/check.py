@@ -7,9 +7,10 @@ assertion that stops holding after a change of assumptions fails the build.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from niches.model import best_by_world, solve
-from niches.scenario import Scenario
+if TYPE_CHECKING:
+    from niches.study import Study
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,11 @@ class AssertionResult:
     location: str | None
 
 
-def check(scenario: Scenario, solver: str = "cbc") -> list[AssertionResult]:
-    """Evaluate every assertion of `scenario`; an infeasible scenario fails them all."""
+def check(study: Study) -> list[AssertionResult]:
+    """Evaluate every assertion of the study's scenario; an infeasible scenario fails them all."""
+    scenario = study.scenario
     a = scenario.assertions
-    solution = solve(scenario, solver=solver)
+    solution = study.solution()
     results: list[AssertionResult] = []
 
     def add(key: str, name: str, required: str, found: str, holds: bool) -> None:
@@ -71,7 +73,7 @@ def check(scenario: Scenario, solver: str = "cbc") -> list[AssertionResult]:
             actual is not None and actual <= cap,
         )
     if a.max_regret is not None:
-        stars = best_by_world(scenario, solver)
+        stars = study.best_by_world()
         actual = None
         if m is not None and stars is not None:
             actual = max(stars[k] - v for k, v in m.value_by_world.items())
@@ -88,9 +90,7 @@ def check(scenario: Scenario, solver: str = "cbc") -> list[AssertionResult]:
             for nid, least in a.core_index.items():
                 add("core_index", f"core_index {nid}", f">= {least:g}", "infeasible", False)
         else:
-            from niches.analysis.robust import robust
-
-            report = robust(scenario, a.samples, a.seed, solver=solver)
+            report = study.robust(a.samples, a.seed)
             for nid, least in a.core_index.items():
                 actual = report.core_index[nid]
                 add("core_index", f"core_index {nid}", f">= {least:g}", f"{actual:.4f}", actual >= least)

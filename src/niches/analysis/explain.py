@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from niches.analysis.engine import Engine, make_engine
 from niches.evaluate import numeric_limits, rule_checks, rule_groups
 from niches.scenario import Scenario
+
+if TYPE_CHECKING:
+    from niches.engine import Engine
+    from niches.study import Study
 
 STEPS = 40
 LOWER = ("min_niches", "min_worst_case", "min_cvar")
@@ -130,14 +134,18 @@ def relaxation(engine: Engine, group: str) -> tuple[str, bool, float | None]:
     )
 
 
-def explain(scenario: Scenario, solver: str = "cbc", engine: Engine | None = None) -> Explanation:
-    """Return why `scenario` is infeasible (or that it is not)."""
+def explain(study: Study) -> Explanation:
+    """Return why the study's scenario is infeasible (or that it is not)."""
     clock = time.perf_counter()
-    engine = engine or make_engine(scenario, scenario.objective, solver)
+    scenario = study.scenario
+    engine = study.engine
+    before = study.solves
     members = minimal_conflict(engine)
     conflict = []
     for group in members:
         text, restores, limit = relaxation(engine, group)
         location = scenario.locations.get(group) or scenario.locations.get(group.split("[")[0])
         conflict.append(Conflict(group, None if location is None else str(location), text, restores, limit))
-    return Explanation(scenario, not members, tuple(conflict), engine.solves, time.perf_counter() - clock)
+    return Explanation(
+        scenario, not members, tuple(conflict), study.solves - before, time.perf_counter() - clock
+    )

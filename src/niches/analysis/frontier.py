@@ -2,27 +2,42 @@
 
 - budget: the optimum as every budget cap is scaled by a factor s. The optimum
   is a step function of s; from one step, the next breakpoint is the least
-  scale at which a better portfolio fits (one MILP: minimise s).
+  scale at which a better portfolio fits (one solve: minimise s).
 - risk: the Pareto set of expected value against CVaR (epsilon-constraint:
   maximise E, then CVaR, then demand a little more CVaR and repeat).
 - exposure: the optimum as one cap on every power's exposure is tightened from
   1; a portfolio stays optimal until the cap falls below its own largest
   exposure, so each step starts just below the previous portfolio's exposure.
+- hull: Equity's efficient frontier, cheap at any size: each niche's levels
+  reduced to their convex hull (value against cost), the increments bought in
+  order of value per unit of money, every rule but the budget ignored.
+
+Both engines answer every step (enumeration for small scenarios, the MILP
+re-solved in place otherwise); a frontier longer than `max_points` stops there
+and says where, so the user can narrow the range.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from niches.evaluate import Metrics, evaluate, numeric_limits, objective_value
-from niches.model import PortfolioModel, solve, tolerance
-from niches.scenario import Scenario
+from niches.evaluate import Metrics, budget_usage, evaluate, numeric_limits, objective_value
+from niches.formulation import KIND_GOAL
+from niches.model import Deadline, Solution, SolverFailed, tolerance
 
-AXES = ("budget", "risk", "exposure")
+if TYPE_CHECKING:
+    from niches.engine import Engine
+    from niches.scenario import Scenario
+    from niches.study import Study
+
+AXES = ("budget", "risk", "exposure", "hull")
 EXPOSURE_STEP = 1e-6
 """How far below a portfolio's largest exposure the next cap is tried (a share)."""
+
+MAX_POINTS = 500
+"""A frontier stops after this many points unless told otherwise."""
 
 Progress = Callable[[float], None]
 """Called with the share of the sweep done, in [0, 1]."""
@@ -36,9 +51,10 @@ class FrontierError(ValueError):
 class FrontierPoint:
     """One optimal (or Pareto) portfolio on a frontier.
 
-    `scale` is the budget factor at which it becomes optimal; `cap` the
-    exposure cap at which it is optimal (the loosest, for the first point, 1);
-    `marked` flags the current budget's optimum or the recommendation.
+    `scale` is the budget factor at which it becomes optimal (for the hull, its
+    spend over the budget); `cap` the exposure cap at which it is optimal (the
+    loosest, for the first point, 1); `marked` flags the current budget's
+    optimum or the recommendation.
     """
 
     portfolio: dict[str, str]
@@ -51,7 +67,11 @@ class FrontierPoint:
 
 @dataclass(frozen=True)
 class Frontier:
-    """A frontier along `axis`, its points in axis order, and what it cost to find."""
+    """A frontier along `axis`, its points in axis order, and what it cost to find.
+
+    `note` says what a reader must know (a range with no feasible portfolio, a
+    sweep stopped at `max_points` or by the time limit).
+    """
 
     scenario: Scenario
     axis: str
@@ -67,26 +87,21 @@ def _budget_groups(scenario: Scenario) -> dict[str, float]:
     return {g: cap for g, cap in numeric_limits(scenario).items() if g.startswith("budget[")}
 
 
-def _usage_scale(scenario: Scenario, metrics: Metrics) -> float:
-    """Return the least budget factor at which a portfolio with `metrics` fits."""
-    scale = 0.0
-    for group, cap in _budget_groups(scenario).items():
-        spend = metrics.cost_by_period.get(group[len("budget[") : -1], metrics.cost)
-        if spend > 0:
-            scale = max(scale, spend / cap if cap > 0 else float("inf"))
-    return scale
+def _marked(point: FrontierPoint) -> FrontierPoint:
+    return FrontierPoint(point.portfolio, point.metrics, point.objective, point.scale, point.cap, True)
 
 
 def budget_frontier(
-    scenario: Scenario,
+    study: Study,
     start: float = 0.0,
     stop: float = 1.5,
-    solver: str = "cbc",
     objective: str | None = None,
     progress: Progress | None = None,
+    max_points: int | None = MAX_POINTS,
 ) -> Frontier:
     """Return every distinct optimal portfolio as the budget caps are scaled from `start` to `stop`."""
-    kind = objective or scenario.objective
+    scenario = study.scenario
+    kind = objective or study.kind
     if kind == "regret":
         raise FrontierError(
             "the budget frontier needs an objective that does not move with the budget; "
@@ -94,75 +109,87 @@ def budget_frontier(
         )
     if not 0 <= start <= stop:
         raise FrontierError(f"--from ({start:g}) must be >= 0 and <= --to ({stop:g})")
-    clock = time.perf_counter()
+    engine, deadline = study.engine, study.deadline
+    before = study.solves
     groups = _budget_groups(scenario)
-    model = PortfolioModel(scenario)
     points: list[FrontierPoint] = []
+    notes: list[str] = []
     scale: float | None = start
-    while scale is not None and scale <= stop + 1e-12:
-        if progress:
-            progress(min(1.0, (scale - start) / (stop - start) if stop > start else 1.0))
-        with model.variant(limits={g: cap * scale for g, cap in groups.items()}):
-            solution = solve(scenario, kind, solver, model=model)
-        if solution.metrics is None or solution.objective is None:
-            scale = _least_scale(model, scenario, groups, kind, None, solver)
-            continue
-        points.append(FrontierPoint(solution.portfolio, solution.metrics, solution.objective, scale=scale))
-        following = _least_scale(
-            model, scenario, groups, kind, (solution.objective, solution.metrics), solver
-        )
-        if following is not None and following <= scale:  # solver tolerance: move on regardless
-            following = scale + 1e-9 * max(1.0, scale)
-        scale = following
+    try:
+        first_feasible = None
+        while scale is not None and scale <= stop + 1e-12:
+            if progress:
+                progress(min(1.0, (scale - start) / (stop - start) if stop > start else 1.0))
+            limits = {g: cap * scale for g, cap in groups.items()}
+            solution = engine.best(kind=kind, tie_breaks=True, limits=limits, deadline=deadline)
+            if solution.metrics is None or solution.objective is None:
+                scale = _least_scale(engine, kind, None, deadline)
+                if scale is not None:
+                    first_feasible = scale
+                continue
+            if max_points is not None and len(points) >= max_points:
+                notes.append(
+                    f"stopped after {max_points} points at scale {scale:.4f}: narrow --from/--to, "
+                    "raise --max-points, or draw the convex hull (--axis hull)"
+                )
+                break
+            points.append(
+                FrontierPoint(solution.portfolio, solution.metrics, solution.objective, scale=scale)
+            )
+            following = _least_scale(engine, kind, (solution.objective, solution.metrics), deadline)
+            if following is not None and following <= scale:  # solver tolerance: move on regardless
+                following = scale + 1e-9 * max(1.0, scale)
+            scale = following
+    except SolverFailed:
+        if not deadline.expired:
+            raise
+        notes.append(f"the time limit stopped the sweep at scale {scale or 0.0:.4f}")
+        study.note_unfinished("budget frontier")
+    if first_feasible is not None and first_feasible > start and points:
+        notes.insert(0, f"no portfolio keeps the rules below scale {first_feasible:.4f}")
     current = [i for i, p in enumerate(points) if p.scale is not None and p.scale <= 1 + 1e-9]
     if current:
         points[current[-1]] = _marked(points[current[-1]])
     if progress:
         progress(1.0)
-    return Frontier(scenario, "budget", kind, tuple(points), model.solves, time.perf_counter() - clock)
-
-
-def _marked(point: FrontierPoint) -> FrontierPoint:
-    return FrontierPoint(point.portfolio, point.metrics, point.objective, point.scale, point.cap, True)
+    return Frontier(
+        scenario,
+        "budget",
+        kind,
+        tuple(points),
+        study.solves - before,
+        deadline.elapsed(),
+        note="; ".join(notes),
+    )
 
 
 def _least_scale(
-    model: PortfolioModel,
-    scenario: Scenario,
-    groups: Mapping[str, float],
-    kind: str,
-    beat: tuple[float, Metrics] | None,
-    solver: str,
+    engine: Engine, kind: str, beat: tuple[float, Metrics] | None, deadline: Deadline
 ) -> float | None:
     """Return the least budget factor at which a portfolio better than `beat` fits (None: none does).
 
     "Better" is checked exactly on the portfolio found; where the solver's own
     tolerance let a tie through, the demanded margin grows tenfold and it solves again.
     """
-    primary = model.primary(kind)
+    scenario = engine.scenario
+    primary = KIND_GOAL[kind]
     best: float | None = None
     alternatives = [False] if beat is None or kind == "expected" else [False, True]
     for same_primary in alternatives:
         for margin in (1.0, 10.0, 100.0):
-            with model.variant(disabled=set(groups)):
-                factor = model.variable("budget_scale", 0)
-                for group, cap in groups.items():
-                    spend = model.spend.get(group[len("budget[") : -1], model.total_spend)
-                    model.add(f"scaled[{group}]", spend <= cap * factor)
-                if beat is not None:
-                    value, metrics = beat
-                    if same_primary:  # same objective, better expected value: a new tie-break winner
-                        e = metrics.expected_value
-                        model.add("keep", primary >= value - tolerance(value))
-                        model.add("better", model.expected >= e + margin * tolerance(e))
-                    else:
-                        model.add("better", primary >= value + margin * tolerance(value))
-                outcome = model.optimise(factor, False, solver, None)
-            if outcome.portfolio is None:
+            floors: dict[str, float] = {}
+            if beat is not None:
+                value, metrics = beat
+                if same_primary:  # same objective, better expected value: a new tie-break winner
+                    e = metrics.expected_value
+                    floors = {primary: value - tolerance(value), "expected_value": e + margin * tolerance(e)}
+                else:
+                    floors = {primary: value + margin * tolerance(value)}
+            found = engine.best(kind=kind, goals=["budget_scale"], floors=floors, deadline=deadline)
+            if found.metrics is None:
                 break
-            found = evaluate(scenario, outcome.portfolio)
-            if beat is None or _improves(kind, found, beat):
-                scale = _usage_scale(scenario, found)
+            if beat is None or _improves(kind, found.metrics, beat):
+                scale = budget_usage(scenario, found.metrics)
                 best = scale if best is None else min(best, scale)
                 break
     return best
@@ -178,42 +205,42 @@ def _improves(kind: str, found: Metrics, beat: tuple[float, Metrics]) -> bool:
 
 
 def risk_frontier(
-    scenario: Scenario,
-    solver: str = "cbc",
+    study: Study,
     recommended: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    max_points: int | None = MAX_POINTS,
 ) -> Frontier:
     """Return the Pareto set of portfolios trading expected value against CVaR (all rules kept)."""
-    clock = time.perf_counter()
-    model = PortfolioModel(scenario)
-    cvar = model.cvar_expression()
+    scenario, engine, deadline = study.scenario, study.engine, study.deadline
+    before = study.solves
     points: list[FrontierPoint] = []
+    notes: list[str] = []
     floor: float | None = None
     margin = 1.0
-    while margin <= 100.0:
-        with model.variant():
-            if floor is not None:
-                model.add("cvar_floor", cvar >= floor + (margin - 1.0) * tolerance(floor))
-            first = model.optimise(model.expected, True, solver, None)
-            if first.portfolio is None:
+    goals = ["expected_value", "cvar", "total_spend", "tie_rank"]
+    try:
+        while margin <= 100.0:
+            floors = {} if floor is None else {"cvar": floor + (margin - 1.0) * tolerance(floor)}
+            found = engine.best(kind="expected", goals=goals, floors=floors, deadline=deadline)
+            if found.metrics is None:
                 break
-            e = evaluate(scenario, first.portfolio).expected_value
-            model.add("keep_expected", model.expected >= e - tolerance(e))
-            second = model.optimise(cvar, True, solver, None)
-            portfolio = second.portfolio or first.portfolio
-            c = evaluate(scenario, portfolio).cvar
-            model.add("keep_cvar", cvar >= c - tolerance(c))
-            third = model.optimise(model.total_spend, False, solver, None)
-            portfolio = third.portfolio or portfolio
-        metrics = evaluate(scenario, portfolio)
-        if points and metrics.cvar <= points[-1].metrics.cvar + tolerance(points[-1].metrics.cvar):
-            margin *= 10.0  # the solver's tolerance let the last point through again: demand more
-            continue
-        margin = 1.0
-        points.append(FrontierPoint(portfolio, metrics, metrics.expected_value))
-        floor = metrics.cvar + tolerance(metrics.cvar)
-        if progress:
-            progress(min(0.95, len(points) / (len(points) + 3)))
+            metrics = found.metrics
+            if points and metrics.cvar <= points[-1].metrics.cvar + tolerance(points[-1].metrics.cvar):
+                margin *= 10.0  # the solver's tolerance let the last point through again: demand more
+                continue
+            if max_points is not None and len(points) >= max_points:
+                notes.append(f"stopped after {max_points} points; raise --max-points")
+                break
+            margin = 1.0
+            points.append(FrontierPoint(found.portfolio, metrics, metrics.expected_value))
+            floor = metrics.cvar + tolerance(metrics.cvar)
+            if progress:
+                progress(min(0.95, len(points) / (len(points) + 3)))
+    except SolverFailed:
+        if not deadline.expired:
+            raise
+        notes.append("the time limit stopped the sweep")
+        study.note_unfinished("risk frontier")
     points.sort(key=lambda p: (p.metrics.cvar, -p.metrics.expected_value))
     marked: FrontierPoint | None = None
     if recommended is not None:
@@ -227,70 +254,127 @@ def risk_frontier(
                 marked = points[i]
         if marked is None:
             marked = FrontierPoint(dict(recommended), rec, rec.expected_value, marked=True)
+            notes.append("the recommendation is not on the E-CVaR frontier")
     if progress:
         progress(1.0)
-    note = "" if marked is None or marked in points else "the recommendation is not on the E-CVaR frontier"
     return Frontier(
-        scenario, "risk", "expected", tuple(points), model.solves, time.perf_counter() - clock, marked, note
+        scenario,
+        "risk",
+        "expected",
+        tuple(points),
+        study.solves - before,
+        deadline.elapsed(),
+        marked,
+        "; ".join(notes),
     )
 
 
 def exposure_frontier(
-    scenario: Scenario,
-    solver: str = "cbc",
+    study: Study,
     objective: str | None = None,
     progress: Progress | None = None,
+    max_points: int | None = MAX_POINTS,
 ) -> Frontier:
     """Return the optimum as one cap on all exposures is tightened from 1 to the tightest feasible."""
-    kind = objective or scenario.objective
+    scenario, engine, deadline = study.scenario, study.engine, study.deadline
+    kind = objective or study.kind
     if not scenario.powers:
         raise FrontierError("the exposure frontier needs powers; declare them under 'powers'")
-    clock = time.perf_counter()
-    model = PortfolioModel(scenario)
+    before = study.solves
     own = scenario.rules.max_exposure
     points: list[FrontierPoint] = []
+    notes: list[str] = []
     cap = 1.0
-    while cap >= 0:
-        if progress:
-            progress(min(0.99, 1.0 - cap))
-        limits = {f"max_exposure[{p}]": min(own[p], cap) for p in own}
-        with model.variant(limits=limits):
-            for power in scenario.powers:
-                if power not in own:
-                    model.add(f"exposure_cap[{power}]", model.numerators[power] <= cap * model.total_spend)
-            solution = solve(scenario, kind, solver, model=model)
-        if solution.metrics is None or solution.objective is None:
-            break
-        largest = max(solution.metrics.exposure.values())
-        if largest > cap + 1e-9:  # inside the solver's tolerance only: tighten and solve again
-            cap -= EXPOSURE_STEP
-            continue
-        points.append(FrontierPoint(solution.portfolio, solution.metrics, solution.objective, cap=cap))
-        if largest <= 0:
-            break
-        cap = min(largest, cap) - EXPOSURE_STEP
+    start: dict[str, str] | None = None
+    try:
+        while cap >= 0:
+            if progress:
+                progress(min(0.99, 1.0 - cap))
+            limits = {f"max_exposure[{p}]": min(own.get(p, cap), cap) for p in scenario.powers}
+            solution = engine.best(kind=kind, tie_breaks=True, limits=limits, start=start, deadline=deadline)
+            if solution.metrics is None or solution.objective is None:
+                break
+            largest = max(solution.metrics.exposure.values())
+            if largest > cap + 1e-9:  # inside the solver's tolerance only: tighten and solve again
+                cap -= EXPOSURE_STEP
+                continue
+            if max_points is not None and len(points) >= max_points:
+                notes.append(f"stopped after {max_points} points at cap {cap:.4f}; raise --max-points")
+                break
+            points.append(FrontierPoint(solution.portfolio, solution.metrics, solution.objective, cap=cap))
+            if largest <= 0:
+                break
+            cap = min(largest, cap) - EXPOSURE_STEP
+    except SolverFailed:
+        if not deadline.expired:
+            raise
+        notes.append(f"the time limit stopped the sweep at cap {cap:.4f}")
+        study.note_unfinished("exposure frontier")
     if progress:
         progress(1.0)
-    return Frontier(scenario, "exposure", kind, tuple(points), model.solves, time.perf_counter() - clock)
+    return Frontier(
+        scenario,
+        "exposure",
+        kind,
+        tuple(points),
+        study.solves - before,
+        deadline.elapsed(),
+        note="; ".join(notes),
+    )
+
+
+def hull_frontier(study: Study) -> Frontier:
+    """Return Equity's efficient frontier: levels bought in order of value per unit of money.
+
+    Each point adds the next increment of the order of buy; `scale` is its
+    spend over the budget (the total cap, or the sum of the period caps).
+    Rules other than the budget are ignored, and synergies are counted in the
+    metrics but not in the order.
+    """
+    from niches.analysis.sensitivity import order_of_buy
+
+    scenario = study.scenario
+    clock = study.deadline
+    steps, _, budget = order_of_buy(scenario, study.solution().portfolio)
+    portfolio: dict[str, str] = {}
+    points = [FrontierPoint({}, evaluate(scenario, {}), evaluate(scenario, {}).expected_value, scale=0.0)]
+    for step in steps:
+        if step.value <= 0:
+            break
+        portfolio = {**portfolio, step.niche: step.level}
+        ordered = {n.id: portfolio[n.id] for n in scenario.niches if n.id in portfolio}
+        metrics = evaluate(scenario, ordered)
+        scale = metrics.cost / budget if budget > 0 else 0.0
+        points.append(FrontierPoint(ordered, metrics, metrics.expected_value, scale=scale))
+    current = [i for i, p in enumerate(points) if p.scale is not None and p.scale <= 1 + 1e-9]
+    if current:
+        points[current[-1]] = _marked(points[current[-1]])
+    note = (
+        "convex hull of each niche's levels, bought by value per unit of money; "
+        "rules other than the budget ignored"
+    )
+    return Frontier(scenario, "hull", "expected", tuple(points), 0, clock.elapsed(), note=note)
 
 
 def frontier(
-    scenario: Scenario,
+    study: Study,
     axis: str,
-    solver: str = "cbc",
     start: float = 0.0,
     stop: float = 1.5,
     objective: str | None = None,
     progress: Progress | None = None,
+    max_points: int | None = MAX_POINTS,
 ) -> Frontier:
-    """Return the frontier along `axis` ("budget", "risk" or "exposure")."""
+    """Return the frontier along `axis` ("budget", "risk", "exposure" or "hull")."""
     if axis == "budget":
-        return budget_frontier(scenario, start, stop, solver, objective, progress)
+        return budget_frontier(study, start, stop, objective, progress, max_points)
     if axis == "risk":
-        recommended = solve(scenario, objective, solver).portfolio
-        return risk_frontier(scenario, solver, recommended, progress)
+        recommended: Solution = study.solution()
+        return risk_frontier(study, recommended.portfolio, progress, max_points)
     if axis == "exposure":
-        return exposure_frontier(scenario, solver, objective, progress)
+        return exposure_frontier(study, objective, progress, max_points)
+    if axis == "hull":
+        return hull_frontier(study)
     raise FrontierError(f"unknown axis {axis!r}; choose one of {', '.join(AXES)}")
 
 

@@ -18,14 +18,20 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from niches.engine import Engine, MilpEngine, TableEngine, make_engine
 from niches.evaluate import evaluate, objective_value, violated_rules
-from niches.model import PortfolioModel, solve
+from niches.formulation import KIND_GOAL
+from niches.model import best_by_world
 from niches.scenario import Criterion, Scenario, World
-from niches.table import PortfolioTable, objective_of, small_enough
+from niches.table import objective_of
+
+if TYPE_CHECKING:
+    from niches.study import Study
 
 VARY = ("scores", "weights", "probabilities")
 STREAMS = {"scores": 0, "weights": 1, "probabilities": 2}
@@ -197,22 +203,49 @@ def run_samples(
     concentration: float,
     kind: str,
     recommended: dict[str, str],
-    solver: str = "cbc",
+    solver: str = "highs",
     progress: Callable[[int], None] | None = None,
+    engine: Engine | None = None,
 ) -> list[Sample]:
-    """Solve the samples `indices` (a worker's share); stops early on Ctrl-C, returning those done."""
+    """Solve the samples `indices` (a worker's share); stops early on Ctrl-C, returning those done.
+
+    `engine` is the study's own engine when the samples run in its process;
+    a worker process builds its own.
+    """
     sampler = Sampler(scenario, vary, concentration)
     results: list[Sample] = []
-    if small_enough(scenario):
-        table = PortfolioTable(scenario)
-        rec_row = table.row_of(recommended)
+    if engine is None:
+        engine = make_engine(scenario, kind, solver)
+    try:
+        if isinstance(engine, TableEngine):
+            _table_samples(engine, sampler, indices, seed, kind, recommended, results, progress)
+        else:
+            assert isinstance(engine, MilpEngine)
+            _milp_samples(engine, sampler, indices, seed, kind, recommended, results, progress)
+    except KeyboardInterrupt:
+        pass
+    return results
 
-        def one(i: int) -> Sample:
-            scores, weights, probabilities = sampler.draw(seed, i)
-            s = table.score(level_values=sampler.level_values(scores, weights), probabilities=probabilities)
-            stars = table.best_by_world(s) if kind == "regret" else None
-            if kind == "regret" and stars is None:
-                return Sample(i, None, math.nan, math.nan)
+
+def _table_samples(
+    engine: TableEngine,
+    sampler: Sampler,
+    indices: Sequence[int],
+    seed: int,
+    kind: str,
+    recommended: dict[str, str],
+    results: list[Sample],
+    progress: Callable[[int], None] | None,
+) -> None:
+    table = engine.table
+    rec_row = table.row_of(recommended)
+    for i in indices:
+        scores, weights, probabilities = sampler.draw(seed, i)
+        s = table.score(level_values=sampler.level_values(scores, weights), probabilities=probabilities)
+        stars = table.best_by_world(s) if kind == "regret" else None
+        if kind == "regret" and stars is None:
+            results.append(Sample(i, None, math.nan, math.nan))
+        else:
             row = table.best(s, kind, stars)
             objective = objective_of(s, kind, stars)
             at = int(np.searchsorted(s.rows, rec_row))
@@ -220,56 +253,80 @@ def run_samples(
             if at < len(s.rows) and s.rows[at] == rec_row and s.feasible[at]:
                 mine = float(objective[at])
             if row is None:
-                return Sample(i, None, math.nan, mine)
-            best = float(objective[int(np.searchsorted(s.rows, row))])
-            return Sample(i, tuple(sorted(table.portfolio(row).items())), best, mine)
-
-        try:
-            for i in indices:
-                results.append(one(i))
-                if progress:
-                    progress(1)
-        except KeyboardInterrupt:
-            pass
-        return results
-    model = PortfolioModel(scenario)
-    try:
-        for i in indices:
-            scores, weights, probabilities = sampler.draw(seed, i)
-            variant = sampler.scenario_for(scores, weights, probabilities)
-            if "probabilities" in vary:
-                result = solve(variant, kind, solver, tie_breaks=False)
-            else:
-                values = sampler.level_values(scores, weights)
-                value_table = {
-                    (n.id, lv.id, w.id): float(values[r, k])
-                    for r, (n, lv) in enumerate((n, lv) for n in scenario.niches for lv in n.levels)
-                    for k, w in enumerate(scenario.worlds)
-                }
-                with model.variant(values=value_table):
-                    result = solve(
-                        variant,
-                        kind,
-                        solver,
-                        model=model,
-                        tie_breaks=False,
-                        evaluator=lambda p, v=variant: evaluate(v, p),  # type: ignore[misc]
-                    )
-            sign = -1.0 if kind == "regret" else 1.0
-            mine = math.nan
-            if not violated_rules(variant, recommended):
-                mine = sign * objective_value(kind, evaluate(variant, recommended), result.best_by_world)
-            if result.objective is None:
                 results.append(Sample(i, None, math.nan, mine))
             else:
-                results.append(
-                    Sample(i, tuple(sorted(result.portfolio.items())), sign * result.objective, mine)
-                )
-            if progress:
-                progress(1)
-    except KeyboardInterrupt:
-        pass
-    return results
+                best = float(objective[int(np.searchsorted(s.rows, row))])
+                results.append(Sample(i, tuple(sorted(table.portfolio(row).items())), best, mine))
+        if progress:
+            progress(1)
+
+
+def _milp_samples(
+    engine: MilpEngine,
+    sampler: Sampler,
+    indices: Sequence[int],
+    seed: int,
+    kind: str,
+    recommended: dict[str, str],
+    results: list[Sample],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Re-solve one model with each sample's values and probabilities, started from the best optimum seen."""
+    model = engine.model
+    scenario = sampler.scenario
+    sign = -1.0 if kind == "regret" else 1.0
+    goal = KIND_GOAL[kind]
+    seen: Counter[tuple[tuple[str, str], ...]] = Counter({tuple(sorted(recommended.items())): 1})
+    keys = [(n.id, lv.id) for n in scenario.niches for lv in n.levels]
+    for i in indices:
+        scores, weights, probabilities = sampler.draw(seed, i)
+        variant = sampler.scenario_for(scores, weights, probabilities)
+        values = sampler.level_values(scores, weights)
+        table = {
+            (nid, lid, w.id): float(values[r, k])
+            for r, (nid, lid) in enumerate(keys)
+            for k, w in enumerate(scenario.worlds)
+        }
+        odds = {w.id: float(p) for w, p in zip(scenario.worlds, probabilities, strict=True)}
+        with model.variant(values=table, probabilities=odds), model.form.variant():
+            stars = None
+            if kind == "regret":
+                stars = best_by_world(variant, model=model)
+                if stars is None:
+                    results.append(Sample(i, None, math.nan, math.nan))
+                    continue
+                model.form.set_regret_targets(stars)
+            start = _best_known(variant, kind, stars, [dict(key) for key, _ in seen.most_common(8)])
+            outcome = model.optimise(goal, start=start)
+            optimum = None if outcome.status == "infeasible" else model.portfolio(outcome)
+        mine = math.nan
+        if not violated_rules(variant, recommended):
+            mine = sign * objective_value(kind, evaluate(variant, recommended), stars)
+        if optimum is None:
+            results.append(Sample(i, None, math.nan, mine))
+        else:
+            key = tuple(sorted(optimum.items()))
+            seen[key] += 1
+            best = sign * objective_value(kind, evaluate(variant, optimum), stars)
+            results.append(Sample(i, key, best, mine))
+        if progress:
+            progress(1)
+
+
+def _best_known(
+    variant: Scenario, kind: str, stars: dict[str, float] | None, candidates: list[dict[str, str]]
+) -> dict[str, str] | None:
+    """Return the best of `candidates` that keeps the variant's rules (a warm start), or None."""
+    sign = -1.0 if kind == "regret" else 1.0
+    best: tuple[float, dict[str, str]] | None = None
+    for portfolio in candidates:
+        metrics = evaluate(variant, portfolio)
+        if violated_rules(variant, portfolio, metrics):
+            continue
+        value = sign * objective_value(kind, metrics, stars)
+        if best is None or value > best[0]:
+            best = (value, portfolio)
+    return None if best is None else best[1]
 
 
 def _stats(values: list[float]) -> Stats:
@@ -286,19 +343,17 @@ def _chunks(samples: int, parts: int) -> list[list[int]]:
 
 
 def robust(
-    scenario: Scenario,
+    study: Study,
     samples: int = 1000,
     seed: int = 0,
     vary: Sequence[str] = VARY,
     workers: int = 1,
     scheduler: str | None = None,
     concentration: float = 50.0,
-    solver: str = "cbc",
-    objective: str | None = None,
     progress: Progress | None = None,
 ) -> RobustReport:
     """Run the Monte Carlo and summarise it (partial if interrupted)."""
-    kind = objective or scenario.objective
+    scenario, kind, solver = study.scenario, study.kind, study.solver
     unknown = [v for v in vary if v not in VARY]
     if unknown:
         raise RobustError(f"unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
@@ -306,7 +361,7 @@ def robust(
         raise RobustError("--samples must be at least 1")
     if concentration <= 0:
         raise RobustError("--concentration must be positive")
-    recommended_solution = solve(scenario, kind, solver)
+    recommended_solution = study.solution()
     if recommended_solution.metrics is None:
         raise RobustError("the scenario is infeasible: run `niches explain` to see which rules conflict")
     recommended = recommended_solution.portfolio
@@ -326,11 +381,22 @@ def robust(
     elif workers > 1:
         results, partial = _run_processes(scenario, samples, workers, args, tick)
     else:
-        results = run_samples(scenario, range(samples), *args, progress=tick)
+        results = run_samples(scenario, range(samples), *args, progress=tick, engine=study.engine)
     results.sort(key=lambda r: r.index)
     partial = partial or len(results) < samples
+    engine = "enumeration" if isinstance(study.engine, TableEngine) else "milp"
     return summarise(
-        scenario, kind, samples, results, seed, tuple(vary), concentration, partial, recommended, workers
+        scenario,
+        kind,
+        samples,
+        results,
+        seed,
+        tuple(vary),
+        concentration,
+        partial,
+        recommended,
+        workers,
+        engine,
     )
 
 
@@ -382,6 +448,7 @@ def summarise(
     partial: bool,
     recommended: dict[str, str],
     workers: int,
+    engine: str = "enumeration",
 ) -> RobustReport:
     """Turn per-sample results into core indices, regret statistics and the top optima."""
     done = len(results)
@@ -430,7 +497,7 @@ def summarise(
         infeasible_share=sum(1 for s in results if s.optimum is None) * share,
         broken_share=sum(1 for s in results if math.isnan(s.recommended)) * share,
         top=tuple((as_portfolio(key), count * share) for key, count in top),
-        engine="enumeration" if small_enough(scenario) else "milp",
+        engine=engine,
         workers=workers,
     )
 

@@ -26,12 +26,16 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from niches.analysis.engine import Engine, make_engine
-from niches.analysis.summary import binding_rules
 from niches.evaluate import evaluate, numeric_limits, objective_value, violated_rules
-from niches.model import Solution, solve, tolerance
+from niches.formulation import KIND_GOAL
+from niches.model import Solution, tolerance
 from niches.scenario import Criterion, Level, Niche, Scenario, Score
+
+if TYPE_CHECKING:
+    from niches.engine import Engine
+    from niches.study import Study
 
 MAX_FACTOR = 10.0
 """Stability radii are searched up to this factor on scores or costs."""
@@ -217,15 +221,16 @@ def _walk(
         if violated_rules(variant, recommended):
             return "broken", None
         best = solver.best(variant)
-        if best.objective is None:
-            return "broken", None
+        if (
+            best.objective is None
+        ):  # the evaluator keeps the recommendation; a solver's tighter tolerance lost it
+            return "ok", None
         if _beats(kind, best.objective, _objective(kind, variant, recommended)):
             return "beaten", best.portfolio
         return "ok", None
 
     def taker(t: float) -> Change:
-        best = solver.best(at(t), tie_breaks=True)
-        return Change(t, best.portfolio if best.metrics is not None else None)
+        return _taker(solver, at(t), recommended, t)
 
     good, bad = start, end
     kind_of, challenger = "ok", None
@@ -257,7 +262,7 @@ def _walk(
                 bad, (kind_of, challenger) = low, at_low
                 continue
             if state(high)[0] != "ok":
-                return taker(high)
+                return taker(_clear_of(high, end, lambda t: state(t)[0] != "ok"))
             good = high  # the challenger breaks a rule there: settle it by bisection below
         for _ in range(BISECTION_STEPS // 2):
             middle = (good + bad) / 2
@@ -269,12 +274,43 @@ def _walk(
     raise RuntimeError("stability search did not settle")  # pragma: no cover - finite portfolios
 
 
+def _clear_of(point: float, end: float, changed: Callable[[float], bool]) -> float:
+    """Return `point` moved a hair towards `end`, clear of rounding, if the change still holds there.
+
+    At the exact crossing a portfolio beats the recommendation by just over the
+    tie tolerance, and evaluators that sum in a different order can disagree.
+    """
+    step = 1e-9 * max(1.0, abs(point))
+    moved = point + step if end > point else point - step
+    if (moved - end) * (point - end) <= 0:  # past the end of the range
+        return point
+    return moved if changed(moved) else point
+
+
+def _taker(
+    solver: Engine, variant: Scenario, recommended: dict[str, str], at: float, costs: bool = False
+) -> Change:
+    """Return what takes over from the recommendation in `variant`: the best of the portfolios beating it.
+
+    Asking for the best portfolio alone could return the recommendation itself
+    when the winner beats it by just over the tie tolerance.
+    """
+    floors = None
+    if solver.kind != "regret" and not violated_rules(variant, recommended):
+        mine = _objective(solver.kind, variant, recommended)
+        floors = {KIND_GOAL[solver.kind]: mine + tolerance(mine)}
+    best = solver.best(variant, tie_breaks=True, costs=costs, floors=floors)
+    if best.metrics is None and floors is not None:
+        best = solver.best(variant, tie_breaks=True, costs=costs)
+    return Change(at, best.portfolio if best.metrics is not None else None)
+
+
 def _optimal_at(solver: Engine, variant: Scenario, recommended: dict[str, str]) -> bool:
     if violated_rules(variant, recommended):
         return False
     best = solver.best(variant, costs=True)
-    if best.objective is None:
-        return False
+    if best.objective is None:  # the evaluator keeps the recommendation; a solver's tighter tolerance lost it
+        return True
     return not _beats(solver.kind, best.objective, _objective(solver.kind, variant, recommended))
 
 
@@ -294,8 +330,7 @@ def _cost_change(
                 good = middle
             else:
                 bad = middle
-        taker = solver.best(with_cost_factor(solver.scenario, niche, bad), tie_breaks=True, costs=True)
-        return Change(bad, taker.portfolio if taker.metrics is not None else None)
+        return _taker(solver, with_cost_factor(solver.scenario, niche, bad), recommended, bad, costs=True)
     return None
 
 
@@ -307,6 +342,26 @@ def _limit_gain(engine: Engine, base: float, limits: Mapping[str, float]) -> flo
     if result.objective is None:
         return None
     return base - result.objective if engine.kind == "regret" else result.objective - base
+
+
+def least_limit(engine: Engine, group: str, base: float) -> float | None:
+    """Return the least cap of budget or capacity `group` that buys a better objective than `base`."""
+    if engine.kind == "regret":
+        return None
+    family, _, inner = group.partition("[")
+    inner = inner.rstrip("]")
+    goal = f"spend[{inner}]" if family == "budget" else f"uses[{inner}]"
+    primary = KIND_GOAL[engine.kind]
+    for margin in (1.0, 10.0, 100.0):  # the found portfolio must really be better, not within tolerance
+        found = engine.best(
+            goals=[goal], disabled=frozenset([group]), floors={primary: base + margin * tolerance(base)}
+        )
+        if found.metrics is None:
+            return None
+        if objective_value(engine.kind, found.metrics) > base + tolerance(base):
+            m = found.metrics
+            return m.cost_by_period.get(inner, m.cost) if family == "budget" else m.uses[inner]
+    return None
 
 
 def _step(group: str, limit: float) -> tuple[str, float] | None:
@@ -388,18 +443,14 @@ def order_of_buy(
 # --------------------------------------------------------------------------- the whole analysis
 
 
-def sensitivity(
-    scenario: Scenario,
-    solver: str = "cbc",
-    objective: str | None = None,
-    progress: Progress | None = None,
-    prefer: str = "auto",
-) -> Sensitivity:
-    """Return every sensitivity figure of the scenario's recommendation."""
+def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
+    """Return every sensitivity figure of the study's recommendation."""
     clock = time.perf_counter()
-    kind = objective or scenario.objective
-    engine = make_engine(scenario, kind, solver, prefer)
-    recommended = solve(scenario, kind, solver)
+    scenario = study.scenario
+    kind = study.kind
+    engine = study.engine
+    before = study.solves
+    recommended = study.solution()
     if recommended.metrics is None or recommended.objective is None:
         raise ValueError("the scenario is infeasible: run `niches explain` to see which rules conflict")
     rec = recommended.portfolio
@@ -475,13 +526,13 @@ def sensitivity(
             continue
         plus = _limit_gain(engine, base, {group: limit + 1})
         minus = _limit_gain(engine, base, {group: limit - 1}) if limit >= 1 else None
-        needed = engine.least_limit(group, base)
+        needed = least_limit(engine, group, base)
         step = None if needed is None else max(0.0, needed - limit)
         step_gain = None if needed is None else _limit_gain(engine, base, {group: needed})
         marginals.append(Marginal(group, limit, plus or 0.0, minus, step, step_gain))
     tick()
     prices: list[RulePrice] = []
-    for rule, drop_gain in binding_rules(recommended, engine).items():
+    for rule, drop_gain in study.summary().binding.items():
         relaxed = _step(rule, limits[rule]) if rule in limits else None
         relax_gain = None
         if relaxed is not None:
@@ -499,7 +550,7 @@ def sensitivity(
         order=tuple(steps),
         greedy=greedy,
         greedy_budget=budget,
-        solves=engine.solves + recommended.solves,
+        solves=study.solves - before,
         seconds=time.perf_counter() - clock,
         engine=engine.name,
     )

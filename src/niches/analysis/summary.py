@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from niches.analysis.engine import Engine, make_engine
 from niches.evaluate import (
+    FEASIBILITY_TOLERANCE,
     RELATIVE_TIE,
     RuleCheck,
     evaluate,
     objective_value,
     rule_checks,
     rule_groups,
-    violated_rules,
 )
 from niches.model import Solution
+
+if TYPE_CHECKING:
+    from niches.study import Study
 
 
 @dataclass(frozen=True)
@@ -31,90 +35,232 @@ class SolveReport:
 
     `binding` maps each rule group whose removal would improve the objective
     to that improvement (value units; for `regret`, the fall in regret).
+    `unknown` lists the rule groups the time limit left unexamined (neither
+    binding nor not binding); `unfinished` says in words what was cut short.
     """
 
     solution: Solution
     checks: tuple[RuleCheck, ...]
     binding: dict[str, float]
     left_out: tuple[LeftOut, ...]
+    unknown: tuple[str, ...] = ()
+    unfinished: tuple[str, ...] = ()
 
 
-def binding_rules(solution: Solution, engine: Engine | None = None) -> dict[str, float]:
-    """Return rule group -> objective gained by dropping it, for the groups that bind.
+def binding_rules(study: Study) -> tuple[dict[str, float], list[str]]:
+    """Return (rule group -> objective gained by dropping it, for the groups that bind; groups not examined).
 
     A family of groups (all budget caps, all exposure caps, ...) none of whose
     members binds alone is also tried as a whole, and listed as `family[*]`.
+    Groups the time limit left unexamined are returned in the second list,
+    never reported as not binding.
     """
+    solution = study.solution()
     if solution.status != "optimal" or solution.objective is None:
-        return {}
+        return {}, []
     scenario = solution.scenario
     kind = solution.objective_kind
     base = solution.objective
-    engine = engine or make_engine(scenario, kind, solution.solver)
+    engine = study.engine
+    deadline = study.deadline
 
-    def gain_without(groups: frozenset[str]) -> float | None:
-        relaxed = engine.best(scenario, disabled=groups)
-        if relaxed.objective is None:
+    def gain(relaxed: float | None) -> float | None:
+        if relaxed is None:
             return None
-        gain = base - relaxed.objective if kind == "regret" else relaxed.objective - base
-        return gain if gain > RELATIVE_TIE * max(1.0, abs(base)) else None
+        return base - relaxed if kind == "regret" else relaxed - base
 
+    groups = rule_groups(scenario)
+    singles = engine.relaxed(solution, [frozenset([g]) for g in groups], deadline)
     result: dict[str, float] = {}
+    unknown: list[str] = []
     families: dict[str, list[str]] = {}
-    for group in rule_groups(scenario):
-        gain = gain_without(frozenset([group]))
-        if gain is not None:
-            result[group] = gain
+    for group in groups:
         families.setdefault(group.split("[")[0], []).append(group)
-    for family, members in families.items():
-        if len(members) > 1 and not any(m in result for m in members):
-            gain = gain_without(frozenset(members))
-            if gain is not None:
-                result[f"{family}[*]"] = gain  # binds only jointly: no single member does
-    return result
+        value = gain(singles[frozenset([group])])
+        if value is None:
+            unknown.append(group)
+        elif value > RELATIVE_TIE * max(1.0, abs(base)):
+            result[group] = value
+    joint = [
+        (family, frozenset(members))
+        for family, members in families.items()
+        if len(members) > 1 and not any(m in result or m in unknown for m in members)
+    ]
+    together = engine.relaxed(solution, [members for _, members in joint], deadline) if joint else {}
+    for family, members in joint:
+        value = gain(together[members])
+        if value is None:
+            unknown.append(f"{family}[*]")
+        elif value > RELATIVE_TIE * max(1.0, abs(base)):
+            result[f"{family}[*]"] = value  # binds only jointly: no single member does
+    return result, unknown
 
 
 def left_out(solution: Solution) -> list[LeftOut]:
-    """Explain, for every niche not chosen, what adding it would do."""
+    """Explain, for every niche not chosen, what adding it (at each level) would do.
+
+    The trial portfolios (the recommendation plus one level of one left-out
+    niche) are measured together with numpy; the words about the best trial
+    of each niche come from the exact evaluator.
+    """
+    import numpy as np
+
+    from niches.table import cvar_of
+
     scenario = solution.scenario
-    if solution.metrics is None:
+    m = solution.metrics
+    if m is None:
         return []
-    found = []
+    chosen = solution.portfolio
+    trials = [(n, lv) for n in scenario.niches if n.id not in chosen for lv in n.levels]
+    if not trials:
+        return []
+    periods = list(scenario.periods)
+    worlds = [w.id for w in scenario.worlds]
+    powers = list(scenario.powers)
+    r = scenario.rules
+    niche_of = {n.id: n for n in scenario.niches}
+    cost = np.array([[lv.cost[p] for p in periods] for _, lv in trials]) + np.array(
+        [m.cost_by_period[p] for p in periods]
+    )
+    total = np.array([lv.total_cost for _, lv in trials]) + m.cost
+    uses = {
+        res: np.array([lv.uses.get(res, 0.0) for _, lv in trials]) + m.uses[res]
+        for res in scenario.capacities
+    }
+    pairs = [(n.id, other, bonus) for n in scenario.niches for other, bonus in n.synergy.items()]
+    synergy_with = {
+        n.id: sum(
+            bonus for a, b, bonus in pairs if (a == n.id and b in chosen) or (b == n.id and a in chosen)
+        )
+        for n, _ in trials
+    }
+    weights = {c.id: c.weight for c in scenario.criteria}
+    base_values = np.array([m.value_by_world[k] for k in worlds])
+    values = (
+        np.array(
+            [
+                [
+                    n.outlook.get(k, 1.0) * sum(weights[c] * lv.scores[c].mean for c in weights)
+                    + synergy_with[n.id]
+                    for k in worlds
+                ]
+                for n, lv in trials
+            ]
+        ).reshape(len(trials), len(worlds))
+        + base_values
+    )
+    odds = np.array([w.probability for w in scenario.worlds])
+    worst = values.min(axis=1)
+    cvar = cvar_of(values, odds, r.cvar_tail)
+    base_numerators = {
+        p: sum(
+            niche_of[n].level(lv).total_cost * niche_of[n].exposure.get(p, 0.0) for n, lv in chosen.items()
+        )
+        for p in powers
+    }
+    numerators = {
+        p: np.array([lv.total_cost * n.exposure.get(p, 0.0) for n, lv in trials]) + base_numerators[p]
+        for p in powers
+    }
+    largest_chosen = max((niche_of[n].level(lv).total_cost for n, lv in chosen.items()), default=0.0)
+    largest = np.maximum(np.array([lv.total_cost for _, lv in trials]), largest_chosen)
+
+    def over(amount: np.ndarray, cap: np.ndarray | float) -> np.ndarray:
+        scale = np.maximum(np.maximum(1.0, np.abs(cap)), np.abs(amount))
+        return np.asarray(amount > cap + FEASIBILITY_TOLERANCE * scale)
+
+    count = m.count + 1
+    broken: list[tuple[str, np.ndarray]] = []
+    for period, cap in scenario.budget.items():
+        broken.append((f"budget[{period}]", over(cost[:, periods.index(period)], cap)))
+    if scenario.budget_total is not None:
+        broken.append(("budget[total]", over(total, scenario.budget_total)))
+    for resource, amount in scenario.capacities.items():
+        broken.append((f"capacity[{resource}]", over(uses[resource], amount)))
+    nothing = np.zeros(len(trials), dtype=bool)
+    if r.min_niches is not None:
+        broken.append(("min_niches", nothing | (count < r.min_niches)))
+    if r.max_niches is not None:
+        broken.append(("max_niches", nothing | (count > r.max_niches)))
+    for nid in r.must_include:
+        broken.append((f"must_include[{nid}]", nothing | (nid not in chosen)))
+    for nid in r.must_exclude:
+        broken.append((f"must_exclude[{nid}]", np.array([n.id == nid or nid in chosen for n, _ in trials])))
+    if r.max_share is not None:
+        broken.append(("max_share", over(largest, r.max_share * total)))
+    for power, cap in r.max_exposure.items():
+        broken.append((f"max_exposure[{power}]", over(numerators[power], cap * total)))
+    if r.max_imbalance is not None:
+        limit = r.max_imbalance * total
+        spread = nothing.copy()
+        for a, b in itertools.permutations(powers, 2):
+            spread |= over(numerators[a] - numerators[b], limit)
+        broken.append(("max_imbalance", spread))
+    if r.min_worst_case is not None:
+        broken.append(("min_worst_case", over(np.full(len(trials), r.min_worst_case), worst)))
+    if r.min_cvar is not None:
+        broken.append(("min_cvar", over(np.full(len(trials), r.min_cvar), cvar)))
     for niche in scenario.niches:
-        if niche.id in solution.portfolio:
+        for needed in niche.requires:
+            flags = [
+                (n.id == niche.id or niche.id in chosen) and not (needed in chosen or n.id == needed)
+                for n, _ in trials
+            ]
+            broken.append((f"requires[{niche.id} -> {needed}]", np.array(flags)))
+        for other in niche.excludes:
+            flags = [
+                (n.id == niche.id or niche.id in chosen) and (other in chosen or n.id == other)
+                for n, _ in trials
+            ]
+            broken.append((f"excludes[{niche.id}, {other}]", np.array(flags)))
+    found = []
+    kind = solution.objective_kind
+    stars = solution.best_by_world
+    before = objective_value(kind, m, stars)
+    label = {"expected": "expected value", "worst_case": "worst case", "cvar": "CVaR"}.get(kind, "regret")
+    for niche in scenario.niches:
+        if niche.id in chosen:
             continue
-        trials = []
-        for level in niche.levels:
-            trial = {**solution.portfolio, niche.id: level.id}
-            metrics = evaluate(scenario, trial)
-            trials.append((violated_rules(scenario, trial, metrics), level.id, metrics))
-        keeps = [t for t in trials if not t[0]]
+        mine = [i for i, (n, _) in enumerate(trials) if n.id == niche.id]
+        breaks = {i: [name for name, flags in broken if flags[i]] for i in mine}
+        keeps = [i for i in mine if not breaks[i]]
         if keeps:
-            kind = solution.objective_kind
-            stars = solution.best_by_world
-            best = max(keeps, key=lambda t: t[2].expected_value)
-            before = objective_value(kind, solution.metrics, stars)
-            after = objective_value(kind, best[2], stars)
-            word = {"expected": "expected value", "worst_case": "worst case", "cvar": "CVaR"}
-            label = word.get(kind, "regret")
+            measured = [(i, evaluate(scenario, {**chosen, niche.id: trials[i][1].id})) for i in keeps]
+            i, best = max(measured, key=lambda t: t[1].expected_value)
+            after = objective_value(kind, best, stars)
+            level = trials[i][1].id
             if abs(after - before) <= RELATIVE_TIE * max(1.0, abs(before)):
                 reason = (
-                    f"adding it at {best[1]} changes {label} by less than the tie tolerance; "
+                    f"adding it at {level} changes {label} by less than the tie tolerance; "
                     "the cheaper portfolio wins the tie"
                 )
             else:
-                reason = f"adding it at {best[1]} would change {label} from {before:.2f} to {after:.2f}"
+                reason = f"adding it at {level} would change {label} from {before:.2f} to {after:.2f}"
         else:
-            fewest = min(trials, key=lambda t: (len(t[0]), t[1]))
-            reason = f"adding it at {fewest[1]} would break {', '.join(fewest[0])}"
+            fewest = min(mine, key=lambda i: (len(breaks[i]), trials[i][1].id))
+            reason = f"adding it at {trials[fewest][1].id} would break {', '.join(breaks[fewest])}"
         found.append(LeftOut(niche.id, reason))
     return found
 
 
-def summarise(solution: Solution, find_binding: bool = True) -> SolveReport:
+def summarise(study: Study, find_binding: bool = True) -> SolveReport:
     """Gather what the solve views show beside the portfolio."""
+    solution = study.solution()
     checks: tuple[RuleCheck, ...] = ()
     if solution.metrics is not None:
         checks = tuple(rule_checks(solution.scenario, solution.portfolio, solution.metrics))
-    binding = binding_rules(solution) if find_binding else {}
-    return SolveReport(solution, checks, binding, tuple(left_out(solution)))
+    binding: dict[str, float] = {}
+    unknown: list[str] = []
+    if find_binding:
+        binding, unknown = binding_rules(study)
+    if unknown:
+        study.note_unfinished(f"binding rules not examined before the time limit: {', '.join(unknown)}")
+    return SolveReport(
+        solution,
+        checks,
+        binding,
+        tuple(left_out(solution)),
+        tuple(unknown),
+        tuple(study.unfinished),
+    )

@@ -9,10 +9,13 @@ regret (V*_k - V_k) in each cell. A reader sees at once what hedging costs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from niches.evaluate import Metrics, evaluate
-from niches.model import PortfolioModel, solve, tolerance
 from niches.scenario import OBJECTIVES, Scenario
+
+if TYPE_CHECKING:
+    from niches.study import Study
 
 
 @dataclass(frozen=True)
@@ -40,46 +43,48 @@ class WorldsReport:
     solves: int
 
 
-def best_in_world(model: PortfolioModel, world: str, solver: str) -> dict[str, str] | None:
-    """Return the best portfolio in `world` alone (ties: higher expected value, then lower spend)."""
-    scenario = model.scenario
-    with model.variant():
-        first = model.optimise(model.value[world], True, solver, None)
-        if first.portfolio is None:
+def best_in_world(study: Study, world: str) -> dict[str, str] | None:
+    """Return the best portfolio in `world` alone (ties: higher expected value, lower spend, declaration)."""
+    goals = [f"value[{world}]", "expected_value", "total_spend", "tie_rank"]
+    best = study.engine.best(kind="expected", goals=goals, deadline=study.deadline)
+    return None if best.metrics is None else best.portfolio
+
+
+def best_values(study: Study) -> dict[str, float] | None:
+    """Return V*_k, the best value reachable in each world alone; None when no portfolio keeps the rules."""
+    stars: dict[str, float] = {}
+    for world in study.scenario.worlds:
+        best = study.engine.best(kind="expected", goals=[f"value[{world.id}]"], deadline=study.deadline)
+        if best.metrics is None:
             return None
-        best = first.portfolio
-        v = evaluate(scenario, best).value_by_world[world]
-        model.add("keep_world", model.value[world] >= v - tolerance(v))
-        second = model.optimise(model.expected, True, solver, None)
-        best = second.portfolio or best
-        e = evaluate(scenario, best).expected_value
-        model.add("keep_expected", model.expected >= e - tolerance(e))
-        third = model.optimise(model.total_spend, False, solver, None)
-        return third.portfolio or best
+        stars[world.id] = best.metrics.value_by_world[world.id]
+    return stars
 
 
-def worlds(scenario: Scenario, solver: str = "cbc") -> WorldsReport | None:
+def worlds(study: Study) -> WorldsReport | None:
     """Return the world-by-world comparison; None when no portfolio keeps the rules."""
-    model = PortfolioModel(scenario)
+    scenario = study.scenario
+    before = study.solves
     chosen: list[tuple[str, dict[str, str]]] = []
     stars: dict[str, float] = {}
     for world in scenario.worlds:
-        portfolio = best_in_world(model, world.id, solver)
+        portfolio = best_in_world(study, world.id)
         if portfolio is None:
             return None
         stars[world.id] = evaluate(scenario, portfolio).value_by_world[world.id]
         chosen.append((f"best in {world.id}", portfolio))
-    solves = model.solves
-    picks: dict[str, int] = {}
     for kind in OBJECTIVES:
-        result = solve(scenario, kind, solver, model=model)
-        solves += result.solves
+        if kind == study.kind:
+            result = study.solution()
+        else:
+            result = study.engine.best(kind=kind, tie_breaks=True, deadline=study.deadline)
         chosen.append((f"{kind} rule", result.portfolio))
     rows = []
     for label, portfolio in chosen:
         metrics = evaluate(scenario, portfolio)
         regret = {k: stars[k] - metrics.value_by_world[k] for k in stars}
         rows.append(WorldRow(label, portfolio, metrics, regret))
-    for kind in OBJECTIVES:
-        picks[kind] = next(i for i, row in enumerate(rows) if row.label == f"{kind} rule")
-    return WorldsReport(scenario, stars, tuple(rows), picks, model.solves)
+    picks = {
+        kind: next(i for i, row in enumerate(rows) if row.label == f"{kind} rule") for kind in OBJECTIVES
+    }
+    return WorldsReport(scenario, stars, tuple(rows), picks, study.solves - before)

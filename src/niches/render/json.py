@@ -84,7 +84,7 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
             "limit": clean(check.limit),
             "slack": clean(check.slack),
             "tight": check.tight,
-            "binding": check.rule in report.binding,
+            "binding": None if check.rule in report.unknown else check.rule in report.binding,
         }
         for check in report.checks
     ]
@@ -99,6 +99,7 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
     data["left_out"] = [{"niche": item.niche, "reason": item.reason} for item in report.left_out]
     data["warnings"] = list(scenario.warnings)
     data["notes"] = list(solution.notes)
+    data["unfinished"] = list(report.unfinished)
     return data
 
 

@@ -58,6 +58,7 @@ def solve_markdown(report: SolveReport) -> str:
         out.append("No portfolio keeps every rule.\n")
     out += [section_markdown(section) for section in solve_sections(report)]
     out += [f"> note: {note}\n" for note in s.notes]
+    out += [f"> unfinished: {what}\n" for what in report.unfinished]
     return "\n".join(out)
 
 

@@ -121,9 +121,12 @@ def rules_section(report: SolveReport) -> Section:
     sc = report.solution.scenario
     rows: list[tuple[str, ...]] = []
     strong = set()
+    unknown = set(report.unknown)
     for check in report.checks:
         gain = report.binding.get(check.rule)
         binds = f"yes: +{value(gain)} if dropped" if gain is not None else ("tight" if check.tight else "")
+        if check.rule in unknown:
+            binds = "not examined: time limit"
         if gain is not None:
             strong.add(len(rows))
         rows.append(
@@ -141,6 +144,9 @@ def rules_section(report: SolveReport) -> Section:
             strong.add(len(rows))
             words = "jointly" if rule.endswith("[*]") else "yes"
             rows.append((rule, "", "", "", f"{words}: +{value(gain)} if dropped"))
+    for rule in report.unknown:
+        if rule not in listed:
+            rows.append((rule, "", "", "", "not examined: time limit"))
     return Section(
         "Rules",
         ("rule", "measured", "limit", "slack", "binds"),
@@ -163,7 +169,7 @@ def solve_sections(report: SolveReport) -> list[Section]:
     sections = [portfolio_section(report), budget_section(report), worlds_section(report)]
     if s.scenario.powers:
         sections.append(exposure_section(report))
-    if report.checks or report.binding:
+    if report.checks or report.binding or report.unknown:
         sections.append(rules_section(report))
     if report.left_out:
         sections.append(left_out_section(report))

@@ -61,6 +61,8 @@ def solve_view(report: SolveReport) -> RenderableType:
         parts += ["", section_view(section)]
     for note in report.solution.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
+    for what in report.unfinished:
+        parts.append(Text(f"unfinished: {what}", style="yellow"))
     for warning in report.solution.scenario.warnings:
         parts.append(Text(warning, style="yellow"))
     return Group(*parts)

@@ -1,0 +1,352 @@
+"""Answer "what is the optimum if ...?" for one scenario: by enumeration when small, else by MILP.
+
+Analyses ask one question again and again: the best portfolio under a chain of
+goals (the objective and its tie-breaks, or another chain such as the best
+value in one world, or the least budget scale that buys a better portfolio),
+with some rules dropped or moved, some goals held above a floor, and the
+values, costs or probabilities of a variant scenario. Two engines answer it
+with the same semantics (tests hold both to the brute-force oracle):
+
+- TableEngine scores every portfolio at once with numpy (scenarios with up to
+  `ENUMERATION_LIMIT` portfolios); a variant costs one vectorised pass.
+- MilpEngine re-solves one built model in place (HiGHS in-process, or CBC),
+  starting from a known portfolio where it has one. Asked which rules bind,
+  it first tries to prove with LP relaxations that dropping a rule cannot
+  help, and solves the rest on both cores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from niches.evaluate import evaluate, objective_value, value_table
+from niches.formulation import INF, KIND_GOAL, tie_break_goals
+from niches.model import NO_LIMIT, Deadline, PortfolioModel, Solution, best_by_world, measure_goals, tolerance
+from niches.scenario import Scenario
+
+INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "min_niches", "max_niches")
+"""Rule groups whose rows count whole niches: a violation is off by at least one."""
+
+Relaxed = dict[frozenset[str], "float | None"]
+"""Rule groups dropped -> the objective without them (None: not computed before the time limit)."""
+
+
+class Engine(Protocol):
+    """What analyses need: the optimum of a variant under a chain of goals, and of relaxed rules."""
+
+    scenario: Scenario
+    kind: str
+    solver: str
+    name: str
+
+    @property
+    def solves(self) -> int: ...
+
+    def best(
+        self,
+        variant: Scenario | None = None,
+        *,
+        kind: str | None = None,
+        goals: Sequence[str] | None = None,
+        tie_breaks: bool = False,
+        limits: Mapping[str, float] | None = None,
+        disabled: frozenset[str] = frozenset(),
+        floors: Mapping[str, float] | None = None,
+        costs: bool = False,
+        probabilities: bool = False,
+        start: Mapping[str, str] | None = None,
+        deadline: Deadline | None = None,
+    ) -> Solution: ...
+
+    def relaxed(
+        self, base: Solution, groups: Sequence[frozenset[str]], deadline: Deadline | None = None
+    ) -> Relaxed: ...
+
+
+def _goals(kind: str, goals: Sequence[str] | None, tie_breaks: bool) -> list[str]:
+    if goals:
+        return list(goals)
+    return tie_break_goals(kind) if tie_breaks else [KIND_GOAL[kind]]
+
+
+def _solution(
+    variant: Scenario,
+    kind: str,
+    solver: str,
+    portfolio: dict[str, str] | None,
+    stars: dict[str, float] | None,
+    solves: int,
+    status: str = "optimal",
+    gap: float | None = None,
+    notes: tuple[str, ...] = (),
+) -> Solution:
+    if portfolio is None:
+        return Solution(variant, "infeasible", kind, None, {}, None, solver, solves=solves)
+    metrics = evaluate(variant, portfolio)
+    return Solution(
+        variant,
+        status,
+        kind,
+        objective_value(kind, metrics, stars),
+        portfolio,
+        metrics,
+        solver,
+        stars,
+        gap=gap,
+        solves=solves,
+        notes=notes,
+    )
+
+
+class MilpEngine:
+    """Answer variants by re-solving one built MILP in place."""
+
+    name = "milp"
+
+    def __init__(self, scenario: Scenario, kind: str, solver: str, deadline: Deadline = NO_LIMIT) -> None:
+        self.scenario = scenario
+        self.kind = kind
+        self.solver = solver
+        self.deadline = deadline
+        self.model = PortfolioModel(scenario, solver)
+        self._twin: PortfolioModel | None = None
+
+    @property
+    def solves(self) -> int:
+        return self.model.solves + (self._twin.solves if self._twin else 0)
+
+    def best(
+        self,
+        variant: Scenario | None = None,
+        *,
+        kind: str | None = None,
+        goals: Sequence[str] | None = None,
+        tie_breaks: bool = False,
+        limits: Mapping[str, float] | None = None,
+        disabled: frozenset[str] = frozenset(),
+        floors: Mapping[str, float] | None = None,
+        costs: bool = False,
+        probabilities: bool = False,
+        start: Mapping[str, str] | None = None,
+        deadline: Deadline | None = None,
+    ) -> Solution:
+        s = variant or self.scenario
+        kind = kind or self.kind
+        deadline = deadline or self.deadline
+        model = self.model
+        before = model.solves
+        values = value_table(s) if s is not self.scenario else None
+        cost_table = {(n.id, lv.id): dict(lv.cost) for n in s.niches for lv in n.levels} if costs else None
+        odds = s.probabilities if probabilities else None
+        chain_goals = _goals(kind, goals, tie_breaks)
+        with model.variant(disabled, limits, values, cost_table, odds), model.form.variant():
+            stars = None
+            if kind == "regret":
+                stars = best_by_world(s, model=model, deadline=deadline)
+                if stars is None:
+                    return _solution(s, kind, self.solver, None, None, model.solves - before)
+                model.form.set_regret_targets(stars)
+            if "budget_scale" in chain_goals:
+                model.form.add_budget_scale()
+            result = model.chain(chain_goals, measure_goals(s, stars), deadline, floors, start)
+        portfolio = None if result.status == "infeasible" else result.portfolio
+        return _solution(
+            s,
+            kind,
+            self.solver,
+            portfolio,
+            stars,
+            model.solves - before,
+            result.status,
+            result.gap,
+            result.notes,
+        )
+
+    # ---------------------------------------------------------------- relaxed rules
+    def relaxed(
+        self, base: Solution, groups: Sequence[frozenset[str]], deadline: Deadline | None = None
+    ) -> Relaxed:
+        """Return the objective with each set of rule groups dropped (the base's where it cannot improve).
+
+        A set that cannot improve on the base is recognised without a MILP
+        where an LP relaxation proves it: for one group, the best LP value of
+        the portfolios that break it (the only ones dropping it adds); for a
+        set, the LP with all of them dropped. The rest are MILPs started from
+        the base portfolio, shared between two solver instances on two threads.
+        """
+        kind = base.objective_kind
+        deadline = deadline or self.deadline
+        assert base.objective is not None
+        if kind == "regret":
+            return {g: self._objective_without(g, base, deadline, self.model) for g in groups}
+        goal = KIND_GOAL[kind]
+        cutoff = base.objective + tolerance(base.objective)
+        result: Relaxed = {}
+        pending: list[frozenset[str]] = []
+        for group in groups:
+            if deadline.expired:
+                result[group] = None
+                continue
+            with self.model.form.variant():
+                self._breaking(group)
+                bound = self.model.optimise(goal, deadline.left(), relax=True)
+            if bound.status == "infeasible" or (
+                bound.status == "optimal" and bound.objective is not None and bound.objective <= cutoff
+            ):
+                result[group] = base.objective
+            else:
+                pending.append(group)
+        if len(pending) > 1 and self.solver == "highs":
+            if self._twin is None:
+                self._twin = PortfolioModel(self.scenario, self.solver)
+            models = (self.model, self._twin)
+            shares = [pending[0::2], pending[1::2]]
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                parts = list(
+                    pool.map(
+                        lambda i: {
+                            g: self._objective_without(g, base, deadline, models[i]) for g in shares[i]
+                        },
+                        range(2),
+                    )
+                )
+            for part in parts:
+                result.update(part)
+        else:
+            for group in pending:
+                result[group] = self._objective_without(group, base, deadline, self.model)
+        return {g: result[g] for g in groups}
+
+    def _breaking(self, groups: frozenset[str], model: PortfolioModel | None = None) -> bool:
+        """Restrict to portfolios breaking a lone one-row group (return True), else drop the groups."""
+        form = (model or self.model).form
+        if len(groups) == 1:
+            (name,) = groups
+            group = form.groups[name]
+            if len(group.rows) == 1:
+                row = group.rows[0]
+                low, high = form.row_lower[row], form.row_upper[row]
+                step = 1.0 if name.startswith(INTEGRAL) else 0.0
+                if group.how == "share" or (math.isinf(low) and not math.isinf(high)):
+                    form.set_row_bounds(row, high + step, INF)
+                    return True
+                if math.isinf(high) and not math.isinf(low):
+                    form.set_row_bounds(row, -INF, low - step)
+                    return True
+        for name in groups:
+            form.drop(name)
+        return False
+
+    def _objective_without(
+        self, groups: frozenset[str], base: Solution, deadline: Deadline, model: PortfolioModel
+    ) -> float | None:
+        assert base.objective is not None
+        kind = base.objective_kind
+        if deadline.expired:
+            return None
+        if kind == "regret":
+            found = MilpEngine._best_on(model, self.scenario, kind, groups, deadline)
+            return found
+        with model.form.variant():
+            breaking = self._breaking(groups, model)
+            outcome = model.optimise(
+                KIND_GOAL[kind], deadline.left(), start=None if breaking else base.portfolio
+            )
+        if outcome.status == "infeasible":
+            return base.objective  # nothing breaks the group: dropping it changes nothing
+        if outcome.status != "optimal":
+            return None
+        value = objective_value(kind, evaluate(self.scenario, model.portfolio(outcome)))
+        return max(value, base.objective) if breaking else value
+
+    @staticmethod
+    def _best_on(
+        model: PortfolioModel, scenario: Scenario, kind: str, groups: frozenset[str], deadline: Deadline
+    ) -> float | None:
+        with model.variant(disabled=groups), model.form.variant():
+            stars = best_by_world(scenario, model=model, deadline=deadline)
+            if stars is None:
+                return None
+            model.form.set_regret_targets(stars)
+            outcome = model.optimise(KIND_GOAL[kind], deadline.left())
+        if outcome.status != "optimal":
+            return None
+        return objective_value(kind, evaluate(scenario, model.portfolio(outcome)), stars)
+
+
+class TableEngine:
+    """Answer variants by scoring every portfolio with numpy."""
+
+    name = "enumeration"
+
+    def __init__(self, scenario: Scenario, kind: str, solver: str, deadline: Deadline = NO_LIMIT) -> None:
+        from niches.table import PortfolioTable
+
+        self.deadline = deadline
+        self.scenario = scenario
+        self.kind = kind
+        self.solver = solver
+        self.table = PortfolioTable(scenario)
+        self._solves = 0
+
+    @property
+    def solves(self) -> int:
+        return self._solves
+
+    def best(
+        self,
+        variant: Scenario | None = None,
+        *,
+        kind: str | None = None,
+        goals: Sequence[str] | None = None,
+        tie_breaks: bool = False,
+        limits: Mapping[str, float] | None = None,
+        disabled: frozenset[str] = frozenset(),
+        floors: Mapping[str, float] | None = None,
+        costs: bool = False,
+        probabilities: bool = False,
+        start: Mapping[str, str] | None = None,
+        deadline: Deadline | None = None,
+    ) -> Solution:
+        s = variant or self.scenario
+        kind = kind or self.kind
+        (deadline or self.deadline).check()
+        self._solves += 1
+        chain_goals = _goals(kind, goals, tie_breaks)
+        if "budget_scale" in chain_goals:  # the scale replaces the caps
+            disabled = disabled | {g for g in self.table.scenario_groups if g.startswith("budget[")}
+        scores = self.table.score(s, frozenset(disabled), limits)
+        stars_array = self.table.best_by_world(scores) if kind == "regret" else None
+        if kind == "regret" and stars_array is None:
+            return _solution(s, kind, self.solver, None, None, 1)
+        row = self.table.chain(scores, chain_goals, floors, stars_array)
+        stars = None
+        if stars_array is not None:
+            stars = {w.id: float(v) for w, v in zip(s.worlds, stars_array, strict=True)}
+        return _solution(s, kind, self.solver, None if row is None else self.table.portfolio(row), stars, 1)
+
+    def relaxed(
+        self, base: Solution, groups: Sequence[frozenset[str]], deadline: Deadline | None = None
+    ) -> Relaxed:
+        """Return the objective with each set of rule groups dropped (None: the time limit came first)."""
+        deadline = deadline or self.deadline
+        result: Relaxed = {}
+        for group in groups:
+            result[group] = (
+                None if deadline.expired else self.best(kind=base.objective_kind, disabled=group).objective
+            )
+        return result
+
+
+def make_engine(
+    scenario: Scenario, kind: str, solver: str, prefer: str = "auto", deadline: Deadline = NO_LIMIT
+) -> Engine:
+    """Return a TableEngine when the scenario is small enough (or `prefer` says so), else a MilpEngine."""
+    from niches.table import small_enough
+
+    if prefer == "enumeration" or (prefer == "auto" and small_enough(scenario)):
+        return TableEngine(scenario, kind, solver, deadline)
+    return MilpEngine(scenario, kind, solver, deadline)

@@ -1,0 +1,527 @@
+"""The portfolio MILP, defined once: columns, rows and rule groups in domain words.
+
+A `Formulation` is solver-neutral: lists of named columns and rows with their
+bounds and coefficients. Every solver path reads it (HiGHS in-process through
+highspy, CBC through PuLP, the LP dump), so there is one place that says what
+the variables and constraints are.
+
+Columns: `choose[n.l]` (binary, one per level), `both[a+b]` (a synergy pair
+chosen together), `value[k]` (value in world k), `expected_value`,
+`worst_case`, `cvar` with its `cvar.threshold` and `cvar.shortfall[k]`,
+`max_regret`, `total_spend` and `exposure_spend[P]` (spend weighted by the
+exposure to power P). Every objective is one of these columns (or a short
+sum), so pinning an objective during a tie-break is a column bound.
+
+Rows: the definitions of those columns, `one_level[n]`, the synergy links,
+and one group of rows per rule (`budget[2027]`, `capacity[diplomats]`,
+`max_exposure[China]`, `requires[ai -> energy]`, ...). Share rules are written
+against `total_spend` (`exposure_spend[China] - 0.35 total_spend <= 0`), which
+keeps the matrix small.
+
+Analyses change the formulation in place inside `variant()` (drop rule groups,
+move limits, change values, costs or probabilities, add temporary rows and
+columns); everything is undone when the variant ends. Changes are journalled
+so that an in-process solver applies only what changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from niches.evaluate import numeric_limits, rule_groups, value_table
+from niches.scenario import Scenario
+
+INF = math.inf
+
+MINIMISED = ("max_regret", "total_spend", "tie_rank", "budget_scale", "spend[", "uses[")
+"""Goals (expressions) that are better when lower; every other goal is maximised."""
+
+KIND_GOAL = {"expected": "expected_value", "worst_case": "worst_case", "cvar": "cvar", "regret": "max_regret"}
+"""The goal each objective kind optimises."""
+
+
+def minimised(goal: str) -> bool:
+    """Return whether `goal` is better when lower."""
+    return goal.startswith(MINIMISED)
+
+
+def tie_break_goals(kind: str) -> list[str]:
+    """Return the goals solved in order for objective `kind`: it, expected value, spend, declaration order."""
+    primary = KIND_GOAL[kind]
+    goals = [primary]
+    if primary != "expected_value":
+        goals.append("expected_value")
+    return [*goals, "total_spend", "tie_rank"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """The rows of one rule group and how its limit enters them.
+
+    `how` is "upper" (rows <= limit), "lower" (rows >= limit), "share" (the
+    limit is the coefficient of `total_spend`, rows <= 0) or "fixed" (no
+    numeric limit). `declared` is False for latent groups (an exposure cap on
+    a power the scenario does not cap), which are off until given a limit.
+    """
+
+    name: str
+    rows: tuple[int, ...]
+    how: str
+    declared: bool = True
+
+
+@dataclass
+class Changes:
+    """What changed since a solver last read the formulation (latest value wins).
+
+    Rows from `rows_from` on (and columns from `cols_from` on) may have been
+    replaced by a variant's temporary ones: a solver re-reads them whole.
+    """
+
+    rows_from: int
+    cols_from: int
+    coefficients: dict[tuple[int, int], float] = field(default_factory=dict)
+    row_bounds: set[int] = field(default_factory=set)
+    col_bounds: set[int] = field(default_factory=set)
+
+
+class Formulation:
+    """The MILP of one scenario; changed in place by variants and restored after."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.col_name: list[str] = []
+        self.col_lower: list[float] = []
+        self.col_upper: list[float] = []
+        self.col_integer: list[bool] = []
+        self.row_name: list[str] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        self.row_coef: list[dict[int, float]] = []
+        self.groups: dict[str, Group] = {}
+        self.changes = Changes(0, 0)
+        self._used: set[str] = set()
+        self._undo: list[list[tuple[str, int, int, float, float]]] = []
+        self._sizes: list[tuple[int, int]] = []
+        self._build()
+        self.base_rows = len(self.row_name)
+        self.base_cols = len(self.col_name)
+
+    # ---------------------------------------------------------------- primitives
+    def _unique(self, name: str) -> str:
+        candidate, i = name, 1
+        while candidate in self._used:
+            i += 1
+            candidate = f"{name}#{i}"
+        self._used.add(candidate)
+        return candidate
+
+    def add_col(self, name: str, lower: float = 0.0, upper: float = INF, integer: bool = False) -> int:
+        """Add a column and return its index (inside a variant it goes when the variant ends)."""
+        self.col_name.append(self._unique(name))
+        self.col_lower.append(lower)
+        self.col_upper.append(upper)
+        self.col_integer.append(integer)
+        return len(self.col_name) - 1
+
+    def add_row(self, name: str, coefficients: Mapping[int, float], lower: float, upper: float) -> int:
+        """Add a row `lower <= sum coef * col <= upper` and return its index."""
+        self.row_name.append(self._unique(name))
+        self.row_coef.append({c: v for c, v in coefficients.items() if v != 0.0})
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
+        return len(self.row_name) - 1
+
+    def set_coefficient(self, row: int, col: int, value: float) -> None:
+        """Set one matrix coefficient (0 removes it)."""
+        coefs = self.row_coef[row]
+        old = coefs.get(col, 0.0)
+        if old == value:
+            return
+        if self._undo:
+            self._undo[-1].append(("coef", row, col, old, 0.0))
+        if value == 0.0:
+            del coefs[col]
+        else:
+            coefs[col] = value
+        self.changes.coefficients[row, col] = value
+
+    def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        """Set the bounds of a row."""
+        old = (self.row_lower[row], self.row_upper[row])
+        if old == (lower, upper):
+            return
+        if self._undo:
+            self._undo[-1].append(("row", row, 0, *old))
+        self.row_lower[row], self.row_upper[row] = lower, upper
+        self.changes.row_bounds.add(row)
+
+    def set_col_bounds(self, col: int, lower: float, upper: float) -> None:
+        """Set the bounds of a column."""
+        old = (self.col_lower[col], self.col_upper[col])
+        if old == (lower, upper):
+            return
+        if self._undo:
+            self._undo[-1].append(("col", col, 0, *old))
+        self.col_lower[col], self.col_upper[col] = lower, upper
+        self.changes.col_bounds.add(col)
+
+    def take_changes(self) -> Changes:
+        """Return what changed since the last call, and start a new journal."""
+        changes, self.changes = self.changes, Changes(self.rows, self.cols)
+        return changes
+
+    @property
+    def rows(self) -> int:
+        return len(self.row_name)
+
+    @property
+    def cols(self) -> int:
+        return len(self.col_name)
+
+    # ---------------------------------------------------------------- variants
+    @contextlib.contextmanager
+    def variant(self) -> Iterator[Formulation]:
+        """Undo every change made inside the block when it ends (variants nest)."""
+        self._undo.append([])
+        self._sizes.append((self.rows, self.cols))
+        try:
+            yield self
+        finally:
+            log = self._undo.pop()
+            rows, cols = self._sizes.pop()
+            for kind, index, col, first, second in reversed(log):
+                if kind == "coef":
+                    if index < rows:
+                        self._restore_coefficient(index, col, first, journal=col < cols)
+                elif kind == "row":
+                    if index < rows:
+                        self.row_lower[index], self.row_upper[index] = first, second
+                        self.changes.row_bounds.add(index)
+                elif index < cols:
+                    self.col_lower[index], self.col_upper[index] = first, second
+                    self.changes.col_bounds.add(index)
+            for name in self.row_name[rows:] + self.col_name[cols:]:
+                self._used.discard(name)
+            del self.row_name[rows:], self.row_lower[rows:], self.row_upper[rows:], self.row_coef[rows:]
+            del self.col_name[cols:], self.col_lower[cols:], self.col_upper[cols:], self.col_integer[cols:]
+            self.changes.rows_from = min(self.changes.rows_from, rows)
+            self.changes.cols_from = min(self.changes.cols_from, cols)
+
+    def _restore_coefficient(self, row: int, col: int, old: float, journal: bool) -> None:
+        if old == 0.0:
+            self.row_coef[row].pop(col, None)
+        else:
+            self.row_coef[row][col] = old
+        if journal:
+            self.changes.coefficients[row, col] = old
+
+    # ---------------------------------------------------------------- building
+    def _build(self) -> None:
+        s = self.scenario
+        self.choose: dict[tuple[str, str], int] = {}
+        for niche in s.niches:
+            for level in niche.levels:
+                self.choose[niche.id, level.id] = self.add_col(f"choose[{niche.id}.{level.id}]", 0, 1, True)
+        self.levels_of: dict[str, list[int]] = {
+            n.id: [self.choose[n.id, lv.id] for lv in n.levels] for n in s.niches
+        }
+        for niche in s.niches:
+            if len(niche.levels) > 1:
+                self.add_row(f"one_level[{niche.id}]", dict.fromkeys(self.levels_of[niche.id], 1.0), -INF, 1)
+        self.both: dict[tuple[str, str], int] = {}
+        for niche in s.niches:
+            for other in niche.synergy:
+                col = self.add_col(f"both[{niche.id}+{other}]", 0, 1)
+                label = f"synergy[{niche.id}+{other}]"
+                for side, nid in (("a", niche.id), ("b", other)):
+                    coefs = {col: 1.0, **dict.fromkeys(self.levels_of[nid], -1.0)}
+                    self.add_row(f"{label}.{side}", coefs, -INF, 0)
+                coefs = {col: 1.0}
+                for nid in (niche.id, other):
+                    for c in self.levels_of[nid]:
+                        coefs[c] = -1.0
+                self.add_row(f"{label}.ab", coefs, -1, INF)
+                self.both[niche.id, other] = col
+        values = value_table(s)
+        self.value: dict[str, int] = {}
+        self.value_row: dict[str, int] = {}
+        for world in s.worlds:
+            col = self.add_col(f"value[{world.id}]", -INF, INF)
+            coefs = {col: 1.0}
+            for (nid, lid), c in self.choose.items():
+                coefs[c] = -values[nid, lid, world.id]
+            for (a, b), c in self.both.items():
+                coefs[c] = -s.niche(a).synergy[b]
+            self.value_row[world.id] = self.add_row(f"value_of[{world.id}]", coefs, 0, 0)
+            self.value[world.id] = col
+        self.expected = self.add_col("expected_value", -INF, INF)
+        coefs = {self.expected: 1.0}
+        for world in s.worlds:
+            coefs[self.value[world.id]] = -world.probability
+        self.expected_row = self.add_row("expected_value_of", coefs, 0, 0)
+        self.worst = self.add_col("worst_case", -INF, INF)
+        for world in s.worlds:
+            self.add_row(f"worst_case_of[{world.id}]", {self.worst: 1.0, self.value[world.id]: -1.0}, -INF, 0)
+        threshold = self.add_col("cvar.threshold", -INF, INF)
+        self.shortfall: dict[str, int] = {}
+        for world in s.worlds:
+            short = self.add_col(f"cvar.shortfall[{world.id}]", 0, INF)
+            self.add_row(
+                f"cvar.shortfall_def[{world.id}]",
+                {short: 1.0, threshold: -1.0, self.value[world.id]: 1.0},
+                0,
+                INF,
+            )
+            self.shortfall[world.id] = short
+        self.cvar = self.add_col("cvar", -INF, INF)
+        coefs = {self.cvar: 1.0, threshold: -1.0}
+        for world in s.worlds:
+            coefs[self.shortfall[world.id]] = world.probability / s.rules.cvar_tail
+        self.cvar_row = self.add_row("cvar_of", coefs, 0, 0)
+        self.regret = self.add_col("max_regret", -INF, INF)
+        self.regret_row = {
+            w.id: self.add_row(f"regret_in[{w.id}]", {self.regret: 1.0, self.value[w.id]: 1.0}, -INF, INF)
+            for w in s.worlds
+        }  # the right-hand side V*_k is set when regret is the objective
+        self.total_spend = self.add_col("total_spend", 0, INF)
+        coefs = {self.total_spend: 1.0}
+        for niche in s.niches:
+            for level in niche.levels:
+                coefs[self.choose[niche.id, level.id]] = -level.total_cost
+        self.total_spend_row = self.add_row("total_spend_of", coefs, 0, 0)
+        self.exposure_spend: dict[str, int] = {}
+        self.exposure_row: dict[str, int] = {}
+        for power in s.powers:
+            col = self.add_col(f"exposure_spend[{power}]", 0, INF)
+            coefs = {col: 1.0}
+            for niche in s.niches:
+                for level in niche.levels:
+                    coefs[self.choose[niche.id, level.id]] = -level.total_cost * niche.exposure.get(
+                        power, 0.0
+                    )
+            self.exposure_row[power] = self.add_row(f"exposure_spend_of[{power}]", coefs, 0, 0)
+            self.exposure_spend[power] = col
+        self._build_rules()
+
+    def _spend(self, period: str) -> dict[int, float]:
+        return {
+            self.choose[n.id, lv.id]: lv.cost[period]
+            for n in self.scenario.niches
+            for lv in n.levels
+            if lv.cost[period]
+        }
+
+    def _group(self, name: str, rows: list[int], how: str, declared: bool = True) -> None:
+        self.groups[name] = Group(name, tuple(rows), how, declared)
+
+    def _build_rules(self) -> None:
+        s = self.scenario
+        r = s.rules
+        limits = numeric_limits(s)
+        self.budget_row: dict[str, int] = {}
+        for period, cap in s.budget.items():
+            row = self.add_row(f"budget[{period}]", self._spend(period), -INF, cap)
+            self.budget_row[period] = row
+            self._group(f"budget[{period}]", [row], "upper")
+        self.budget_total_row: int | None = None
+        if s.budget_total is not None:
+            row = self.add_row("budget[total]", {self.total_spend: 1.0}, -INF, s.budget_total)
+            self.budget_total_row = row
+            self._group("budget[total]", [row], "upper")
+        self.uses_row: dict[str, int] = {}
+        for resource, amount in s.capacities.items():
+            coefs = {
+                self.choose[n.id, lv.id]: lv.uses[resource]
+                for n in s.niches
+                for lv in n.levels
+                if lv.uses.get(resource)
+            }
+            row = self.add_row(f"capacity[{resource}]", coefs, -INF, amount)
+            self.uses_row[resource] = row
+            self._group(f"capacity[{resource}]", [row], "upper")
+        count = dict.fromkeys(self.choose.values(), 1.0)
+        if r.min_niches is not None:
+            self._group("min_niches", [self.add_row("min_niches", count, r.min_niches, INF)], "lower")
+        if r.max_niches is not None:
+            self._group("max_niches", [self.add_row("max_niches", count, -INF, r.max_niches)], "upper")
+        for nid in r.must_include:
+            row = self.add_row(f"must_include[{nid}]", dict.fromkeys(self.levels_of[nid], 1.0), 1, INF)
+            self._group(f"must_include[{nid}]", [row], "fixed")
+        for nid in r.must_exclude:
+            row = self.add_row(f"must_exclude[{nid}]", dict.fromkeys(self.levels_of[nid], 1.0), -INF, 0)
+            self._group(f"must_exclude[{nid}]", [row], "fixed")
+        self.share_row: dict[str, int] = {}
+        if r.max_share is not None:
+            rows = []
+            for niche in s.niches:
+                coefs = {self.choose[niche.id, lv.id]: lv.total_cost for lv in niche.levels}
+                coefs[self.total_spend] = -r.max_share
+                row = self.add_row(f"max_share[{niche.id}]", coefs, -INF, 0)
+                self.share_row[niche.id] = row
+                rows.append(row)
+            self._group("max_share", rows, "share")
+        for power in s.powers:  # a latent row for every power: the exposure frontier caps them all
+            declared = power in r.max_exposure
+            share = r.max_exposure.get(power, 1.0)
+            coefs = {self.exposure_spend[power]: 1.0, self.total_spend: -share}
+            row = self.add_row(f"max_exposure[{power}]", coefs, -INF, 0 if declared else INF)
+            self._group(f"max_exposure[{power}]", [row], "share", declared=declared)
+        if r.max_imbalance is not None and len(s.powers) >= 2:
+            rows = []
+            for a in s.powers:
+                for b in s.powers:
+                    if a != b:
+                        coefs = {
+                            self.exposure_spend[a]: 1.0,
+                            self.exposure_spend[b]: -1.0,
+                            self.total_spend: -r.max_imbalance,
+                        }
+                        rows.append(self.add_row(f"max_imbalance[{a}-{b}]", coefs, -INF, 0))
+            self._group("max_imbalance", rows, "share")
+        if r.min_worst_case is not None:
+            row = self.add_row("min_worst_case", {self.worst: 1.0}, r.min_worst_case, INF)
+            self._group("min_worst_case", [row], "lower")
+        if r.min_cvar is not None:
+            self._group("min_cvar", [self.add_row("min_cvar", {self.cvar: 1.0}, r.min_cvar, INF)], "lower")
+        for niche in s.niches:
+            for needed in niche.requires:
+                coefs = dict.fromkeys(self.levels_of[niche.id], 1.0)
+                for c in self.levels_of[needed]:
+                    coefs[c] = -1.0
+                row = self.add_row(f"requires[{niche.id} -> {needed}]", coefs, -INF, 0)
+                self._group(f"requires[{niche.id} -> {needed}]", [row], "fixed")
+            for other in niche.excludes:
+                coefs = dict.fromkeys(self.levels_of[niche.id], 1.0)
+                for c in self.levels_of[other]:
+                    coefs[c] = 1.0
+                row = self.add_row(f"excludes[{niche.id}, {other}]", coefs, -INF, 1)
+                self._group(f"excludes[{niche.id}, {other}]", [row], "fixed")
+        self.rule_groups = tuple(rule_groups(s))
+        self.limits = limits
+        self._fixed_bounds = {
+            row: (self.row_lower[row], self.row_upper[row])
+            for g in self.groups.values()
+            if g.how == "fixed"
+            for row in g.rows
+        }
+
+    # ---------------------------------------------------------------- changes by meaning
+    def drop(self, group: str) -> None:
+        """Switch rule group `group` off (its rows become free)."""
+        for row in self.groups[group].rows:
+            self.set_row_bounds(row, -INF, INF)
+
+    def set_limit(self, group: str, limit: float) -> None:
+        """Switch rule group `group` on with `limit` (a cap, a floor or a share)."""
+        g = self.groups[group]
+        for row in g.rows:
+            if g.how == "upper":
+                self.set_row_bounds(row, -INF, limit)
+            elif g.how == "lower":
+                self.set_row_bounds(row, limit, INF)
+            elif g.how == "share":
+                self.set_coefficient(row, self.total_spend, -limit)
+                self.set_row_bounds(row, -INF, 0)
+            else:
+                self.set_row_bounds(row, *self._fixed_bounds[row])
+
+    def set_values(self, values: Mapping[tuple[str, str, str], float]) -> None:
+        """Use v(n, l, k) from `values` (niche, level, world) -> value in the value rows."""
+        for (nid, lid, world), v in values.items():
+            self.set_coefficient(self.value_row[world], self.choose[nid, lid], -v)
+
+    def set_probabilities(self, probabilities: Mapping[str, float]) -> None:
+        """Use world -> probability in the expected value and CVaR rows."""
+        tail = self.scenario.rules.cvar_tail
+        for world, p in probabilities.items():
+            self.set_coefficient(self.expected_row, self.value[world], -p)
+            self.set_coefficient(self.cvar_row, self.shortfall[world], p / tail)
+
+    def set_costs(self, costs: Mapping[tuple[str, str], Mapping[str, float]]) -> None:
+        """Use (niche, level) -> period -> cost in every row that counts spend."""
+        s = self.scenario
+        for (nid, lid), cost in costs.items():
+            col = self.choose[nid, lid]
+            total = math.fsum(cost.values())
+            for period, row in self.budget_row.items():
+                self.set_coefficient(row, col, cost.get(period, 0.0))
+            self.set_coefficient(self.total_spend_row, col, -total)
+            niche = s.niche(nid)
+            for power, row in self.exposure_row.items():
+                self.set_coefficient(row, col, -total * niche.exposure.get(power, 0.0))
+            if nid in self.share_row:
+                self.set_coefficient(self.share_row[nid], col, total)
+
+    def set_regret_targets(self, best_by_world: Mapping[str, float]) -> None:
+        """Make `max_regret + value[k] >= V*_k` hold for every world (regret objective)."""
+        for world, row in self.regret_row.items():
+            self.set_row_bounds(row, best_by_world[world], INF)
+
+    def add_budget_scale(self) -> int:
+        """Scale every budget cap by a new column `budget_scale` (inside a variant); return it."""
+        col = self.add_col("budget_scale", 0, INF)
+        caps = [(row, self.scenario.budget[period]) for period, row in self.budget_row.items()]
+        if self.budget_total_row is not None and self.scenario.budget_total is not None:
+            caps.append((self.budget_total_row, self.scenario.budget_total))
+        for row, amount in caps:
+            self.set_coefficient(row, col, -amount)
+            self.set_row_bounds(row, -INF, 0)
+        return col
+
+    # ---------------------------------------------------------------- goals
+    def goal(self, name: str) -> dict[int, float]:
+        """Return the objective vector of goal `name` (`expected_value`, `value[k]`, `spend[p]`, ...)."""
+        single = {
+            "expected_value": self.expected,
+            "worst_case": self.worst,
+            "cvar": self.cvar,
+            "max_regret": self.regret,
+            "total_spend": self.total_spend,
+        }
+        if name in single:
+            return {single[name]: 1.0}
+        family, _, inner = name.partition("[")
+        inner = inner[:-1]
+        if family == "value":
+            return {self.value[inner]: 1.0}
+        if family == "spend":
+            if inner not in self.budget_row:
+                return {self.total_spend: 1.0}
+            return {c: v for c, v in self.row_coef[self.budget_row[inner]].items() if c < self.base_cols}
+        if family == "uses":
+            return dict(self.row_coef[self.uses_row[inner]])
+        if name == "tie_rank":
+            return {col: float(i + 1) for i, col in enumerate(self.choose.values())}
+        if name == "budget_scale":
+            found = [i for i, n in enumerate(self.col_name) if n == "budget_scale"]
+            if not found:
+                raise ValueError("budget_scale is a goal only inside add_budget_scale()")
+            return {found[-1]: 1.0}
+        raise ValueError(f"unknown goal {name!r}")
+
+    def bound_goal(self, name: str, bound: float) -> None:
+        """Keep goal `name` at least `bound` (maximised goals) or at most `bound` (minimised)."""
+        vector = self.goal(name)
+        low, high = (-INF, bound) if minimised(name) else (bound, INF)
+        if len(vector) == 1:
+            ((col, coef),) = vector.items()
+            if coef == 1.0:
+                current_low, current_high = self.col_lower[col], self.col_upper[col]
+                self.set_col_bounds(col, max(current_low, low), min(current_high, high))
+                return
+        self.add_row(f"keep[{name}]", vector, low, high)
+
+    def binary_start(self, portfolio: Mapping[str, str]) -> dict[int, float]:
+        """Return column -> value of every binary and pair column for `portfolio`."""
+        start = {col: 1.0 if portfolio.get(nid) == lid else 0.0 for (nid, lid), col in self.choose.items()}
+        for (a, b), col in self.both.items():
+            start[col] = 1.0 if a in portfolio and b in portfolio else 0.0
+        return start
+
+    def portfolio(self, col_value: list[float]) -> dict[str, str]:
+        """Return the portfolio a solution's column values choose."""
+        return {nid: lid for (nid, lid), col in self.choose.items() if col_value[col] > 0.5}

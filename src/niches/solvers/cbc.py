@@ -1,0 +1,213 @@
+"""CBC through PuLP: the formulation written as a PuLP problem, CBC run as a child process.
+
+PuLP is the modelling layer here (names, the MPS and LP writers, the solution
+reader); the process itself is ours: it runs in a private temporary folder
+that is removed on every exit path, it is ended when the solve is interrupted
+or overruns its time limit, and the gap of a stopped solve is computed from
+the bound and incumbent CBC prints (never from its rounded "Gap" line).
+
+This is the only module that imports pulp.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pulp
+
+from niches.formulation import Formulation
+from niches.solvers import Outcome, SolverFailed
+
+GRACE = 0.5
+"""Seconds CBC may overrun its own time limit before it is ended."""
+
+
+def pulp_name(text: str) -> str:
+    """Return the name PuLP writes for `text` (brackets and spaces become underscores)."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", text)
+
+
+def build_problem(form: Formulation, objective: Mapping[int, float], maximise: bool) -> tuple[Any, list[Any]]:
+    """Return the formulation as a PuLP problem (free rows left out) and its variables by column."""
+    used: set[str] = set()
+
+    def unique(text: str) -> str:
+        base = pulp_name(text)
+        name, i = base, 1
+        while name.lower() in used:
+            i += 1
+            name = f"{base}_{i}"
+        used.add(name.lower())
+        return name
+
+    problem = pulp.LpProblem(
+        unique(f"niches_{form.scenario.name}"), pulp.LpMaximize if maximise else pulp.LpMinimize
+    )
+    variables = [
+        pulp.LpVariable(
+            unique(name),
+            None if math.isinf(low) else low,
+            None if math.isinf(high) else high,
+            pulp.LpInteger if integer else pulp.LpContinuous,
+        )
+        for name, low, high, integer in zip(
+            form.col_name, form.col_lower, form.col_upper, form.col_integer, strict=True
+        )
+    ]
+    problem.setObjective(pulp.LpAffineExpression([(variables[c], v) for c, v in objective.items()]))
+    for name, coefs, low, high in zip(
+        form.row_name, form.row_coef, form.row_lower, form.row_upper, strict=True
+    ):
+        if math.isinf(low) and math.isinf(high):
+            continue
+        expression = pulp.LpAffineExpression([(variables[c], v) for c, v in coefs.items()])
+        if low == high:
+            problem += expression == low, unique(name)
+        elif math.isinf(high):
+            problem += expression >= low, unique(name)
+        elif math.isinf(low):
+            problem += expression <= high, unique(name)
+        else:
+            problem += expression >= low, unique(f"{name}.low")
+            problem += expression <= high, unique(f"{name}.high")
+    return problem, variables
+
+
+@contextlib.contextmanager
+def private_folder() -> Iterator[Path]:
+    """Yield a private temporary folder, removed when the block ends (however it ends)."""
+    folder = Path(tempfile.mkdtemp(prefix="niches-cbc-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """End a child process and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _log_number(text: str, label: str) -> float | None:
+    match = re.search(rf"^{label}:\s+([-+0-9.eE]+)", text, re.MULTILINE)
+    if not match:
+        return None
+    try:
+        return float(match.group(1))
+    except ValueError:
+        return None
+
+
+class CbcBackend:
+    """Solve a formulation with CBC, rebuilding the PuLP problem for each solve."""
+
+    name = "cbc"
+
+    def __init__(self, formulation: Formulation) -> None:
+        self.form = formulation
+        self.solves = 0
+        self.path = pulp.PULP_CBC_CMD().path
+
+    def solve(
+        self,
+        objective: Mapping[int, float],
+        maximise: bool,
+        seconds: float | None,
+        start: Mapping[int, float] | None = None,
+        relax: bool = False,
+    ) -> Outcome:
+        """Solve the formulation as it stands (`start` is not used; `relax` solves the LP)."""
+        self.form.take_changes()
+        problem, variables = build_problem(self.form, objective, maximise)
+        self.solves += 1
+        with private_folder() as folder:
+            mps, solution, log = folder / "model.mps", folder / "model.sol", folder / "cbc.log"
+            _, names, rows, _ = problem.writeMPS(str(mps), rename=1)
+            args = [self.path, str(mps)]
+            if maximise:
+                args.append("-max")
+            if seconds is not None:
+                args += ["-sec", f"{max(seconds, 0.01):.3f}", "-timeMode", "elapsed"]
+            args += ["-ratio", "0", "-allow", "0", "-initialSolve" if relax else "-solve"]
+            args += ["-printingOptions", "all", "-solution", str(solution)]
+            with open(log, "wb") as out:
+                process = subprocess.Popen(
+                    args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                )
+                try:
+                    self._wait(process, seconds)
+                finally:
+                    _end(process)
+            text = log.read_text(errors="replace")
+            if not solution.exists():
+                if seconds is not None:
+                    return Outcome("timeout")
+                raise SolverFailed(f"CBC stopped without a solution (exit {process.returncode})")
+            reader = pulp.PULP_CBC_CMD(msg=False)
+            variables_by_name = {v.name: v for v in problem.variables()}
+            status, values, _, _, _, sol_status = reader.readsol_MPS(
+                str(solution), problem, list(variables_by_name.values()), names, rows
+            )
+        return self._outcome(status, sol_status, values, variables, text, maximise, relax)
+
+    @staticmethod
+    def _wait(process: subprocess.Popen[bytes], seconds: float | None) -> None:
+        if seconds is None:
+            process.wait()
+            return
+        deadline = time.monotonic() + seconds + GRACE + 0.1 * seconds
+        while process.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return  # overran its own limit: `_end` stops it, and the solve counts as timed out
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=min(left, 0.2))
+
+    @staticmethod
+    def _outcome(
+        status: int,
+        sol_status: int,
+        values: Mapping[str, float],
+        variables: list[Any],
+        log: str,
+        maximise: bool,
+        relax: bool,
+    ) -> Outcome:
+        if sol_status == pulp.LpSolutionInfeasible or status == pulp.LpStatusInfeasible:
+            return Outcome("infeasible")
+        if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            if status == pulp.LpStatusNotSolved:
+                return Outcome("timeout")
+            raise SolverFailed(f"CBC stopped: {pulp.LpStatus[status]}")
+        column_values = [float(values.get(v.name, 0.0) or 0.0) for v in variables]
+        objective = _log_number(log, "Objective value")
+        if sol_status == pulp.LpSolutionOptimal or relax:
+            return Outcome("optimal", column_values, objective, objective, 0.0)
+        bound = _log_number(log, "Upper bound" if maximise else "Lower bound")
+        if bound is None:
+            bound = _log_number(log, "Lower bound")
+        gap = None
+        if objective is not None and bound is not None:
+            gap = abs(bound - objective) / max(abs(objective), 1e-10)
+        return Outcome("feasible", column_values, objective, bound, gap)
+
+
+def write_lp(form: Formulation, objective: Mapping[int, float], maximise: bool, path: str) -> None:
+    """Write the formulation in LP format, with the scenario's names."""
+    problem, _ = build_problem(form, objective, maximise)
+    problem.writeLP(path)
