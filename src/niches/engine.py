@@ -20,12 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from niches.evaluate import evaluate, objective_value, value_table
 from niches.formulation import INF, KIND_GOAL, tie_break_goals
 from niches.model import NO_LIMIT, Deadline, PortfolioModel, Solution, best_by_world, measure_goals, tolerance
 from niches.scenario import Scenario
+
+if TYPE_CHECKING:
+    from niches.table import Scores
 
 INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "min_niches", "max_niches")
 """Rule groups whose rows count whole niches: a violation is off by at least one."""
@@ -276,6 +279,40 @@ class MilpEngine:
             return None
         return objective_value(kind, evaluate(scenario, model.portfolio(outcome)), stars)
 
+    # ---------------------------------------------------------------- cost factors
+    def cost_breakpoint(
+        self, niche: str, floor: float, upward: bool, end: float
+    ) -> tuple[float, dict[str, str]] | None:
+        """Return the factor on `niche`'s costs nearest 1 (towards `end`) at which a portfolio with an
+        objective of at least `floor` keeps every rule, and that portfolio; None if none does before `end`.
+
+        One MILP: the factor is a column, and each level's cost-bearing
+        coefficients move to a column equal to factor x choice (linearised).
+        """
+        model, form = self.model, self.model.form
+        top = max(end, 1.0)
+        with form.variant():
+            factor = form.add_col("cost_factor", 1.0 if upward else end, end if upward else 1.0)
+            rows = [*form.budget_row.values(), form.total_spend_row, *form.exposure_row.values()]
+            if niche in form.share_row:
+                rows.append(form.share_row[niche])
+            for col in form.levels_of[niche]:
+                name = form.col_name[col].replace("choose", "scaled")
+                scaled = form.add_col(name, 0.0, top)
+                form.add_row(f"{name}.on", {scaled: 1.0, col: -top}, -INF, 0.0)
+                form.add_row(f"{name}.factor", {scaled: 1.0, factor: -1.0}, -INF, 0.0)
+                form.add_row(f"{name}.floor", {scaled: 1.0, factor: -1.0, col: -top}, -top, INF)
+                for row in rows:
+                    coefficient = form.row_coef[row].get(col, 0.0)
+                    if coefficient:
+                        form.set_coefficient(row, scaled, coefficient)
+                        form.set_coefficient(row, col, 0.0)
+            form.bound_goal(KIND_GOAL[self.kind], floor)
+            outcome = model.backend.solve({factor: 1.0}, not upward, self.deadline.left())
+        if outcome.status != "optimal" or outcome.values is None:
+            return None
+        return float(outcome.values[factor]), model.portfolio(outcome)
+
 
 class TableEngine:
     """Answer variants by scoring every portfolio with numpy."""
@@ -291,6 +328,7 @@ class TableEngine:
         self.solver = solver
         self.table = PortfolioTable(scenario)
         self._solves = 0
+        self._costly: Scores | None = None
 
     @property
     def solves(self) -> int:
@@ -327,6 +365,89 @@ class TableEngine:
         if stars_array is not None:
             stars = {w.id: float(v) for w, v in zip(s.worlds, stars_array, strict=True)}
         return _solution(s, kind, self.solver, None if row is None else self.table.portfolio(row), stars, 1)
+
+    def cost_breakpoint(
+        self, niche: str, floor: float, upward: bool, end: float
+    ) -> tuple[float, dict[str, str]] | None:
+        """Return the factor on `niche`'s costs nearest 1 (towards `end`) at which a portfolio with an
+        objective of at least `floor` keeps every rule, and that portfolio; None if none does before `end`.
+
+        For each such portfolio every cost-bearing rule is linear in the
+        factor, so the factors at which it fits form an interval, computed for
+        all of them at once.
+        """
+        import numpy as np
+
+        from niches.table import objective_of
+
+        table, s = self.table, self.scenario
+        costly = frozenset(
+            g
+            for g in table.scenario_groups
+            if g.startswith(("budget[", "max_share", "max_exposure[", "max_imbalance"))
+        )
+        if self._costly is None:  # the same for every niche and direction: score it once
+            self._costly = table.score(s, costly)
+        scores = self._costly
+        j = [n.id for n in s.niches].index(niche)
+        holds = table.chosen[scores.rows, j]  # only portfolios holding the niche move with its costs
+        keep = scores.feasible & holds & (objective_of(scores, self.kind) >= floor)
+        rows = scores.rows[keep]
+        if rows.size == 0:
+            return None
+        base = table.cost_arrays(s)
+        offset, width = table.offsets[j], len(s.niches[j].levels)
+        lookup = np.vstack([np.zeros((1, len(s.periods))), base.matrix[offset : offset + width]])
+        own = lookup[table.choice[rows, j]]
+        own_total = own.sum(axis=1)
+        spend, total, numerators = base.spend[rows], base.total[rows], base.numerators[rows]
+        low = np.zeros(rows.size)
+        high = np.full(rows.size, np.inf)
+
+        def keep_below(amount: np.ndarray, cap: np.ndarray, slope: np.ndarray) -> None:
+            """Require amount - cap + (factor - 1) * slope <= tolerance."""
+            nonlocal low, high
+            excess = amount - cap - 1e-7 * np.maximum(1.0, np.maximum(np.abs(cap), np.abs(amount)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                root = 1.0 - excess / np.where(slope == 0, 1.0, slope)
+            high = np.where(slope > 0, np.minimum(high, root), high)
+            low = np.where(slope < 0, np.maximum(low, root), low)
+            high = np.where((slope == 0) & (excess > 0), -np.inf, high)
+
+        for period, cap in s.budget.items():
+            i = s.periods.index(period)
+            keep_below(spend[:, i], np.full(rows.size, cap), own[:, i])
+        if s.budget_total is not None:
+            keep_below(total, np.full(rows.size, s.budget_total), own_total)
+        r = s.rules
+        if r.max_share is not None:
+            keep_below(own_total, r.max_share * total, own_total * (1.0 - r.max_share))
+            others = table.largest_without(j)[rows]
+            keep_below(others, r.max_share * total, -r.max_share * own_total)
+        exposure = {p: s.niches[j].exposure.get(p, 0.0) for p in s.powers}
+        for power, cap in r.max_exposure.items():
+            i = s.powers.index(power)
+            keep_below(numerators[:, i], cap * total, own_total * (exposure[power] - cap))
+        if r.max_imbalance is not None and len(s.powers) >= 2:
+            limit = r.max_imbalance
+            for a in s.powers:
+                for b in s.powers:
+                    if a != b:
+                        gap = numerators[:, s.powers.index(a)] - numerators[:, s.powers.index(b)]
+                        keep_below(gap, limit * total, own_total * (exposure[a] - exposure[b] - limit))
+        if upward:
+            entry = np.maximum(low, 1.0)
+            fits = (entry <= high) & (entry <= end) & (entry > 1.0 + 1e-12)
+            chosen = np.flatnonzero(fits)
+            at = chosen[np.argmin(entry[chosen])] if chosen.size else None
+        else:
+            entry = np.minimum(high, 1.0)
+            fits = (entry >= low) & (entry >= end) & (entry < 1.0 - 1e-12)
+            chosen = np.flatnonzero(fits)
+            at = chosen[np.argmax(entry[chosen])] if chosen.size else None
+        if at is None:
+            return None
+        return float(entry[at]), table.portfolio(int(rows[at]))
 
     def relaxed(
         self, base: Solution, groups: Sequence[frozenset[str]], deadline: Deadline | None = None

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from niches.scenario import Scenario
+from niches.scenario import Level, Scenario
 
 Portfolio = Mapping[str, str]
 """Chosen niches: niche id -> level id (niches left out are absent)."""
@@ -53,9 +53,16 @@ def canonical(scenario: Scenario, portfolio: Portfolio) -> dict[str, str]:
 def level_value(scenario: Scenario, niche_id: str, level_id: str, world: str) -> float:
     """Return v(n, l, k): outlook times the weighted sum of the level's mean scores."""
     niche = scenario.niche(niche_id)
-    level = niche.level(level_id)
-    base = math.fsum(c.weight * level.scores[c.id].mean for c in scenario.criteria)
-    return niche.outlook.get(world, 1.0) * base
+    return niche.outlook.get(world, 1.0) * _weighted(scenario, niche.level(level_id))
+
+
+def _weighted(scenario: Scenario, level: Level) -> float:
+    """Return the weighted sum of a level's mean scores (remembered per scenario and level)."""
+    memo: dict[int, float] = scenario.__dict__.setdefault("_weighted", {})
+    key = id(level)
+    if key not in memo:
+        memo[key] = math.fsum(c.weight * level.scores[c.id].mean for c in scenario.criteria)
+    return memo[key]
 
 
 def value_table(scenario: Scenario) -> dict[tuple[str, str, str], float]:
@@ -97,13 +104,9 @@ def evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         for other, bonus in niche.synergy.items()
         if other in chosen
     )
-    by_world = {
-        k: math.fsum(level_value(scenario, n, lv, k) for n, lv in chosen.items()) + synergy for k in worlds
-    }
-    niche_value = {
-        n: math.fsum(probabilities[k] * level_value(scenario, n, lv, k) for k in worlds)
-        for n, lv in chosen.items()
-    }
+    value = {(n, k): level_value(scenario, n, lv, k) for n, lv in chosen.items() for k in worlds}
+    by_world = {k: math.fsum(value[n, k] for n in chosen) + synergy for k in worlds}
+    niche_value = {n: math.fsum(probabilities[k] * value[n, k] for k in worlds) for n in chosen}
     levels = [scenario.niche(n).level(lv) for n, lv in chosen.items()]
     cost_by_period = {p: math.fsum(level.cost[p] for level in levels) for p in scenario.periods}
     cost = math.fsum(cost_by_period.values())

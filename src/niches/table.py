@@ -64,7 +64,45 @@ class Scores:
 
 
 @dataclass(frozen=True)
-class _Static:
+class Costs:
+    """Every portfolio's cost-dependent measures, for one set of level costs (`matrix`)."""
+
+    matrix: Floats  # (levels, periods)
+    spend: Floats  # (portfolios, periods)
+    total: Floats
+    numerators: Floats  # (portfolios, powers): spend weighted by exposure
+    largest: Floats  # the largest chosen level's total cost (0 without max_share)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Scores of the same portfolios under many samples: arrays are (samples, portfolios[, worlds])."""
+
+    static: Static
+    values: Floats
+    expected: Floats
+    worst: Floats
+    cvar: Floats
+    feasible: Bools
+
+    def sample(self, b: int) -> Scores:
+        """Return the scores under sample `b`."""
+        st = self.static
+        return Scores(
+            st.rows,
+            self.values[b],
+            self.expected[b],
+            self.worst[b],
+            self.cvar[b],
+            st.spend,
+            st.total,
+            st.uses,
+            self.feasible[b],
+        )
+
+
+@dataclass(frozen=True)
+class Static:
     rows: NDArray[np.int64]
     spend: Floats
     total: Floats
@@ -109,7 +147,15 @@ class PortfolioTable:
             else np.zeros((count, 0))
         )
         self.scenario_groups = tuple(rule_groups(scenario))
-        self._cache: dict[object, _Static] = {}
+        self._cache: dict[object, Static] = {}
+        self._mask_cache: dict[object, Bools] = {}
+        self._largest_cache: dict[int, Floats] = {}
+        self._base_costs: Costs | None = None
+        self._onehot_cache: tuple[tuple[int, int, int], Floats] | None = None
+        use_matrix = np.array(
+            [[lv.uses.get(r, 0.0) for r in scenario.capacities] for n in scenario.niches for lv in n.levels]
+        ).reshape(len(self.levels), len(scenario.capacities))
+        self._uses = self.gather(use_matrix)
 
     def gather(self, per_level: Floats, rows: NDArray[np.int64] | None = None) -> Floats:
         """Return, for each portfolio (or `rows`), the sum over its chosen levels of `per_level` rows."""
@@ -154,20 +200,95 @@ class PortfolioTable:
         """Return the bonus of each synergy pair, in the table's pair order."""
         return np.array([n.synergy[o] for n in variant.niches for o in n.synergy])
 
-    def _static(self, s: Scenario, disabled: frozenset[str], limits: Mapping[str, float]) -> _Static:
+    def niche_sum(self, j: int, per_level: Floats) -> Floats:
+        """Return each portfolio's value of `per_level` (levels of niche j, in rows) for niche j alone."""
+        width = len(self.scenario.niches[j].levels)
+        lookup = np.vstack([np.zeros((1, per_level.shape[1])), per_level])
+        assert lookup.shape[0] == width + 1
+        return np.asarray(lookup[self.choice[:, j]], dtype=np.float64)
+
+    def cost_arrays(self, s: Scenario) -> Costs:
+        """Return every portfolio's spend per period, total, exposure numerators and largest level cost.
+
+        Computed once for the scenario's costs; a variant that changes the costs
+        of one or two niches (a cost factor) is updated from it, not recomputed.
+        """
+        matrix = np.array([[lv.cost[p] for p in s.periods] for n in s.niches for lv in n.levels]).reshape(
+            len(self.levels), len(s.periods)
+        )
+        base = self._base_costs
+        if base is None:
+            base = self._base_costs = self._costs_from_scratch(matrix)
+        changed = [
+            j
+            for j, offset in enumerate(self.offsets)
+            if not np.array_equal(
+                matrix[offset : offset + len(s.niches[j].levels)],
+                base.matrix[offset : offset + len(s.niches[j].levels)],
+            )
+        ]
+        if not changed:
+            return base
+        if len(changed) > 2:
+            return self._costs_from_scratch(matrix)
+        spend = base.spend.copy()
+        numerators = base.numerators.copy()
+        largest = base.largest
+        for j in changed:
+            offset, width = self.offsets[j], len(s.niches[j].levels)
+            old, new = base.matrix[offset : offset + width], matrix[offset : offset + width]
+            spend += self.niche_sum(j, new - old)
+            exposure = np.array([[s.niches[j].exposure.get(p, 0.0) for p in s.powers]])
+            if s.powers:
+                delta_totals = (new.sum(axis=1) - old.sum(axis=1))[:, None] * exposure
+                numerators += self.niche_sum(j, delta_totals)
+            if s.rules.max_share is not None:
+                largest = np.maximum(
+                    self.largest_without(j), self.niche_sum(j, new.sum(axis=1)[:, None])[:, 0]
+                )
+        return Costs(matrix, spend, spend.sum(axis=1), numerators, largest)
+
+    def _costs_from_scratch(self, matrix: Floats) -> Costs:
+        s = self.scenario
+        spend = self.gather(matrix)
+        totals = matrix.sum(axis=1)
+        exposure = np.array(
+            [[n.exposure.get(p, 0.0) for p in s.powers] for n in s.niches for _ in n.levels]
+        ).reshape(len(self.levels), len(s.powers))
+        numerators = self.gather(exposure * totals[:, None])
+        largest = np.zeros(len(self.choice))
+        if s.rules.max_share is not None:
+            for j, offset in enumerate(self.offsets):
+                column = np.concatenate(([0.0], totals[offset : offset + len(s.niches[j].levels)]))
+                np.maximum(largest, column[self.choice[:, j]], out=largest)
+        return Costs(matrix, spend, spend.sum(axis=1), numerators, largest)
+
+    def largest_without(self, j: int) -> Floats:
+        """Return each portfolio's largest level cost among niches other than j (base costs)."""
+        if j not in self._largest_cache:
+            base = self._base_costs
+            assert base is not None
+            totals = base.matrix.sum(axis=1)
+            largest = np.zeros(len(self.choice))
+            for i, offset in enumerate(self.offsets):
+                if i != j:
+                    column = np.concatenate(
+                        ([0.0], totals[offset : offset + len(self.scenario.niches[i].levels)])
+                    )
+                    np.maximum(largest, column[self.choice[:, i]], out=largest)
+            self._largest_cache[j] = largest
+        return self._largest_cache[j]
+
+    def _static(self, s: Scenario, disabled: frozenset[str], limits: Mapping[str, float]) -> Static:
         costs = tuple(lv.cost[p] for n in s.niches for lv in n.levels for p in s.periods)
         key = (costs, disabled, tuple(sorted(limits.items())))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        cost_matrix = np.array(costs).reshape(len(self.levels), len(s.periods))
-        spend = self.gather(cost_matrix)
-        total = spend.sum(axis=1)
-        use_matrix = np.array(
-            [[lv.uses.get(r, 0.0) for r in s.capacities] for n in s.niches for lv in n.levels]
-        ).reshape(len(self.levels), len(s.capacities))
-        uses = self.gather(use_matrix)
-        ok = _Checker(np.ones(len(self.choice), dtype=bool), disabled)
+        arrays = self.cost_arrays(s)
+        spend, total = arrays.spend, arrays.total
+        uses = self._uses
+        ok = _Checker(self._fixed_mask(s, disabled, limits), disabled)
 
         def limit(group: str, default: float) -> float:
             return limits.get(group, default)
@@ -177,60 +298,70 @@ class PortfolioTable:
             ok.upper(group, spend[:, s.periods.index(period)], limit(group, cap))
         if s.budget_total is not None:
             ok.upper("budget[total]", total, limit("budget[total]", s.budget_total))
-        for i, (resource, amount) in enumerate(s.capacities.items()):
-            group = f"capacity[{resource}]"
-            ok.upper(group, uses[:, i], limit(group, amount))
         r = s.rules
-        if r.min_niches is not None:
-            ok.lower("min_niches", self.count.astype(float), limit("min_niches", r.min_niches), exact=True)
-        if r.max_niches is not None:
-            ok.upper("max_niches", self.count.astype(float), limit("max_niches", r.max_niches), exact=True)
-        index = {n.id: j for j, n in enumerate(s.niches)}
-        for nid in r.must_include:
-            ok.require(f"must_include[{nid}]", self.chosen[:, index[nid]])
-        for nid in r.must_exclude:
-            ok.require(f"must_exclude[{nid}]", ~self.chosen[:, index[nid]])
-        level_totals = cost_matrix.sum(axis=1)
-        if r.max_share is not None and "max_share" not in disabled:
-            largest = np.zeros(len(self.choice))
-            for j, offset in enumerate(self.offsets):
-                column = np.concatenate(([0.0], level_totals[offset : offset + len(s.niches[j].levels)]))
-                np.maximum(largest, column[self.choice[:, j]], out=largest)
-            ok.upper("max_share", largest, limit("max_share", r.max_share) * total)
+        if r.max_share is not None:
+            ok.upper("max_share", arrays.largest, limit("max_share", r.max_share) * total)
         caps: dict[str, float] = {
             p: limits.get(f"max_exposure[{p}]", r.max_exposure.get(p, 1.0))
             for p in s.powers
             if f"max_exposure[{p}]" in limits or p in r.max_exposure
         }
-        imbalance = r.max_imbalance is not None and len(s.powers) >= 2 and "max_imbalance" not in disabled
-        if caps or imbalance:
-            exposure = np.array(
-                [[n.exposure.get(p, 0.0) for p in s.powers] for n in s.niches for _ in n.levels]
-            ).reshape(len(self.levels), len(s.powers))
-            numerators = self.gather(exposure * level_totals[:, None])
-            for power, cap in caps.items():
-                group = f"max_exposure[{power}]"
-                ok.upper(group, numerators[:, s.powers.index(power)], cap * total)
-            if imbalance:
-                assert r.max_imbalance is not None
-                high = numerators[:, 0].copy()
-                low = numerators[:, 0].copy()
-                for i in range(1, len(s.powers)):  # column by column: much faster than max(axis=1)
-                    np.maximum(high, numerators[:, i], out=high)
-                    np.minimum(low, numerators[:, i], out=low)
-                ok.upper("max_imbalance", high - low, limit("max_imbalance", r.max_imbalance) * total)
+        numerators = arrays.numerators
+        for power, cap in caps.items():
+            ok.upper(f"max_exposure[{power}]", numerators[:, s.powers.index(power)], cap * total)
+        if r.max_imbalance is not None and len(s.powers) >= 2 and "max_imbalance" not in disabled:
+            high = numerators[:, 0].copy()
+            low = numerators[:, 0].copy()
+            for i in range(1, len(s.powers)):  # column by column: much faster than max(axis=1)
+                np.maximum(high, numerators[:, i], out=high)
+                np.minimum(low, numerators[:, i], out=low)
+            ok.upper("max_imbalance", high - low, limit("max_imbalance", r.max_imbalance) * total)
+        rows = np.flatnonzero(ok.feasible)
+        static = Static(rows, spend[rows], total[rows], uses[rows])
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[key] = static
+        return static
+
+    def _fixed_mask(self, s: Scenario, disabled: frozenset[str], limits: Mapping[str, float]) -> Bools:
+        """Return which portfolios keep the rules costs do not move: capacities, counts, lists, links."""
+        key = (
+            disabled,
+            tuple(
+                sorted((g, v) for g, v in limits.items() if g.startswith(("capacity", "min_", "max_niches")))
+            ),
+        )
+        cached = self._mask_cache.get(key)
+        if cached is not None:
+            return np.array(cached, dtype=bool)
+        ok = _Checker(np.ones(len(self.choice), dtype=bool), disabled)
+        for i, (resource, amount) in enumerate(s.capacities.items()):
+            group = f"capacity[{resource}]"
+            ok.upper(group, self._uses[:, i], limits.get(group, amount))
+        r = s.rules
+        if r.min_niches is not None:
+            ok.lower(
+                "min_niches", self.count.astype(float), limits.get("min_niches", r.min_niches), exact=True
+            )
+        if r.max_niches is not None:
+            ok.upper(
+                "max_niches", self.count.astype(float), limits.get("max_niches", r.max_niches), exact=True
+            )
+        index = {n.id: j for j, n in enumerate(s.niches)}
+        for nid in r.must_include:
+            ok.require(f"must_include[{nid}]", self.chosen[:, index[nid]])
+        for nid in r.must_exclude:
+            ok.require(f"must_exclude[{nid}]", ~self.chosen[:, index[nid]])
         for niche in s.niches:
             a = self.chosen[:, index[niche.id]]
             for needed in niche.requires:
                 ok.require(f"requires[{niche.id} -> {needed}]", ~a | self.chosen[:, index[needed]])
             for other in niche.excludes:
                 ok.require(f"excludes[{niche.id}, {other}]", ~(a & self.chosen[:, index[other]]))
-        rows = np.flatnonzero(ok.feasible)
-        static = _Static(rows, spend[rows], total[rows], uses[rows])
-        if len(self._cache) > 256:
-            self._cache.clear()
-        self._cache[key] = static
-        return static
+        if len(self._mask_cache) > 64:
+            self._mask_cache.clear()
+        self._mask_cache[key] = ok.feasible
+        return np.array(ok.feasible, dtype=bool)
 
     def score(
         self,
@@ -261,6 +392,85 @@ class PortfolioTable:
         return Scores(
             static.rows, values, expected, worst, cvar, static.spend, static.total, static.uses, ok.feasible
         )
+
+    def _onehot(self, rows: NDArray[np.int64]) -> Floats:
+        """Return the (rows, levels) 0/1 matrix of the levels each portfolio of `rows` chooses."""
+        key = (len(rows), int(rows[0]) if len(rows) else -1, int(rows[-1]) if len(rows) else -1)
+        if self._onehot_cache is None or self._onehot_cache[0] != key:
+            onehot = np.zeros((len(rows), len(self.levels)))
+            choice = self.choice[rows]
+            for j, offset in enumerate(self.offsets):
+                picked = np.flatnonzero(choice[:, j] > 0)
+                onehot[picked, offset + choice[picked, j] - 1] = 1.0
+            self._onehot_cache = (key, onehot)
+        return self._onehot_cache[1]
+
+    def static(self, variant: Scenario | None = None) -> Static:
+        """Return the portfolios keeping the rules values do not move (all rules enabled)."""
+        return self._static(variant or self.scenario, frozenset(), {})
+
+    def score_batch(
+        self,
+        rows: NDArray[np.int64],
+        level_values: Floats,
+        probabilities: Floats,
+        kind: str,
+        always: int | None = None,
+    ) -> Batch:
+        """Score portfolios `rows` (those of `static()`) under many samples of values and probabilities.
+
+        `level_values` is (samples, levels, worlds) and `probabilities` (samples, worlds).
+        CVaR, the costly measure, is computed only where `kind` or a rule reads it;
+        with a CVaR floor, a portfolio that cannot be the optimum under `kind`
+        is marked as breaking the rules instead (exact for the optimum: it never
+        wins). Column `always` (the recommendation) is always measured exactly.
+        """
+        s = self.scenario
+        static = self.static()
+        assert np.array_equal(rows, static.rows)
+        samples, levels, worlds = level_values.shape
+        onehot = self._onehot(rows)
+        stacked = level_values.transpose(1, 0, 2).reshape(levels, samples * worlds)
+        values = (onehot @ stacked).reshape(len(rows), samples, worlds).transpose(1, 0, 2)
+        if self.pairs:
+            values = values + (self.both[rows] @ self.synergy_bonuses(s))[None, :, None]
+        expected = np.einsum("bfk,bk->bf", values, probabilities)
+        worst = values.min(axis=2)
+        r = s.rules
+        feasible = np.ones((samples, len(rows)), dtype=bool)
+        if r.min_worst_case is not None:
+            feasible &= ~_over(np.full_like(worst, r.min_worst_case), worst)
+        cvar = np.full((samples, len(rows)), np.nan)  # computed only where something reads it
+        wanted = np.zeros((samples, len(rows)), dtype=bool)
+        exact = feasible.copy()  # before pruning, for the recommendation's own column
+        if kind == "cvar":  # worst <= CVaR <= expected: below the best worst case, none can win
+            bound = np.where(feasible, worst, -np.inf).max(axis=1, keepdims=True)
+            feasible &= expected >= bound - 1e-6 * np.maximum(1.0, np.abs(bound))
+            wanted |= feasible
+        if r.min_cvar is not None:
+            # worst <= CVaR <= expected, so only the rows in between need it; and only those that could
+            # still be the optimum: no better than a portfolio surely keeping the floor, they cannot
+            floor = r.min_cvar
+            slack = 1e-6 * max(1.0, abs(floor))
+            sure = feasible & (worst >= floor)
+            unsure = feasible & ~sure & (expected >= floor - slack)
+            feasible &= sure | unsure
+            if kind in ("expected", "worst_case"):
+                objective = expected if kind == "expected" else worst
+                bound = np.where(sure, objective, -np.inf).max(axis=1, keepdims=True)
+                unsure &= objective >= bound - 1e-6 * np.maximum(1.0, np.abs(bound))
+                feasible &= sure | unsure
+            wanted |= unsure
+        if always is not None and (kind == "cvar" or r.min_cvar is not None):
+            feasible[:, always] = exact[:, always]
+            wanted[:, always] = exact[:, always]
+        if wanted.any():
+            at = np.nonzero(wanted)
+            cvar[at] = cvar_of(values[at], probabilities[at[0]], r.cvar_tail)
+        if r.min_cvar is not None:
+            checked = np.isnan(cvar)  # rows left unchecked already kept or lost the floor above
+            feasible &= checked | ~_over(np.full_like(cvar, r.min_cvar), np.nan_to_num(cvar, nan=np.inf))
+        return Batch(static, values, expected, worst, cvar, feasible)
 
     # ---------------------------------------------------------------- goals
     def goal(self, scores: Scores, goal: str, stars: Floats | None = None) -> Floats:
@@ -361,16 +571,21 @@ def objective_of(scores: Scores, kind: str, stars: Floats | None = None) -> Floa
 
 
 def cvar_of(values: Floats, probabilities: Floats, tail: float) -> Floats:
-    """Return the lower-tail CVaR of each row of `values` (worlds weighted by `probabilities`)."""
-    order = np.argsort(values, axis=1, kind="stable")
-    ordered = np.take_along_axis(values, order, axis=1)
-    masses = probabilities[order]
-    before = np.cumsum(masses, axis=1) - masses
-    taken = np.clip(np.minimum(masses, tail - before), 0.0, None)
-    total = (taken * ordered).sum(axis=1)
-    remaining = tail - taken.sum(axis=1)
-    total = total + np.where(remaining > 1e-12, remaining, 0.0) * ordered[:, -1]
-    return np.asarray(total / tail, dtype=np.float64)
+    """Return the lower-tail CVaR of each row of `values` (worlds weighted by `probabilities`).
+
+    `probabilities` is one vector for every row, or one row per row of `values`.
+    Rockafellar-Uryasev: CVaR = max over t of t - E[(t - V)+] / tail, and the
+    maximum is at one of the row's own values, so no sorting is needed.
+    """
+    odds = probabilities if probabilities.ndim == 2 else probabilities[None, :]
+    rows, worlds = values.shape
+    best = np.full(rows, -np.inf)
+    for k in range(worlds):
+        threshold = values[:, k]
+        shortfall = np.maximum(threshold[:, None] - values, 0.0)
+        candidate = threshold - (shortfall * odds).sum(axis=1) / tail
+        np.maximum(best, candidate, out=best)
+    return np.asarray(best, dtype=np.float64)
 
 
 def _over(amount: Floats, cap: Floats | float) -> Bools:

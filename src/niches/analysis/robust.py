@@ -237,28 +237,37 @@ def _table_samples(
     results: list[Sample],
     progress: Callable[[int], None] | None,
 ) -> None:
+    """Score every portfolio under a batch of samples at once, then pick each sample's optimum."""
     table = engine.table
-    rec_row = table.row_of(recommended)
-    for i in indices:
-        scores, weights, probabilities = sampler.draw(seed, i)
-        s = table.score(level_values=sampler.level_values(scores, weights), probabilities=probabilities)
-        stars = table.best_by_world(s) if kind == "regret" else None
-        if kind == "regret" and stars is None:
-            results.append(Sample(i, None, math.nan, math.nan))
-        else:
-            row = table.best(s, kind, stars)
-            objective = objective_of(s, kind, stars)
-            at = int(np.searchsorted(s.rows, rec_row))
-            mine = math.nan
-            if at < len(s.rows) and s.rows[at] == rec_row and s.feasible[at]:
-                mine = float(objective[at])
-            if row is None:
-                results.append(Sample(i, None, math.nan, mine))
+    rows = table.static(sampler.scenario).rows
+    rec_at = np.searchsorted(rows, table.row_of(recommended))
+    rec_index = int(rec_at) if rec_at < len(rows) and rows[rec_at] == table.row_of(recommended) else None
+    batch = 64
+    order = list(indices)
+    for first in range(0, len(order), batch):
+        chunk = order[first : first + batch]
+        draws = [sampler.draw(seed, i) for i in chunk]
+        level_values = np.stack([sampler.level_values(sc, w) for sc, w, _ in draws])  # (B, levels, worlds)
+        probabilities = np.stack([p for _, _, p in draws])  # (B, worlds)
+        scored = table.score_batch(rows, level_values, probabilities, kind, rec_index)
+        for b, i in enumerate(chunk):
+            sample = scored.sample(b)
+            stars = table.best_by_world(sample) if kind == "regret" else None
+            if kind == "regret" and stars is None:
+                results.append(Sample(i, None, math.nan, math.nan))
             else:
-                best = float(objective[int(np.searchsorted(s.rows, row))])
-                results.append(Sample(i, tuple(sorted(table.portfolio(row).items())), best, mine))
-        if progress:
-            progress(1)
+                row = table.best(sample, kind, stars)
+                objective = objective_of(sample, kind, stars)
+                mine = math.nan
+                if rec_index is not None and sample.feasible[rec_index]:
+                    mine = float(objective[rec_index])
+                if row is None:
+                    results.append(Sample(i, None, math.nan, mine))
+                else:
+                    best = float(objective[int(np.searchsorted(rows, row))])
+                    results.append(Sample(i, tuple(sorted(table.portfolio(row).items())), best, mine))
+            if progress:
+                progress(1)
 
 
 def _milp_samples(
@@ -296,8 +305,9 @@ def _milp_samples(
                     results.append(Sample(i, None, math.nan, math.nan))
                     continue
                 model.form.set_regret_targets(stars)
-            start = _best_known(variant, kind, stars, [dict(key) for key, _ in seen.most_common(8)])
-            outcome = model.optimise(goal, start=start)
+            known = _best_known(variant, kind, stars, [dict(key) for key, _ in seen.most_common(8)])
+            start, incumbent = known if known is not None else (None, None)
+            outcome = model.optimise(goal, start=start, incumbent=incumbent)
             optimum = None if outcome.status == "infeasible" else model.portfolio(outcome)
         mine = math.nan
         if not violated_rules(variant, recommended):
@@ -315,8 +325,8 @@ def _milp_samples(
 
 def _best_known(
     variant: Scenario, kind: str, stars: dict[str, float] | None, candidates: list[dict[str, str]]
-) -> dict[str, str] | None:
-    """Return the best of `candidates` that keeps the variant's rules (a warm start), or None."""
+) -> tuple[dict[str, str], float] | None:
+    """Return the best of `candidates` that keeps the variant's rules, with its objective, or None."""
     sign = -1.0 if kind == "regret" else 1.0
     best: tuple[float, dict[str, str]] | None = None
     for portfolio in candidates:
@@ -326,7 +336,7 @@ def _best_known(
         value = sign * objective_value(kind, metrics, stars)
         if best is None or value > best[0]:
             best = (value, portfolio)
-    return None if best is None else best[1]
+    return None if best is None else (best[1], sign * best[0])
 
 
 def _stats(values: list[float]) -> Stats:

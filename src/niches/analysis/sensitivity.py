@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from niches.evaluate import evaluate, numeric_limits, objective_value, violated_rules
 from niches.formulation import KIND_GOAL
@@ -317,7 +317,14 @@ def _optimal_at(solver: Engine, variant: Scenario, recommended: dict[str, str]) 
 def _cost_change(
     solver: Engine, recommended: dict[str, str], niche: str, grid: tuple[float, ...]
 ) -> Change | None:
-    """Return the first factor along `grid` (refined by bisection) where the recommendation changes."""
+    """Return the first factor on the costs of `niche`, along `grid`, at which the recommendation changes.
+
+    Exact where the engine can answer it directly (see `_exact_cost_change`);
+    else the grid is scanned and the change refined by bisection on solves.
+    """
+    exact = _exact_cost_change(solver, recommended, niche, grid[-1])
+    if exact is not False:
+        return exact
     previous = 1.0
     for factor in grid:
         if _optimal_at(solver, with_cost_factor(solver.scenario, niche, factor), recommended):
@@ -332,6 +339,93 @@ def _cost_change(
                 bad = middle
         return _taker(solver, with_cost_factor(solver.scenario, niche, bad), recommended, bad, costs=True)
     return None
+
+
+def _exact_cost_change(
+    solver: Engine, recommended: dict[str, str], niche: str, end: float
+) -> Change | Literal[False] | None:
+    """Return the change of recommendation as the costs of `niche` move from 1 towards `end` (exact).
+
+    Values do not depend on costs, so the recommendation changes where it
+    first breaks a rule (found on its own metrics) or where a portfolio that
+    beats it first fits (one question to the engine). Return False when this
+    cannot be answered exactly here (regret, whose best values move with the
+    costs, or a verification that disagrees by solver tolerance).
+    """
+    breakpoint_of = getattr(solver, "cost_breakpoint", None)
+    kind = solver.kind
+    if breakpoint_of is None or kind == "regret":
+        return False
+    scenario = solver.scenario
+    mine = _objective(kind, scenario, recommended)
+    upward = end > 1.0
+    found = breakpoint_of(niche, mine + tolerance(mine), upward, end)
+    if found is not None:  # the engine's factor is within its tolerance: settle it on the evaluator
+        factor, rival = found
+        found = _entry(scenario, niche, rival, factor, upward)
+    leaves = _own_exit(scenario, niche, recommended, end)
+    candidates = [f for f in (found, leaves) if f is not None]
+    if not candidates:
+        return None
+    at = min(candidates) if upward else max(candidates)
+
+    def changed(factor: float) -> bool:
+        return not _optimal_at(solver, with_cost_factor(scenario, niche, factor), recommended)
+
+    if not changed(at):
+        moved = at * (1 + 1e-9) if upward else at * (1 - 1e-9)
+        if (moved - end) * (at - end) <= 0 or not changed(moved):
+            return False
+        at = moved
+    return _taker(solver, with_cost_factor(scenario, niche, at), recommended, at, costs=True)
+
+
+def _entry(scenario: Scenario, niche: str, portfolio: dict[str, str], near: float, upward: bool) -> float:
+    """Return the factor on `niche`'s costs nearest 1 at which `portfolio` keeps the rules, near `near`."""
+
+    def keeps(factor: float) -> bool:
+        return not violated_rules(with_cost_factor(scenario, niche, factor), portfolio)
+
+    towards = 1.0 if upward else -1.0  # the direction in which the portfolio fits
+    scale = max(1.0, abs(near))
+    outside = near - towards * 1e-4 * scale
+    outside = max(outside, 1.0) if upward else min(outside, 1.0)
+    inside = next(
+        (
+            near + towards * step * scale
+            for step in (0.0, 1e-9, 1e-7, 1e-5)
+            if keeps(near + towards * step * scale)
+        ),
+        None,
+    )
+    if inside is None or keeps(outside):
+        return near  # not bracketed: keep the engine's figure (the verification decides)
+    for _ in range(BISECTION_STEPS):
+        middle = (outside + inside) / 2
+        if keeps(middle):
+            inside = middle
+        else:
+            outside = middle
+    return inside
+
+
+def _own_exit(scenario: Scenario, niche: str, portfolio: dict[str, str], end: float) -> float | None:
+    """Return the first factor on `niche`'s costs, from 1 towards `end`, at which `portfolio` breaks a rule.
+
+    Each rule is linear in the factor for a fixed portfolio, so the factors
+    at which it keeps the rules form one interval around 1; its edge is
+    found by bisection on the evaluator (the first factor past it).
+    """
+    if not violated_rules(with_cost_factor(scenario, niche, end), portfolio):
+        return None
+    good, bad = 1.0, end
+    for _ in range(BISECTION_STEPS + 12):
+        middle = (good + bad) / 2
+        if violated_rules(with_cost_factor(scenario, niche, middle), portfolio):
+            bad = middle
+        else:
+            good = middle
+    return bad
 
 
 # --------------------------------------------------------------------------- marginals and prices

@@ -232,6 +232,33 @@ class HighsBackend:
             raise
         return self._outcome(h, maximise, relax)
 
+    def fixed_by_reduced_costs(self, columns: list[int], slack: float) -> dict[int, float]:
+        """Return the columns the last LP relaxation pins at a bound for any solution within `slack` of it.
+
+        A column at a bound whose reduced cost exceeds `slack` cannot move off
+        that bound without the objective falling more than `slack` below the LP
+        optimum, so every solution within `slack` keeps it there.
+        """
+        lp = self._lp
+        if lp is None:
+            return {}
+        h = lp.h
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return {}
+        duals = h.getSolution().col_dual
+        status = h.getBasis().col_status
+        at_lower, at_upper = highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kUpper
+        fixed: dict[int, float] = {}
+        margin = slack + 1e-9
+        for col in columns:
+            if abs(duals[col]) <= margin:
+                continue
+            if status[col] == at_lower:
+                fixed[col] = self.form.col_lower[col]
+            elif status[col] == at_upper:
+                fixed[col] = self.form.col_upper[col]
+        return fixed
+
     def _outcome(self, h: Any, maximise: bool, relax: bool) -> Outcome:
         status = h.getModelStatus()
         statuses = highspy.HighsModelStatus
