@@ -1,9 +1,11 @@
-"""Solve count and wall time of every analysis on the default scenario and a 60-niche synthetic one.
+"""Solve count and wall time of every analysis on the default scenario and a synthetic one.
 
-    python bench/analyses.py [--niches 60] [--solver cbc]
+    python bench/analyses.py [--niches 60] [--solver highs] [--to 1.5]
 
-The default scenario (62,208 portfolios) is answered by enumeration; the
-synthetic one is too big to enumerate, so the analyses re-solve one MILP.
+Each analysis runs on a fresh study (nothing shared), so each figure is what
+that command alone costs. The default scenario (62,208 portfolios) is answered
+by enumeration; the synthetic one is too big to enumerate, so the analyses
+re-solve one MILP in place.
 """
 
 from __future__ import annotations
@@ -18,33 +20,25 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from niches.analysis.explain import explain
-from niches.analysis.frontier import frontier
-from niches.analysis.sensitivity import sensitivity
-from niches.analysis.summary import summarise
 from niches.defaults import default_scenario
-from niches.model import solve
 from niches.scenario import Scenario, load_scenario, parse_scenario
+from niches.study import Study
 from synthetic import synthetic
 
 
-def solve_and_explain(scenario: Scenario, solver: str) -> int:
-    """What `niches solve` computes: the solution, then the binding rules and left-out niches."""
-    solution = solve(scenario, solver=solver)
-    summarise(solution)
-    return solution.solves
-
-
-def timed(run: Callable[[], int]) -> tuple[int, float]:
+def timed(run: Callable[[Study], object], scenario: Scenario, solver: str) -> tuple[int, float]:
+    """Return (solver calls, seconds) of `run` on a fresh study."""
+    study = Study(scenario, solver=solver)
     start = time.perf_counter()
-    solves = run()
-    return solves, time.perf_counter() - start
+    run(study)
+    return study.solves, time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--niches", type=int, default=60)
-    parser.add_argument("--solver", default="cbc")
+    parser.add_argument("--solver", default="highs")
+    parser.add_argument("--to", type=float, default=1.5, help="largest budget scale of the budget frontier")
     args = parser.parse_args()
     scenarios: list[tuple[str, Scenario]] = [
         ("default", load_scenario(default_scenario())),
@@ -53,21 +47,22 @@ def main() -> None:
             parse_scenario(yaml.safe_dump(synthetic(args.niches, 3, 5, 5, seed=1)), "s.yaml"),
         ),
     ]
+    runs: list[tuple[str, Callable[[Study], object]]] = [
+        ("solve, with binding rules and left-out reasons", lambda st: st.summary()),
+        ("frontier --axis budget", lambda st: st.frontier("budget", 0.0, args.to)),
+        ("frontier --axis hull", lambda st: st.frontier("hull")),
+        ("frontier --axis risk", lambda st: st.frontier("risk")),
+        ("frontier --axis exposure", lambda st: st.frontier("exposure")),
+        ("worlds", lambda st: st.worlds()),
+        ("sensitivity", lambda st: st.sensitivity()),
+        ("explain", lambda st: st.explain()),
+    ]
     print(f"solver: {args.solver}\n")
-    print("| scenario | analysis | solves | seconds |")
+    print("| scenario | analysis | solver calls | seconds |")
     print("|---|---|---:|---:|")
-    for name, sc in scenarios:
-        s = args.solver
-        runs: list[tuple[str, Callable[[], int]]] = [
-            ("solve, with binding rules", lambda sc=sc, s=s: solve_and_explain(sc, s)),
-            ("frontier --axis budget", lambda sc=sc, s=s: frontier(sc, "budget", s).solves),
-            ("frontier --axis risk", lambda sc=sc, s=s: frontier(sc, "risk", s).solves),
-            ("frontier --axis exposure", lambda sc=sc, s=s: frontier(sc, "exposure", s).solves),
-            ("sensitivity", lambda sc=sc, s=s: sensitivity(sc, s).solves),
-            ("explain", lambda sc=sc, s=s: explain(sc, s).solves),
-        ]
+    for name, scenario in scenarios:
         for label, run in runs:
-            solves, seconds = timed(run)
+            solves, seconds = timed(run, scenario, args.solver)
             print(f"| {name} | {label} | {solves} | {seconds:.2f} |")
             sys.stdout.flush()
 

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
-from niches.evaluate import evaluate, objective_value, value_table
-from niches.formulation import INF, KIND_GOAL, tie_break_goals
+from niches.evaluate import evaluate, objective_value, value_table, violated_rules
+from niches.formulation import INF, KIND_GOAL, minimised, tie_break_goals
 from niches.model import NO_LIMIT, Deadline, PortfolioModel, Solution, best_by_world, measure_goals, tolerance
 from niches.scenario import Scenario
 
@@ -62,6 +62,7 @@ class Engine(Protocol):
         probabilities: bool = False,
         start: Mapping[str, str] | None = None,
         deadline: Deadline | None = None,
+        pins: Mapping[str, str | None] | None = None,
     ) -> Solution: ...
 
     def relaxed(
@@ -135,6 +136,7 @@ class MilpEngine:
         probabilities: bool = False,
         start: Mapping[str, str] | None = None,
         deadline: Deadline | None = None,
+        pins: Mapping[str, str | None] | None = None,
     ) -> Solution:
         s = variant or self.scenario
         kind = kind or self.kind
@@ -146,6 +148,11 @@ class MilpEngine:
         odds = s.probabilities if probabilities else None
         chain_goals = _goals(kind, goals, tie_breaks)
         with model.variant(disabled, limits, values, cost_table, odds), model.form.variant():
+            for nid, lid in (pins or {}).items():
+                for (n, level), col in model.form.choose.items():
+                    if n == nid:
+                        on = 1.0 if level == lid else 0.0
+                        model.form.set_col_bounds(col, on, on)
             stars = None
             if kind == "regret":
                 stars = best_by_world(s, model=model, deadline=deadline)
@@ -154,7 +161,19 @@ class MilpEngine:
                 model.form.set_regret_targets(stars)
             if "budget_scale" in chain_goals:
                 model.form.add_budget_scale()
-            result = model.chain(chain_goals, measure_goals(s, stars), deadline, floors, start)
+            measure = measure_goals(s, stars)
+            keeps = start is not None and not limits and "budget_scale" not in chain_goals
+            if keeps and start is not None:  # a start known to keep every rule bounds the first solve
+                keeps = all(start.get(n) == lv for n, lv in (pins or {}).items())
+                keeps = (
+                    keeps
+                    and not violated_rules(s, start, ignore=disabled)
+                    and all(
+                        (measure(start, g) <= b) if minimised(g) else (measure(start, g) >= b)
+                        for g, b in (floors or {}).items()
+                    )
+                )
+            result = model.chain(chain_goals, measure, deadline, floors, start, keeps)
         portfolio = None if result.status == "infeasible" else result.portfolio
         return _solution(
             s,
@@ -348,6 +367,7 @@ class TableEngine:
         probabilities: bool = False,
         start: Mapping[str, str] | None = None,
         deadline: Deadline | None = None,
+        pins: Mapping[str, str | None] | None = None,
     ) -> Solution:
         s = variant or self.scenario
         kind = kind or self.kind
@@ -357,6 +377,8 @@ class TableEngine:
         if "budget_scale" in chain_goals:  # the scale replaces the caps
             disabled = disabled | {g for g in self.table.scenario_groups if g.startswith("budget[")}
         scores = self.table.score(s, frozenset(disabled), limits)
+        if pins:
+            scores = self.table.pinned(scores, pins)
         stars_array = self.table.best_by_world(scores) if kind == "regret" else None
         if kind == "regret" and stars_array is None:
             return _solution(s, kind, self.solver, None, None, 1)

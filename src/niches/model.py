@@ -241,7 +241,7 @@ class PortfolioModel:
             status, gap = "optimal", None
             notes: list[str] = []
             for index, goal in enumerate(goals):
-                known = start is not None and (index > 0 or (start_keeps_rules and not floors))
+                known = start is not None and (index > 0 or start_keeps_rules)
                 incumbent = measure(start, goal) if known and start is not None else None
                 outcome = self.optimise(goal, deadline.left(), start, incumbent=incumbent)
                 if index == 0:

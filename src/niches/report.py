@@ -28,6 +28,10 @@ from niches.scenario import Scenario
 from niches.study import Study
 
 T = TypeVar("T")
+REPORT_BAND = (0.8, 1.2)
+"""Budget scales the report's exact frontier spans when the scenario is too big to enumerate."""
+REPORT_POINTS = 60
+"""The report's frontiers stop after this many points (and say so)."""
 
 
 @dataclass(frozen=True)
@@ -152,10 +156,18 @@ def build_report(
         )
     report = study.summary()
     kind = solution.objective_kind
+    small = study.table is not None  # every portfolio enumerated: the whole range is cheap
+    start, stop = (0.0, 1.5) if small else REPORT_BAND
     budget = _attempt(
         study,
         "value for money",
-        lambda: study.frontier("budget", objective=None if kind != "regret" else "expected"),
+        lambda: study.frontier(
+            "budget",
+            start,
+            stop,
+            objective=None if kind != "regret" else "expected",
+            max_points=REPORT_POINTS,
+        ),
     )
     risk = _attempt(study, "risk frontier", lambda: study.frontier("risk"))
     robustness = _attempt(study, "core index", lambda: study.robust(samples, seed))
@@ -176,7 +188,7 @@ def build_report(
             "## Price of the binding rules\n\n"
             + table(("rule", "declared at", f"{OBJECTIVE_WORDS[kind]} gained if dropped"), rows, (2,))
         )
-    out.append(_budget_section(budget) if budget is not None else _missing("Value for money"))
+    out.append(_budget_section(budget, start, stop) if budget is not None else _missing("Value for money"))
     out.append(_risk_section(risk) if risk is not None else _missing("Risk frontier"))
     out.append(_core_section(robustness) if robustness is not None else _missing("Core index"))
     if world_report is not None:
@@ -209,14 +221,22 @@ def _missing(title: str) -> str:
     return f"## {title}\n\nNot computed: the time limit ran out first.\n"
 
 
-def _budget_section(f: Frontier) -> str:
+def _budget_section(f: Frontier, start: float = 0.0, stop: float = 1.5) -> str:
     sc = f.scenario
     text = (
         "## Value for money\n\nEvery budget cap scaled by one factor; each row is where a better "
         "portfolio becomes affordable.\n\n"
     )
+    if (start, stop) != (0.0, 1.5):
+        text += (
+            f"The scenario is too big to enumerate, so the exact frontier is drawn between scales "
+            f"{start:g} and {stop:g} of the budget; `niches frontier` draws any range, and "
+            "`niches frontier --axis hull` the whole curve at once.\n\n"
+        )
+    if f.note:
+        text += f"Note: {f.note}.\n\n"
     if not f.points:
-        return text + "No portfolio fits any scale up to 1.5.\n"
+        return text + f"No portfolio fits any scale up to {stop:g}.\n"
     text += _mermaid_line(
         "Objective as the budget scales",
         "budget scale",

@@ -15,6 +15,7 @@ start for them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -471,6 +472,16 @@ class PortfolioTable:
             checked = np.isnan(cvar)  # rows left unchecked already kept or lost the floor above
             feasible &= checked | ~_over(np.full_like(cvar, r.min_cvar), np.nan_to_num(cvar, nan=np.inf))
         return Batch(static, values, expected, worst, cvar, feasible)
+
+    def pinned(self, scores: Scores, pins: Mapping[str, str | None]) -> Scores:
+        """Return `scores` keeping feasible only portfolios choosing `pins` (niche -> level or None)."""
+        keep = scores.feasible.copy()
+        for j, niche in enumerate(self.scenario.niches):
+            if niche.id in pins:
+                level = pins[niche.id]
+                wanted = 0 if level is None else 1 + [lv.id for lv in niche.levels].index(level)
+                keep &= self.choice[scores.rows, j] == wanted
+        return dataclasses.replace(scores, feasible=keep)
 
     # ---------------------------------------------------------------- goals
     def goal(self, scores: Scores, goal: str, stars: Floats | None = None) -> Floats:

@@ -288,7 +288,12 @@ def _clear_of(point: float, end: float, changed: Callable[[float], bool]) -> flo
 
 
 def _taker(
-    solver: Engine, variant: Scenario, recommended: dict[str, str], at: float, costs: bool = False
+    solver: Engine,
+    variant: Scenario,
+    recommended: dict[str, str],
+    at: float,
+    costs: bool = False,
+    rival: dict[str, str] | None = None,
 ) -> Change:
     """Return what takes over from the recommendation in `variant`: the best of the portfolios beating it.
 
@@ -299,10 +304,77 @@ def _taker(
     if solver.kind != "regret" and not violated_rules(variant, recommended):
         mine = _objective(solver.kind, variant, recommended)
         floors = {KIND_GOAL[solver.kind]: mine + tolerance(mine)}
-    best = solver.best(variant, tie_breaks=True, costs=costs, floors=floors)
+    best = solver.best(variant, tie_breaks=True, costs=costs, floors=floors, start=rival)
     if best.metrics is None and floors is not None:
         best = solver.best(variant, tie_breaks=True, costs=costs)
     return Change(at, best.portfolio if best.metrics is not None else None)
+
+
+def _class_bests(solver: Engine, niche: Niche, recommended: dict[str, str]) -> list[dict[str, str]]:
+    """Return the best portfolio with `niche` left out, and with it at each level (those that exist).
+
+    Scaling a niche's scores moves the expected value of every portfolio
+    holding it at one level by the same amount, so without value floors the
+    best of each such class stays the best of its class at every factor. The
+    recommendation is the best of its own class; each other class starts from
+    the recommendation moved into it, when that keeps the rules.
+    """
+    found = []
+    for level in (None, *[lv.id for lv in niche.levels]):
+        if recommended.get(niche.id) == level:
+            continue
+        moved = {n: lv for n, lv in recommended.items() if n != niche.id}
+        if level is not None:
+            moved[niche.id] = level
+        best = solver.best(pins={niche.id: level}, start=moved)
+        if best.metrics is not None:
+            found.append(best.portfolio)
+    return found
+
+
+def _class_walk(
+    solver: Engine,
+    recommended: dict[str, str],
+    at: Callable[[float], Scenario],
+    end: float,
+    rivals: list[dict[str, str]],
+) -> Change | None:
+    """Return where, moving a niche's score factor from 1 to `end`, a class best first beats the
+    recommendation (each crossing found by bisection on exact values: expected objective, no floors)."""
+    kind = solver.kind
+    first: float | None = None
+    winner: dict[str, str] | None = None
+    for rival in rivals:
+        if rival == recommended:
+            continue
+
+        def gap(t: float, other: dict[str, str] = rival) -> float:
+            variant = at(t)
+            mine = _objective(kind, variant, recommended)
+            return _objective(kind, variant, other) - mine - tolerance(mine)
+
+        if gap(end) <= 0:
+            continue
+        good, bad = 1.0, end
+        for _ in range(BISECTION_STEPS):
+            middle = (good + bad) / 2
+            if gap(middle) > 0:
+                bad = middle
+            else:
+                good = middle
+        if first is None or abs(bad - 1.0) < abs(first - 1.0):
+            first, winner = bad, rival
+    if first is None:
+        return None
+
+    def changed(t: float) -> bool:
+        variant = at(t)
+        best = solver.best(variant)
+        mine = _objective(kind, variant, recommended)
+        return best.objective is not None and _beats(kind, best.objective, mine)
+
+    point = _clear_of(first, end, changed)
+    return _taker(solver, at(point), recommended, point, rival=winner)
 
 
 def _optimal_at(solver: Engine, variant: Scenario, recommended: dict[str, str]) -> bool:
@@ -360,24 +432,26 @@ def _exact_cost_change(
     mine = _objective(kind, scenario, recommended)
     upward = end > 1.0
     found = breakpoint_of(niche, mine + tolerance(mine), upward, end)
+    rival: dict[str, str] | None = None
+    enters: float | None = None
     if found is not None:  # the engine's factor is within its tolerance: settle it on the evaluator
         factor, rival = found
-        found = _entry(scenario, niche, rival, factor, upward)
+        enters = _entry(scenario, niche, rival, factor, upward)
     leaves = _own_exit(scenario, niche, recommended, end)
-    candidates = [f for f in (found, leaves) if f is not None]
+    candidates = [f for f in (enters, leaves) if f is not None]
     if not candidates:
         return None
     at = min(candidates) if upward else max(candidates)
-
-    def changed(factor: float) -> bool:
-        return not _optimal_at(solver, with_cost_factor(scenario, niche, factor), recommended)
-
-    if not changed(at):
-        moved = at * (1 + 1e-9) if upward else at * (1 - 1e-9)
-        if (moved - end) * (at - end) <= 0 or not changed(moved):
+    variant = with_cost_factor(scenario, niche, at)
+    if at == enters and rival is not None:  # confirm on the evaluator: the rival fits there and beats it
+        if violated_rules(variant, rival) or not _beats(kind, _objective(kind, variant, rival), mine):
             return False
-        at = moved
-    return _taker(solver, with_cost_factor(scenario, niche, at), recommended, at, costs=True)
+    elif not violated_rules(variant, recommended):
+        return False
+    change = _taker(solver, variant, recommended, at, costs=True, rival=rival if at == enters else None)
+    if rival is not None and at == enters and change.portfolio == recommended:
+        return Change(at, rival)  # the solver's tighter tolerance misses the rival at its very edge
+    return change
 
 
 def _entry(scenario: Scenario, niche: str, portfolio: dict[str, str], near: float, upward: bool) -> float:
@@ -594,14 +668,14 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
             skip_down = positive and niche.id not in rec
             floors = scenario.rules.min_cvar is not None or scenario.rules.min_worst_case is not None
             skip_up = positive and niche.id in rec and len(niche.levels) == 1 and not floors
-            scores.append(
-                Radius(
-                    niche.id,
-                    "scores",
-                    None if skip_down else _walk(engine, rec, at_score, 1.0, 0.0, down),
-                    None if skip_up else _walk(engine, rec, at_score, 1.0, MAX_FACTOR, up),
-                )
-            )
+            if kind == "expected" and not floors and engine.name == "milp":
+                rivals = _class_bests(engine, niche, rec)
+                low = None if skip_down else _class_walk(engine, rec, at_score, 0.0, rivals)
+                high = None if skip_up else _class_walk(engine, rec, at_score, MAX_FACTOR, rivals)
+            else:
+                low = None if skip_down else _walk(engine, rec, at_score, 1.0, 0.0, down)
+                high = None if skip_up else _walk(engine, rec, at_score, 1.0, MAX_FACTOR, up)
+            scores.append(Radius(niche.id, "scores", low, high))
         tick()
         costs.append(
             Radius(
