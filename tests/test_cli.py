@@ -50,7 +50,7 @@ def test_usage_error_exits_2() -> None:
 def test_default_scenario_golden(fmt: str, golden: str) -> None:
     result = run_cli("solve", "--format", fmt)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == "niches: no scenario given; reading options/kazakhstan.yaml\n"
     check_golden(golden, result.stdout)
 
 
@@ -273,6 +273,7 @@ def test_budget_frontier_refuses_regret() -> None:
     result = run_cli("frontier", "--objective", "regret")
     assert result.returncode == 2
     assert result.stderr == (
+        "niches: no scenario given; reading options/kazakhstan.yaml\n"
         "error: the budget frontier needs an objective that does not move with the budget; "
         "use --objective expected, worst_case or cvar\n"
     )

@@ -67,4 +67,7 @@ def test_diff_across_git_revisions(tmp_path: Path) -> None:
     assert len(first["assumptions"]) == 4
     missing = run_cli("diff", "HEAD~5:plan.yaml", "plan.yaml", cwd=tmp_path)
     assert missing.returncode == 2
-    assert missing.stderr.startswith("error: HEAD~5:plan.yaml: cannot read it from git")
+    assert (
+        missing.stderr
+        == "error: HEAD~5:plan.yaml: no revision 'HEAD~5' in this repository; check it with git log\n"
+    )

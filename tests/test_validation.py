@@ -58,6 +58,39 @@ EXPECTED = {
     ],
     "cvar_tail.yaml": ["7:14: cvar_tail must be in (0, 1], got 0"],
     "unknown_objective.yaml": ["6:12: unknown objective 'worstcase'; did you mean 'worst_case'?"],
+    "control_character.yaml": [
+        "2:20: the file holds a control character (#x0007) that YAML does not allow; delete it"
+    ],
+    "nul_byte.yaml": [
+        "2:11: the file holds a control character (#x0000) that YAML does not allow; delete it"
+    ],
+    "huge_integer.yaml": [
+        "2:9: budget must be between -1e+09 and 1e+09 (the range of every number in a scenario; see the "
+        "README), got a number of over 300 digits"
+    ],
+    "number_out_of_range.yaml": [
+        "5:13: cost of niche 'x' must be between -1e+09 and 1e+09 (the range of every number in a scenario; "
+        "see the README), got 1e+21"
+    ],
+    "bad_tags.yaml": [
+        "2:9: cannot read 'abc' as !!int; remove the tag or correct the value",
+        "3:15: cannot read 'abc' as !!float; remove the tag or correct the value",
+        "5:29: cannot read 'notadate' as !!timestamp; remove the tag or correct the value",
+        "6:12: cannot read 'maybe' as !!bool; remove the tag or correct the value",
+    ],
+    "recursive_anchor.yaml": [
+        "4:9: values nest more than 40 levels deep (a recursive anchor?); a scenario needs only a few levels"
+    ],
+    "deep_nesting.yaml": ["5:66: values nest more than 40 levels deep; a scenario needs only a few levels"],
+    "alias_bomb.yaml": [
+        "9:7: the document holds more than 500,000 values once its anchors and aliases are expanded; "
+        "write the values out instead of aliasing aliases"
+    ],
+    "too_many_levels.yaml": ["6:5: niche 'x' declares 21 levels; a niche may declare at most 20"],
+    "misspelt_weight.yaml": ["4:15: unknown key 'wieght' in criterion 'relevance'; did you mean 'weight'?"],
+    "misspelt_probability.yaml": [
+        "5:10: unknown key 'probabilty' in world 'calm'; did you mean 'probability'?"
+    ],
     "many_problems.yaml": [
         "2:9: budget must be >= 0, got -1",
         "5:25: unknown criterion 'b' in scores of niche 'x'; expected one of: a",

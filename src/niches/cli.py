@@ -97,15 +97,16 @@ def load(path: str | None, text: str | None = None) -> Scenario:
 
     `text`, when given, is the scenario already read from `path` (standard input read once).
     """
-    from niches.defaults import DISPLAY_PREFIX, default_scenario
+    from niches.defaults import default_choice
     from niches.scenario import ScenarioError, load_scenario, parse_scenario
 
     try:
         if text is not None:
             scenario = parse_scenario(text, "<stdin>" if path == "-" else str(path))
         elif path is None:
-            default = default_scenario()
-            scenario = parse_scenario(default.read_text(encoding="utf-8"), DISPLAY_PREFIX + default.name)
+            default, shown = default_choice()
+            _err(f"niches: no scenario given; reading {shown}")
+            scenario = parse_scenario(default.read_text(encoding="utf-8"), shown)
         else:
             scenario = load_scenario(path)
     except ScenarioError as exc:
@@ -123,6 +124,16 @@ def _deadline(seconds: float | None) -> Any:
     from niches.model import Deadline
 
     return Deadline(seconds)
+
+
+def _writable(path: Path | str) -> Path:
+    """Return `path` if an output file can be written there, else exit 2 with one line (before any work)."""
+    from niches.files import OutputError, check_writable
+
+    try:
+        return check_writable(path)
+    except OutputError as exc:
+        _fail(EXIT_INVALID, f"error: {exc}")
 
 
 def _print(renderable: object) -> None:
@@ -168,10 +179,11 @@ def solve(
     from niches.study import Study
 
     deadline = _deadline(time_limit)
+    lp_file = _writable(lp) if lp is not None else None
     loaded = load(scenario)
     study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     try:
-        solution = study.solution(write_lp=str(lp) if lp else None)
+        solution = study.solution(write_lp=str(lp_file) if lp_file else None)
         report = study.summary()
         explanation = study.explain() if solution.status == "infeasible" else None
     except SolverFailed as exc:
@@ -378,8 +390,25 @@ def validate(
         _fail(EXIT_INVALID, f"{bad} of {len(scenarios)} file{'s' if len(scenarios) != 1 else ''} invalid")
 
 
+def _on_signal(signum: int, frame: object) -> None:
+    from niches.interrupts import Interrupted
+
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    """Run the command line (the `niches` entry point)."""
+    """Run the command line (the `niches` entry point).
+
+    SIGINT and SIGTERM stop the work in hand: a CBC child process is ended and
+    its folder removed on the way out, one line says what was interrupted, and
+    the exit code is 130 (SIGINT) or 143 (SIGTERM).
+    """
+    import os
+    import signal
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)  # both become Interrupted, which no layer swallows
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), "niches")
     try:
         app()
     except Exception as exc:
@@ -389,9 +418,15 @@ def main() -> None:
             raise
         _err(f"error: {exc}")
         raise SystemExit(EXIT_SOLVER) from None
-    except KeyboardInterrupt:
-        _err("interrupted")
-        raise SystemExit(130) from None
+    except BaseException as exc:
+        from niches.interrupts import Interrupted
+
+        if not isinstance(exc, Interrupted):
+            raise
+        _err(f"niches {command}: {exc.word}")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exc.code)  # solver threads abandoned mid-solve must not hold the exit
 
 
 @app.command()
@@ -470,8 +505,16 @@ def robust(
         from niches.render.json import dumps
 
         sys.stdout.write(dumps(robust_json(report)))
-        return
-    _emit(robust_heading(report), robust_sections(report), format)
+    else:
+        _emit(robust_heading(report), robust_sections(report), format)
+    if report.partial:  # stopped by Ctrl-C or SIGTERM: the samples done are shown, marked partial
+        from niches.analysis.robust import STOPPED
+
+        sys.stdout.flush()
+        code = STOPPED[-1] if STOPPED else 130
+        word = "terminated" if code == 143 else "interrupted"
+        _err(f"niches robust: {word} after {report.done} of {samples} samples")
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -563,7 +606,7 @@ def init(
 
     if path.exists() and not force:
         _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
-    write_atomically(path, STARTER)
+    write_atomically(_writable(path), STARTER)
     typer.echo(f"wrote {path}; next: niches validate {path} && niches solve {path}")
 
 
@@ -585,10 +628,11 @@ def report(
     """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
     their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
     assumptions and provenance. Identical inputs give identical bytes (no timestamp unless asked)."""
-    from niches.defaults import DISPLAY_PREFIX, default_scenario
+    from niches.defaults import default_choice
     from niches.report import build_report, provenance
 
     deadline = _deadline(time_limit)
+    target = _writable(output) if output is not None else None
     if scenario == "-":  # read once: the same bytes are parsed and hashed
         data = sys.stdin.buffer.read()
         loaded = load(scenario, data.decode("utf-8", errors="replace"))
@@ -596,8 +640,8 @@ def report(
     else:
         loaded = load(scenario)
     if scenario is None:
-        real = default_scenario()
-        source = provenance(DISPLAY_PREFIX + real.name, real.read_bytes(), real)
+        real, shown = default_choice()
+        source = provenance(shown, real.read_bytes(), real)
     elif scenario != "-":
         source = provenance(scenario, Path(scenario).read_bytes())
     stamp = None
@@ -610,13 +654,15 @@ def report(
     study = Study(loaded, solver=solver.value, deadline=deadline)
     with _progress("report", Format.table if output else Format.json):
         text = build_report(study, source, samples, seed, stamp)
-    if output is None:
+    if target is None:
         sys.stdout.write(text)
-        return
-    from niches.files import write_atomically
+    else:
+        from niches.files import write_atomically
 
-    write_atomically(output, text)
-    typer.echo(f"wrote {output}")
+        write_atomically(target, text)
+        typer.echo(f"wrote {output}")
+    if study.solution().status == "infeasible":  # the report explains the conflict; exit like solve
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 @app.command()

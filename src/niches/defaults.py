@@ -1,4 +1,4 @@
-"""Where the bundled scenario library lives, installed or in a source checkout."""
+"""Where the bundled scenario library lives, and which scenario runs when none is given."""
 
 from __future__ import annotations
 
@@ -20,3 +20,17 @@ def options_dir() -> Path:
 def default_scenario() -> Path:
     """Return the path of the bundled default scenario (Kazakhstan)."""
     return options_dir() / DEFAULT_NAME
+
+
+def default_choice() -> tuple[Path, str]:
+    """Return (file, name to show) of the scenario a command reads when given none.
+
+    `options/kazakhstan.yaml` under the current folder (a checkout, perhaps
+    edited) wins over the copy installed with the package, so an edit is never
+    silently ignored; the name shown is the path actually read.
+    """
+    local = Path(DISPLAY_PREFIX) / DEFAULT_NAME
+    if local.is_file():
+        return local, DISPLAY_PREFIX + DEFAULT_NAME
+    bundled = default_scenario()
+    return bundled, str(bundled)

@@ -226,15 +226,20 @@ class MilpEngine:
                 self._twin = PortfolioModel(self.scenario, self.solver)
             models = (self.model, self._twin)
             shares = [pending[0::2], pending[1::2]]
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                parts = list(
-                    pool.map(
+            pool = ThreadPoolExecutor(max_workers=2)
+            try:  # waiting on the futures (not in the pool's own exit) lets Ctrl-C through at once
+                futures = [
+                    pool.submit(
                         lambda i: {
                             g: self._objective_without(g, base, deadline, models[i]) for g in shares[i]
                         },
-                        range(2),
+                        i,
                     )
-                )
+                    for i in range(2)
+                ]
+                parts = [future.result() for future in futures]
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
             for part in parts:
                 result.update(part)
         else:

@@ -290,10 +290,13 @@ class PortfolioModel:
             self.form.set_col_bounds(col, value, value)
 
     def write_lp(self, path: str, goal: str) -> None:
-        """Write the model in LP format to `path`, with `goal` as the objective."""
+        """Write the model in LP format to `path` (atomically), with `goal` as the objective."""
+        from niches.files import write_with
         from niches.solvers.cbc import write_lp
 
-        write_lp(self.form, self.form.goal(goal), not minimised(goal), path)
+        write_with(
+            path, lambda temporary: write_lp(self.form, self.form.goal(goal), not minimised(goal), temporary)
+        )
 
 
 def measure_goals(scenario: Scenario, stars: Mapping[str, float] | None = None) -> Measure:

@@ -20,6 +20,19 @@ TOTAL = "total"
 BASELINE = "baseline"
 SHORTHAND_LEVEL = "invest"
 PROBABILITY_TOLERANCE = 1e-6
+NUMBER_MAX = 1e9
+SIZE_LIMITS = {
+    "niches": (500, "niches"),
+    "criteria": (100, "criteria"),
+    "worlds": (100, "worlds"),
+    "periods": (100, "periods"),
+    "powers": (50, "powers"),
+    "capacities": (100, "capacities"),
+}
+"""Most entries each section may hold: past them the solvers' time and memory grow out of reach."""
+MAX_LEVELS = 20
+"""Most levels one niche may declare."""
+"""Every number in a scenario lies in [-1e9, 1e9] (money, scores, limits): both solvers stay exact."""
 
 TOP_KEYS = (
     "name",
@@ -317,7 +330,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     """Validate scenario YAML `text`; raise ScenarioError listing every problem."""
-    parsed = parse_yaml(text, file)
+    parsed = parse_yaml(text, file, SIZE_LIMITS)
     problems = list(parsed.problems)
     if parsed.root is None and not problems:
         problems.append(
@@ -358,7 +371,24 @@ def _describe(node: YNode) -> str:
         return f"boolean {node.text}"
     if isinstance(value, (int, float)):
         return f"number {node.text}"
+    if isinstance(value, str) and _looks_numeric(value):  # YAML 1.1 reads 1e5 and 1.0e5 as text
+        return f"text '{value}' (YAML reads an exponent without a sign as text; write {_signed(value)})"
     return f"text '{value}'"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "e" in text.lower()
+
+
+def _signed(text: str) -> str:
+    mantissa, _, exponent = text.lower().partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return f"{mantissa}e{exponent if exponent.startswith(('+', '-')) else '+' + exponent}"
 
 
 def _hint(word: str, known: Iterable[str]) -> str:
@@ -387,6 +417,8 @@ class _Reader:
         self.file = file
         self.problems = problems
         self.locations: dict[str, Location] = {}
+        self.declared_criteria: list[str] = []
+        self.declared_worlds: list[str] = [BASELINE]
 
     # ------------------------------------------------------------------ helpers
     def error(self, loc: Location, message: str) -> None:
@@ -401,11 +433,15 @@ class _Reader:
         self.error(node.loc, f"{what} must be a mapping, got {_describe(node)}")
         return None
 
-    def check_keys(self, items: dict[str, YNode], allowed: Iterable[str], where: str) -> None:
+    def check_keys(self, items: dict[str, YNode], allowed: Iterable[str], where: str) -> set[str]:
+        """Report unknown keys; return the allowed keys the misspelt ones were meant to be."""
         allowed = list(allowed)
+        meant: set[str] = set()
         for key, child in items.items():
             if key not in allowed:
                 self.error(child.at_key, f"unknown key '{key}' in {where}{_hint(key, allowed)}")
+                meant.update(difflib.get_close_matches(key, allowed, n=1, cutoff=0.6))
+        return meant
 
     def require(self, items: dict[str, YNode], key: str, node: YNode, where: str) -> YNode | None:
         if key in items:
@@ -425,15 +461,26 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.error(node.loc, f"{what} must be a number, got {_describe(node)}")
             return None
-        number = float(value)
-        if not math.isfinite(number):
-            self.error(node.loc, f"{what} must be a finite number, got {node.text}")
-            return None
+        if isinstance(value, int) and abs(value) > NUMBER_MAX:  # also keeps huge integers from float()
+            number = math.inf if value > 0 else -math.inf
+        else:
+            number = float(value)
+            if not math.isfinite(number):
+                self.error(node.loc, f"{what} must be a finite number, got {node.text}")
+                return None
         if low is not None and (number < low or (low_open and number <= low)):
             self.error(node.loc, _range_message(what, number, low, high, low_open))
             return None
         if high is not None and number > high:
             self.error(node.loc, _range_message(what, number, low, high, low_open))
+            return None
+        if abs(number) > NUMBER_MAX:
+            shown = _num(number) if math.isfinite(number) else "a number of over 300 digits"
+            self.error(
+                node.loc,
+                f"{what} must be between {_num(-NUMBER_MAX)} and {_num(NUMBER_MAX)} (the range of every "
+                f"number in a scenario; see the README), got {shown}",
+            )
             return None
         return number
 
@@ -474,7 +521,9 @@ class _Reader:
             self.error(node.loc, f"unknown {kind} '{node.text}' in {where}{_hint(node.text, known)}")
         return False
 
-    def key_ref(self, key: str, child: YNode, known: Iterable[str], kind: str, where: str) -> bool:
+    def key_ref(self, key: str, child: YNode, known: Iterable[str] | None, kind: str, where: str) -> bool:
+        if known is None:  # the declarations themselves are broken (reported there): say nothing more
+            return True
         known = list(known)
         if key in known:
             return True
@@ -658,14 +707,16 @@ class _Reader:
         items = self.mapping(node, "criteria")
         if items is None:
             return None
+        self.declared_criteria = list(items)  # referable even when a definition is wrong
         raw: list[tuple[str, Score, str]] = []
         for key, child in items.items():
             description = ""
             weight_node = child
             if isinstance(child.value, dict):
-                self.check_keys(child.value, ("weight", "description", "name"), f"criterion '{key}'")
+                meant = self.check_keys(child.value, ("weight", "description", "name"), f"criterion '{key}'")
                 if "weight" not in child.value:
-                    self.error(child.at_key, f"criterion '{key}' is missing required key 'weight'")
+                    if "weight" not in meant:  # a misspelt 'weight' is reported once, as such
+                        self.error(child.at_key, f"criterion '{key}' is missing required key 'weight'")
                     continue
                 weight_node = child.value["weight"]
                 if "description" in child.value:
@@ -705,14 +756,16 @@ class _Reader:
         items = self.mapping(node, "worlds")
         if items is None:
             return None
+        self.declared_worlds = list(items)
         worlds: list[World] = []
         for key, child in items.items():
             description = ""
             p_node = child
             if isinstance(child.value, dict):
-                self.check_keys(child.value, ("probability", "description", "name"), f"world '{key}'")
+                meant = self.check_keys(child.value, ("probability", "description", "name"), f"world '{key}'")
                 if "probability" not in child.value:
-                    self.error(child.at_key, f"world '{key}' is missing required key 'probability'")
+                    if "probability" not in meant:
+                        self.error(child.at_key, f"world '{key}' is missing required key 'probability'")
                     continue
                 p_node = child.value["probability"]
                 if "description" in child.value:
@@ -760,8 +813,8 @@ class _Reader:
         self.check_keys(items, NICHE_KEYS + LEVEL_KEYS, where)
         ok = True
         levels: list[Level] = []
-        criterion_ids = [c.id for c in criteria or []]
-        world_ids = [w.id for w in worlds or []]
+        criterion_ids = self.declared_criteria if criteria is not None else None
+        world_ids = self.declared_worlds if worlds is not None else None
         direct = [k for k in ("cost", "scores", "uses") if k in items]
         if "levels" in items:
             for key in direct:
@@ -773,6 +826,12 @@ class _Reader:
             level_items = self.mapping(items["levels"], f"levels of {where}")
             if level_items is not None and not level_items:
                 self.error(items["levels"].loc, f"{where} must declare at least one level")
+            if level_items is not None and len(level_items) > MAX_LEVELS:
+                self.error(
+                    items["levels"].at_key,
+                    f"{where} declares {len(level_items)} levels; a niche may declare at most {MAX_LEVELS}",
+                )
+                level_items = None
             for lid, lnode in (level_items or {}).items():
                 level = self.level(nid, lid, lnode, periods, criterion_ids, capacities)
                 if level is None:
@@ -825,7 +884,7 @@ class _Reader:
             description=description,
             levels=tuple(levels),
             exposure=exposure,
-            outlook={w: outlook.get(w, 1.0) for w in world_ids},
+            outlook={w: outlook.get(w, 1.0) for w in world_ids or []},
             requires=tuple(requires),
             excludes=tuple(excludes),
             synergy=synergy,
@@ -852,7 +911,7 @@ class _Reader:
         lid: str,
         node: YNode,
         periods: list[str],
-        criterion_ids: list[str],
+        criterion_ids: list[str] | None,
         capacities: dict[str, float],
         shorthand: bool = False,
     ) -> Level | None:
@@ -906,7 +965,7 @@ class _Reader:
             id=lid,
             name=name,
             cost=cost,
-            scores={c: scores.get(c, Score.point(0.0)) for c in criterion_ids},
+            scores={c: scores.get(c, Score.point(0.0)) for c in criterion_ids or []},
             uses={c: uses[c] for c in capacities if c in uses},
         )
 

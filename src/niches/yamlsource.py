@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -63,7 +64,12 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.loc}: {prefix}{self.message}"
+        return _printable(f"{self.loc}: {prefix}{self.message}")
+
+
+def _printable(text: str) -> str:
+    """Return `text` with control and line-breaking characters escaped: one problem, one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass
@@ -74,33 +80,132 @@ class YamlParse:
     problems: list[Problem] = field(default_factory=list)
 
 
+MAX_BYTES = 10_000_000
+"""Largest scenario file read, in bytes (UTF-8)."""
+
+MAX_DEPTH = 40
+"""Deepest nesting of lists and mappings accepted (a scenario needs about six)."""
+
+MAX_VALUES = 500_000
+"""Most values a document may hold once anchors and aliases are expanded."""
+
+
 def _loc(file: str, node: Node) -> Location:
     mark = node.start_mark
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def _convert(
-    node: Node,
-    file: str,
-    loader: yaml.SafeLoader,
-    problems: list[Problem],
-    key_loc: Location | None = None,
-) -> YNode:
-    loc = _loc(file, node)
-    if not node.tag.startswith("tag:yaml.org,2002:") or "python" in node.tag:
-        problems.append(Problem(loc, f"unsupported YAML tag '{node.tag}'; write a plain value"))
-        return YNode(None, loc, key_loc, text="")
-    if isinstance(node, MappingNode):
+def _mark_loc(file: str, mark: object) -> Location:
+    line, column = getattr(mark, "line", 0), getattr(mark, "column", 0)
+    return Location(file, int(line) + 1, int(column) + 1)
+
+
+def _text_loc(file: str, text: str, position: int) -> Location:
+    """Return the line and column of character `position` of `text`."""
+    before = text[:position]
+    line = before.count("\n") + 1
+    return Location(file, line, position - (before.rfind("\n") + 1) + 1)
+
+
+class _TooBig(Exception):
+    """The document expands past MAX_VALUES or nests past MAX_DEPTH."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+class _Converter:
+    """Turn composed YAML nodes into located YNodes, within the depth and size limits.
+
+    An alias is the same composed node as its anchor, so each node is
+    converted once and shared: an alias bomb costs no more than its text. Its
+    expanded size and depth are measured first (also once per node), and a
+    document past the limits is refused before anything walks it.
+    """
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        self.loader = yaml.SafeLoader("")
+        self.done: dict[int, YNode] = {}
+        self.measured: dict[int, tuple[int, int]] = {}
+
+    def measure(self, node: Node, open_nodes: set[int] | None = None) -> tuple[int, int]:
+        """Return (values once aliases expand, nesting height) of `node`; raise _TooBig past the limits."""
+        key = id(node)
+        if key in self.measured:
+            return self.measured[key]
+        open_nodes = set() if open_nodes is None else open_nodes
+        if key in open_nodes or len(open_nodes) > MAX_DEPTH:
+            raise _TooBig(
+                Problem(
+                    _loc(self.file, node),
+                    f"values nest more than {MAX_DEPTH} levels deep (a recursive anchor?); "
+                    "a scenario needs only a few levels",
+                )
+            )
+        open_nodes.add(key)
+        children: list[Node] = []
+        if isinstance(node, MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, SequenceNode):
+            children = list(node.value)
+        size, depth = 1, 0
+        for child in children:
+            child_size, child_depth = self.measure(child, open_nodes)
+            size += child_size
+            depth = max(depth, child_depth + 1)
+            if size > MAX_VALUES:
+                raise _TooBig(
+                    Problem(
+                        _loc(self.file, node),
+                        f"the document holds more than {MAX_VALUES:,} values once its anchors and aliases "
+                        "are expanded; write the values out instead of aliasing aliases",
+                    )
+                )
+        if len(open_nodes) + depth > MAX_DEPTH:
+            raise _TooBig(
+                Problem(
+                    _loc(self.file, node),
+                    f"values nest more than {MAX_DEPTH} levels deep once aliases are expanded; "
+                    "a scenario needs only a few levels",
+                )
+            )
+        open_nodes.discard(key)
+        self.measured[key] = (size, depth)
+        return size, depth
+
+    def convert(self, node: Node, depth: int = 0, key_loc: Location | None = None) -> YNode:
+        key = id(node)
+        if key in self.done:  # an alias: the anchor's value, shared
+            shared = self.done[key]
+            return YNode(shared.value, shared.loc, key_loc, shared.text)
+        loc = _loc(self.file, node)
+        if not node.tag.startswith("tag:yaml.org,2002:") or "python" in node.tag:
+            self.problems.append(Problem(loc, f"unsupported YAML tag '{node.tag}'; write a plain value"))
+            result = YNode(None, loc, key_loc, text="")
+        elif isinstance(node, MappingNode):
+            result = self._mapping(node, loc, depth, key_loc)
+        elif isinstance(node, SequenceNode):
+            result = YNode([self.convert(child, depth + 1) for child in node.value], loc, key_loc)
+        else:
+            assert isinstance(node, ScalarNode)
+            result = self._scalar(node, loc, key_loc)
+        self.done[key] = result
+        return result
+
+    def _mapping(self, node: MappingNode, loc: Location, depth: int, key_loc: Location | None) -> YNode:
         items: dict[str, YNode] = {}
         first_seen: dict[str, Location] = {}
         for key_node, value_node in node.value:
-            kloc = _loc(file, key_node)
+            kloc = _loc(self.file, key_node)
             if not isinstance(key_node, ScalarNode):
-                problems.append(Problem(kloc, "a key must be a plain name, not a list or mapping"))
+                self.problems.append(Problem(kloc, "a key must be a plain name, not a list or mapping"))
                 continue
             key = str(key_node.value)
             if key in first_seen:
-                problems.append(
+                self.problems.append(
                     Problem(
                         kloc,
                         f"duplicate key '{key}' (first defined at line {first_seen[key].line}); "
@@ -109,39 +214,175 @@ def _convert(
                 )
                 continue
             first_seen[key] = kloc
-            items[key] = _convert(value_node, file, loader, problems, kloc)
+            items[key] = self.convert(value_node, depth + 1, kloc)
         return YNode(items, loc, key_loc)
-    if isinstance(node, SequenceNode):
-        return YNode([_convert(child, file, loader, problems) for child in node.value], loc, key_loc)
-    assert isinstance(node, ScalarNode)
+
+    def _scalar(self, node: ScalarNode, loc: Location, key_loc: Location | None) -> YNode:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(loc, f"cannot read this value: {getattr(exc, 'problem', exc)}"))
+            return YNode(None, loc, key_loc, text=str(node.value))
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            OverflowError,
+        ):  # an explicit tag that does not fit
+            tag = node.tag.rsplit(":", 1)[-1]
+            self.problems.append(
+                Problem(loc, f"cannot read '{node.value}' as !!{tag}; remove the tag or correct the value")
+            )
+            return YNode(None, loc, key_loc, text=str(node.value))
+        if not isinstance(value, (str, int, float, bool)) and value is not None:
+            value = str(node.value)  # dates, timestamps, binary: keep the text
+        return YNode(value, loc, key_loc, text=str(node.value))
+
+
+_FAST = getattr(yaml, "CSafeLoader", None)
+"""libyaml's loader when PyYAML has it: ten times faster; the pure-Python one words the errors."""
+
+
+@dataclass
+class _Shape:
+    """What the event stream says about a document before any node is built."""
+
+    problem: Problem | None = None
+    sizes: dict[str, tuple[int, Location]] = field(default_factory=dict)  # top-level key -> (entries, where)
+
+
+def _prescan(text: str, file: str, loader_class: type = yaml.SafeLoader) -> _Shape:
+    """Check nesting depth and size on the event stream (no recursion), and count top-level entries."""
+    shape = _Shape()
+    depth = 0
+    events = 0
+    top_key: str | None = None  # the top-level key whose value is being read
+    expect_key = False
+    counting: tuple[str, Location] | None = None
+    entries = 0
     try:
-        value = loader.construct_object(node, deep=True)
+        loader = loader_class(text)
+    except yaml.YAMLError as exc:  # the reader checks every character first
+        shape.problem = _syntax_problem(exc, text, file)
+        return shape
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return shape
+            events += 1
+            opening = isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent))
+            closing = isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent))
+            if depth == 2 and counting is not None and not closing:
+                entries += 1  # an entry of the top-level collection (keys and values of a mapping)
+            if depth == 1 and isinstance(event, yaml.ScalarEvent) and expect_key:
+                top_key = str(event.value)
+                expect_key = False
+            elif depth == 1 and not closing:
+                if opening and top_key is not None:
+                    counting = (top_key, _mark_loc(file, event.start_mark))
+                    entries = 0
+                expect_key = not opening
+            if opening:
+                depth += 1
+                if depth == 1:
+                    expect_key = True
+                if depth > MAX_DEPTH:
+                    shape.problem = Problem(
+                        _mark_loc(file, event.start_mark),
+                        f"values nest more than {MAX_DEPTH} levels deep; a scenario needs only a few levels",
+                    )
+                    return shape
+            elif closing:
+                depth -= 1
+                if depth == 1 and counting is not None:
+                    name, where = counting
+                    mapping = isinstance(event, yaml.MappingEndEvent)
+                    shape.sizes[name] = (entries // 2 if mapping else entries, where)
+                    counting = None
+                    expect_key = True
+            if events > 2 * MAX_VALUES:
+                shape.problem = Problem(
+                    _mark_loc(file, event.start_mark),
+                    f"the document holds more than {MAX_VALUES:,} values; split or shorten it",
+                )
+                return shape
     except yaml.YAMLError as exc:
-        problems.append(Problem(loc, f"cannot read this value: {getattr(exc, 'problem', exc)}"))
-        return YNode(None, loc, key_loc, text=str(node.value))
-    if not isinstance(value, (str, int, float, bool)) and value is not None:
-        value = str(node.value)  # dates, timestamps, binary: keep the text
-    return YNode(value, loc, key_loc, text=str(node.value))
-
-
-def parse_yaml(text: str, file: str) -> YamlParse:
-    """Parse `text` safely into located nodes; report syntax errors and duplicate keys."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        column = mark.column + 1 if mark else 1
-        what = exc.problem or exc.context or "cannot be parsed"
-        message = f"YAML syntax error: {what}; check indentation, colons and quoting here"
-        return YamlParse(None, [Problem(Location(file, line, column), message)])
-    except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
-        return YamlParse(None, [Problem(Location(file, 1, 1), f"YAML error: {exc}")])
+        shape.problem = _syntax_problem(exc, text, file)
+        return shape
     finally:
         loader.dispose()
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError):
+        code = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        return Problem(
+            _text_loc(file, text, exc.position),
+            f"the file holds a control character ({code}) that YAML does not allow; delete it",
+        )
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        column = mark.column + 1 if mark is not None else 1
+        what = exc.problem or exc.context or "cannot be parsed"
+        return Problem(
+            Location(file, line, column),
+            f"YAML syntax error: {what}; check indentation, colons and quoting here",
+        )
+    return Problem(Location(file, 1, 1), f"YAML error: {exc}")  # pragma: no cover - errors without marks
+
+
+def parse_yaml(text: str, file: str, most: Mapping[str, tuple[int, str]] | None = None) -> YamlParse:
+    """Parse `text` safely into located nodes; report syntax errors, duplicate keys and limits broken.
+
+    `most` maps a top-level key to the largest number of entries its value may
+    hold and what to say past it; the check runs on the event stream, before
+    any node is built, so an oversized file is refused in seconds.
+    """
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_BYTES:
+        return YamlParse(
+            None,
+            [
+                Problem(
+                    Location(file, 1, 1),
+                    f"the file is {size / 1e6:.1f} MB; scenarios are limited to {MAX_BYTES / 1e6:g} MB",
+                )
+            ],
+        )
+    fast = _FAST or yaml.SafeLoader
+    shape = _prescan(text, file, fast)
+    if shape.problem is not None and fast is not yaml.SafeLoader:
+        shape = _prescan(text, file)  # the pure-Python loader words the error, with its position
+    if shape.problem is not None:
+        return YamlParse(None, [shape.problem])
+    for key, (limit, words) in (most or {}).items():
+        found = shape.sizes.get(key)
+        if found is not None and found[0] > limit:
+            message = (
+                f"{found[0]:,} {words}; a scenario may declare at most {limit:,} (see Limits in the README)"
+            )
+            return YamlParse(None, [Problem(found[1], message)])
+    node = None
+    for loader_class in dict.fromkeys([fast, yaml.SafeLoader]):
+        try:
+            loader = loader_class(text)
+            try:
+                node = loader.get_single_node()
+            finally:
+                loader.dispose()
+            break
+        except yaml.YAMLError as exc:
+            if loader_class is yaml.SafeLoader:
+                return YamlParse(None, [_syntax_problem(exc, text, file)])
     if node is None:
         return YamlParse(None, [])
     problems: list[Problem] = []
-    root = _convert(node, file, yaml.SafeLoader(""), problems)
-    return YamlParse(root, problems)
+    converter = _Converter(file, problems)
+    try:
+        converter.measure(node)
+    except _TooBig as exc:
+        return YamlParse(None, [exc.problem])
+    return YamlParse(converter.convert(node), problems)

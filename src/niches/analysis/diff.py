@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import posixpath
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,19 +74,61 @@ def read_side(spec: str) -> tuple[str, str]:
     if spec == "-":
         import sys
 
-        return "<stdin>", sys.stdin.read()
+        return "<stdin>", _decoded("<stdin>", sys.stdin.buffer.read())
     file = Path(spec)
     if file.is_file():
-        return spec, file.read_text(encoding="utf-8")
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{spec}: cannot be read ({exc.strerror})") from None
+        return spec, _decoded(spec, data)
     if ":" in spec:
         rev, _, path = spec.partition(":")
-        for candidate in (f"{rev}:{path}", f"{rev}:./{path}"):
-            done = subprocess.run(["git", "show", candidate], capture_output=True, text=True)
-            if done.returncode == 0:
-                return spec, done.stdout
-        message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git show failed"
-        raise SourceError(f"{spec}: cannot read it from git ({message}); check the revision and the path")
+        return spec, _decoded(spec, _git_blob(spec, rev, path))
     raise SourceError(f"{spec}: no such file; give a path or REV:PATH (for example HEAD~1:{spec})")
+
+
+def _decoded(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{name}: is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SourceError(f"cannot run git ({exc})") from None
+
+
+def _git_blob(spec: str, rev: str, path: str) -> bytes:
+    """Return the bytes of `path` at revision `rev`; neither can be read by git as an option.
+
+    The revision is resolved to a commit id first (after `--end-of-options`,
+    and refused when it begins with '-'); the path must stay inside the
+    repository. Only then is the blob read, by commit id and path.
+    """
+    if not rev or rev.startswith("-"):
+        raise SourceError(f"{spec}: '{rev}' is not a revision; a revision cannot be empty or begin with '-'")
+    if not path or path.startswith(("/", "\\")) or "\x00" in path:
+        raise SourceError(f"{spec}: give a path inside the repository after the colon")
+    prefix = _git("rev-parse", "--show-prefix")
+    if prefix.returncode != 0:
+        raise SourceError(f"{spec}: not inside a git repository; run niches diff from the repository")
+    inside = posixpath.normpath(posixpath.join(prefix.stdout.decode("utf-8", "replace").strip(), path))
+    if inside == ".." or inside.startswith("../") or posixpath.isabs(inside):
+        raise SourceError(f"{spec}: '{path}' is outside the repository")
+    commit = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    if commit.returncode != 0:
+        raise SourceError(f"{spec}: no revision '{rev}' in this repository; check it with git log")
+    sha = commit.stdout.decode("ascii", "replace").strip()
+    blob = _git("cat-file", "blob", f"{sha}:{inside}")
+    if blob.returncode != 0:
+        raise SourceError(
+            f"{spec}: no file '{path}' at revision '{rev}'; check the path with git ls-tree {rev}"
+        )
+    return blob.stdout
 
 
 def _load(name: str, text: str) -> tuple[Scenario, dict[str, Any]]:

@@ -18,7 +18,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from niches.engine import Engine, MilpEngine, TableEngine, make_engine
 from niches.evaluate import evaluate, objective_value, violated_rules
 from niches.formulation import KIND_GOAL
+from niches.interrupts import STOPS, Interrupted
 from niches.model import best_by_world
 from niches.scenario import Criterion, Scenario, World
 from niches.table import objective_of
@@ -37,6 +38,14 @@ VARY = ("scores", "weights", "probabilities")
 STREAMS = {"scores": 0, "weights": 1, "probabilities": 2}
 CORE, EXTERIOR = 0.9, 0.1
 Progress = Callable[[float], None]
+
+
+STOPPED: list[int] = []
+"""Exit codes of the stops the Monte Carlo caught and turned into partial results (latest last)."""
+
+
+def _remember_stop(exc: BaseException) -> None:
+    STOPPED.append(exc.code if isinstance(exc, Interrupted) else 130)
 
 
 class RobustError(ValueError):
@@ -206,14 +215,15 @@ def run_samples(
     solver: str = "highs",
     progress: Callable[[int], None] | None = None,
     engine: Engine | None = None,
+    emit: Callable[[Sample], object] | None = None,
 ) -> list[Sample]:
     """Solve the samples `indices` (a worker's share); stops early on Ctrl-C, returning those done.
 
     `engine` is the study's own engine when the samples run in its process;
-    a worker process builds its own.
+    a worker process builds its own. `emit` receives each sample as it is done.
     """
     sampler = Sampler(scenario, vary, concentration)
-    results: list[Sample] = []
+    results: list[Sample] = _Emitting(emit) if emit is not None else []
     if engine is None:
         engine = make_engine(scenario, kind, solver)
     try:
@@ -222,9 +232,21 @@ def run_samples(
         else:
             assert isinstance(engine, MilpEngine)
             _milp_samples(engine, sampler, indices, seed, kind, recommended, results, progress)
-    except KeyboardInterrupt:
-        pass
+    except STOPS as exc:
+        _remember_stop(exc)
     return results
+
+
+class _Emitting(list[Sample]):
+    """A list of samples that also hands each one on as it is appended."""
+
+    def __init__(self, emit: Callable[[Sample], object]) -> None:
+        super().__init__()
+        self.emit = emit
+
+    def append(self, sample: Sample) -> None:
+        super().append(sample)
+        self.emit(sample)
 
 
 def _table_samples(
@@ -413,24 +435,83 @@ def robust(
 def _run_processes(
     scenario: Scenario, samples: int, workers: int, args: tuple[object, ...], tick: Callable[[int], None]
 ) -> tuple[list[Sample], bool]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """Share the samples among `workers` processes that send back each sample as it is done.
 
+    On Ctrl-C (or SIGTERM) the processes are ended at once and every sample
+    finished so far is kept: the result is partial, not lost.
+    """
+    import multiprocessing
+    import queue as queues
+
+    context = multiprocessing.get_context()
+    channel = context.Queue()
+    shares = [list(range(w, samples, workers)) for w in range(workers)]
+    processes = [
+        context.Process(target=_worker, args=(scenario, share, args, channel), daemon=True)
+        for share in shares
+        if share
+    ]
     results: list[Sample] = []
-    chunks = _chunks(samples, workers * 4)
-    pool = ProcessPoolExecutor(max_workers=workers)
+    running = len(processes)
     try:
-        futures = [pool.submit(run_samples, scenario, chunk, *args) for chunk in chunks]  # type: ignore[arg-type]
-        for future in as_completed(futures):
-            part = future.result()
-            results.extend(part)
-            tick(len(part))
-    except KeyboardInterrupt:
-        for future in futures:
-            future.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.start()
+        while running:
+            try:
+                item = channel.get(timeout=0.2)
+            except queues.Empty:
+                if not any(p.is_alive() for p in processes):
+                    raise RobustError("a Monte Carlo worker stopped unexpectedly") from None
+                continue
+            if item is None:
+                running -= 1
+            elif isinstance(item, Sample):
+                results.append(item)
+                tick(1)
+            else:
+                raise RobustError(f"a Monte Carlo worker failed: {item}")
+    except STOPS as exc:
+        _remember_stop(exc)
+        for process in processes:
+            process.terminate()
+        while True:  # keep what was sent before the end
+            try:
+                item = channel.get(timeout=0.05)
+            except queues.Empty:
+                break
+            if isinstance(item, Sample):
+                results.append(item)
         return results, True
-    pool.shutdown()
+    finally:
+        for process in processes:
+            process.join(timeout=1)
+            if process.is_alive():
+                process.kill()
     return results, False
+
+
+def _worker(scenario: Scenario, indices: list[int], args: tuple[object, ...], channel: Any) -> None:
+    """Solve `indices` in a worker process, sending each sample as it is done, then None."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop, and keeps what was sent
+    try:
+        seed, vary, concentration, kind, recommended, solver = args
+        run_samples(
+            scenario,
+            indices,
+            seed,  # type: ignore[arg-type]
+            vary,  # type: ignore[arg-type]
+            concentration,  # type: ignore[arg-type]
+            kind,  # type: ignore[arg-type]
+            recommended,  # type: ignore[arg-type]
+            solver,  # type: ignore[arg-type]
+            emit=channel.put,
+        )
+    except Exception as exc:  # sent to the parent, which says what failed
+        channel.put(f"{type(exc).__name__}: {exc}")
+        return
+    channel.put(None)
 
 
 def _run_dask(
@@ -440,10 +521,17 @@ def _run_dask(
         from distributed import Client
     except ImportError:
         raise RobustError("--scheduler needs Dask: pip install 'niches[dask]'") from None
-    with Client(scheduler, timeout="10s") as client:  # type: ignore[no-untyped-call]
+    try:
+        client = Client(scheduler, timeout="3s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise RobustError(
+            f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}); "
+            "check the address and that the scheduler runs"
+        ) from None
+    with client:
         chunks = _chunks(samples, max(workers, len(client.scheduler_info().get("workers", {})) or 1) * 4)
         futures = [client.submit(run_samples, scenario, chunk, *args, pure=False) for chunk in chunks]
-        parts = client.gather(futures)
+        parts = client.gather(futures)  # type: ignore[no-untyped-call]
     return [sample for part in parts for sample in part]
 
 

@@ -13,6 +13,7 @@ import contextlib
 import math
 import os
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -167,6 +168,32 @@ class _Instance:
         _check(self.h.changeObjectiveSense(sense), "changeObjectiveSense")
 
 
+def _run(h: Any) -> Any:
+    """Run HiGHS in a daemon thread and wait for it where Ctrl-C and SIGTERM can reach the program.
+
+    HiGHS holds the thread that runs it until it finishes; waiting here instead
+    lets an interrupt end the command at once (the abandoned solve dies with the
+    process, and this model is not used again).
+    """
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["status"] = h.run()
+        except BaseException as exc:  # handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="highs", daemon=True).start()
+    while not done.wait(0.2):
+        pass
+    if "error" in box:
+        raise box["error"]
+    return box["status"]
+
+
 def _rows_csr(rows: list[dict[int, float]], first: int, last: int) -> tuple[Any, Any, Any]:
     starts = np.zeros(last - first + 1, dtype=np.int32)
     index: list[int] = []
@@ -225,11 +252,7 @@ class HighsBackend:
             index = np.array(list(start), dtype=np.int32)
             h.setSolution(len(index), index, np.array(list(start.values()), dtype=np.float64))
         self.solves += 1
-        try:
-            _check(h.run(), "run")
-        except KeyboardInterrupt:
-            h.cancelSolve()
-            raise
+        _check(_run(h), "run")
         return self._outcome(h, maximise, relax)
 
     def fixed_by_reduced_costs(self, columns: list[int], slack: float) -> dict[int, float]:

@@ -1,0 +1,57 @@
+"""A longer fuzz campaign than CI runs: mutated bundled scenarios through `niches solve`.
+
+    python bench/fuzz.py [--examples 2000]
+
+Uses the strategies and checks of tests/test_fuzz.py (exit 0/1/2 only, no
+traceback, every problem line FILE:LINE:COL, a file broken on purpose never
+solved) with many more examples, and prints the slowest runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.test_fuzz import _check, byte_mutations, yaml_mutations  # noqa: E402 (after the path is set)
+
+
+def _campaign(name: str, strategy: object, campaign: settings, durations: list[tuple[float, str]]) -> None:
+    @given(strategy)
+    @campaign
+    def run(mutated: tuple[object, bool]) -> None:
+        content, broken = mutated
+        data = content.encode() if isinstance(content, str) else content
+        assert isinstance(data, bytes)
+        with tempfile.TemporaryDirectory() as folder:
+            start = time.perf_counter()
+            _check(Path(folder), data, broken)
+            durations.append((time.perf_counter() - start, name))
+
+    run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=2000)
+    args = parser.parse_args()
+    durations: list[tuple[float, str]] = []
+    campaign = settings(
+        max_examples=args.examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    for name, strategy in (("yaml", yaml_mutations()), ("bytes", byte_mutations())):
+        _campaign(name, strategy, campaign, durations)
+        print(f"{name}: {args.examples} examples passed", flush=True)
+    durations.sort(reverse=True)
+    print("slowest runs (s):", ", ".join(f"{d:.2f} ({n})" for d, n in durations[:5]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Mutated scenarios, at the YAML level and the byte level: never a traceback, always a clear exit.
+
+Each example takes a bundled scenario, breaks it (a value replaced by one of
+another type or range, a key dropped or misspelt, bytes flipped, inserted or
+cut off) and runs `niches solve` on it in-process. Whatever the damage, the
+exit code is 0, 1 or 2, no exception escapes, every problem line reads
+FILE:LINE:COL, and a file broken on purpose (a negative cost, an unknown key,
+a probability above 1) is never solved. `bench/fuzz.py` runs the same
+campaign for longer, by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from niches.cli import app
+
+from .conftest import ROOT
+
+BASES = {
+    name: (ROOT / "options" / name).read_text() for name in ("kazakhstan.yaml", "canada.yaml", "turkey.yaml")
+}
+SUMMARY = re.compile(r"^\d+ problems? found; nothing was solved$")
+
+ODD_VALUES = st.one_of(
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(-5, 5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(-3, 3), max_size=2),
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, (*prefix, i))
+    return found
+
+
+def _parent(data: Any, path: tuple[Any, ...]) -> Any:
+    for step in path[:-1]:
+        data = data[step]
+    return data
+
+
+@st.composite
+def yaml_mutations(draw: st.DrawFn) -> tuple[str, bool]:
+    """Return (text, broken on purpose) for a bundled scenario changed at the YAML level."""
+    data = yaml.safe_load(BASES[draw(st.sampled_from(sorted(BASES)))])
+    paths = _paths(data)
+    kind = draw(
+        st.sampled_from(["replace", "drop", "misspell", "negative cost", "unknown key", "probability"])
+    )
+    if kind == "negative cost":
+        costs = [p for p in paths if p[-1] == "cost" and isinstance(_parent(data, p)[p[-1]], (int, float))]
+        path = draw(st.sampled_from(costs))
+        _parent(data, path)[path[-1]] = -draw(st.integers(1, 10**6))
+        return yaml.safe_dump(data, sort_keys=False), True
+    if kind == "unknown key":
+        data[draw(st.sampled_from(["budjet", "nitches", "rulez", "objectve"]))] = 1
+        return yaml.safe_dump(data, sort_keys=False), True
+    if kind == "probability":
+        world = draw(st.sampled_from(sorted(data["worlds"])))
+        entry = data["worlds"][world]
+        value = draw(st.floats(1.01, 1e6))
+        if isinstance(entry, dict):
+            entry["probability"] = value
+        else:
+            data["worlds"][world] = value
+        return yaml.safe_dump(data, sort_keys=False), True
+    path = draw(st.sampled_from(paths))
+    parent = _parent(data, path)
+    if kind == "replace":
+        parent[path[-1]] = draw(ODD_VALUES)
+    elif kind == "drop":
+        del parent[path[-1]]
+    elif isinstance(parent, dict):
+        parent[str(path[-1]) + draw(st.sampled_from(["x", "_", "s"]))] = parent.pop(path[-1])
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=draw(st.booleans())), False
+
+
+@st.composite
+def byte_mutations(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """Return bytes of a bundled scenario with bytes flipped, inserted or cut off."""
+    data = bytearray(BASES[draw(st.sampled_from(sorted(BASES)))].encode())
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data) - 1))
+        kind = draw(st.sampled_from(["flip", "insert", "cut", "control"]))
+        if kind == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "cut":
+            del data[at:]
+        else:
+            data[at:at] = bytes([draw(st.sampled_from([0, 7, 8, 11, 12, 27, 127]))])
+        if not data:
+            break
+    return bytes(data), False
+
+
+def _check(tmp_path: Path, content: bytes, broken: bool) -> None:
+    path = tmp_path / "mutated.yaml"
+    path.write_bytes(content)
+    result = CliRunner().invoke(app, ["solve", str(path), "--format", "json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.stderr)
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 2:
+        lines = result.stderr.splitlines()
+        assert lines and SUMMARY.match(lines[-1]), lines
+        for line in lines[:-1]:
+            assert line.startswith(f"{path}:") and re.match(rf"^{re.escape(str(path))}:\d+:\d+: \S", line), (
+                line
+            )
+    if broken:
+        assert result.exit_code == 2, result.stdout[:300]
+
+
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@given(yaml_mutations())
+@FUZZ
+def test_yaml_level_mutations_exit_cleanly(tmp_path: Path, mutated: tuple[str, bool]) -> None:
+    text, broken = mutated
+    _check(tmp_path, text.encode(), broken)
+
+
+@given(byte_mutations())
+@FUZZ
+def test_byte_level_mutations_exit_cleanly(tmp_path: Path, mutated: tuple[bytes, bool]) -> None:
+    content, broken = mutated
+    _check(tmp_path, content, broken)
