@@ -67,6 +67,7 @@ class Study:
         self.deadline = deadline or Deadline(time_limit)
         self.prefer = engine
         self.unfinished: list[str] = []
+        self.extra_solves = 0  # solves on models an analysis built for a second thread
         self._memo: dict[object, Any] = {}
 
     # ---------------------------------------------------------------- engines
@@ -94,7 +95,7 @@ class Study:
         """Solver calls (and enumeration passes) made so far."""
         table = self.__dict__.get("table")
         milp = self.__dict__.get("milp")
-        return (table.solves if table else 0) + (milp.solves if milp else 0)
+        return (table.solves if table else 0) + (milp.solves if milp else 0) + self.extra_solves
 
     def _remember(self, key: object, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:

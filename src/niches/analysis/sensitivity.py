@@ -25,9 +25,11 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from niches.engine import MilpEngine
 from niches.evaluate import evaluate, numeric_limits, objective_value, violated_rules
 from niches.formulation import KIND_GOAL
 from niches.model import Solution, tolerance
@@ -250,13 +252,7 @@ def _walk(
                 mine = _objective(kind, variant, recommended)
                 return _objective(kind, variant, rival) - mine - tolerance(mine)
 
-            low, high = good, bad
-            for _ in range(BISECTION_STEPS):
-                middle = (low + high) / 2
-                if gap(middle) > 0:
-                    high = middle
-                else:
-                    low = middle
+            low, high = _crossing(gap, good, bad)
             at_low = state(low)
             if at_low[0] != "ok":  # a stronger challenger, or a broken rule, before this crossing
                 bad, (kind_of, challenger) = low, at_low
@@ -355,13 +351,7 @@ def _class_walk(
 
         if gap(end) <= 0:
             continue
-        good, bad = 1.0, end
-        for _ in range(BISECTION_STEPS):
-            middle = (good + bad) / 2
-            if gap(middle) > 0:
-                bad = middle
-            else:
-                good = middle
+        _, bad = _crossing(gap, 1.0, end)
         if first is None or abs(bad - 1.0) < abs(first - 1.0):
             first, winner = bad, rival
     if first is None:
@@ -375,6 +365,17 @@ def _class_walk(
 
     point = _clear_of(first, end, changed)
     return _taker(solver, at(point), recommended, point, rival=winner)
+
+
+def _crossing(gap: Callable[[float], float], good: float, bad: float) -> tuple[float, float]:
+    """Return the bracket (good, bad) around where `gap` turns positive, narrowed by bisection."""
+    for _ in range(BISECTION_STEPS):
+        middle = (good + bad) / 2
+        if gap(middle) > 0:
+            bad = middle
+        else:
+            good = middle
+    return good, bad
 
 
 def _optimal_at(solver: Engine, variant: Scenario, recommended: dict[str, str]) -> bool:
@@ -611,6 +612,76 @@ def order_of_buy(
 # --------------------------------------------------------------------------- the whole analysis
 
 
+def _niche_radii(
+    study: Study, engine: Engine, rec: dict[str, str], tick: Callable[[], None]
+) -> list[tuple[Radius | None, Radius]]:
+    """Return (score radius, cost radius) of every niche, in declaration order.
+
+    On the MILP engine the niches are shared between two threads, each with its
+    own built model (niche i goes to thread i % 2, so each model sees the same
+    sequence of solves on every run).
+    """
+    niches = list(study.scenario.niches)
+    if not isinstance(engine, MilpEngine) or len(niches) < 8:
+        return [_radii_of(study, engine, rec, niche, tick) for niche in niches]
+    twin = MilpEngine(engine.scenario, engine.kind, engine.solver, engine.deadline)
+    engines = (engine, twin)
+
+    def share(i: int) -> list[tuple[Radius | None, Radius]]:
+        return [_radii_of(study, engines[i], rec, niche, tick) for niche in niches[i::2]]
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:  # waiting on the futures lets Ctrl-C through at once
+        futures = [pool.submit(share, i) for i in range(2)]
+        halves = [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    study.extra_solves += twin.solves
+    merged: list[tuple[Radius | None, Radius]] = []
+    for i in range(len(niches)):
+        merged.append(halves[i % 2][i // 2])
+    return merged
+
+
+def _radii_of(
+    study: Study, engine: Engine, rec: dict[str, str], niche: Niche, tick: Callable[[], None]
+) -> tuple[Radius | None, Radius]:
+    scenario, kind = study.scenario, study.kind
+    score: Radius | None = None
+    if kind != "regret":
+
+        def at_score(f: float, n: str = niche.id) -> Scenario:
+            return with_score_factor(scenario, n, f)
+
+        down, up = (DOWN, UP) if engine.name == "enumeration" else (DOWN[1::2], UP[1::2])
+        positive = all(
+            math.fsum(c.weight * lv.scores[c.id].mean for c in scenario.criteria) >= 0 for lv in niche.levels
+        )
+        # Exact shortcuts: lowering the value of a niche left out cannot unseat the
+        # recommendation; without value floors, raising the value of a one-level niche
+        # it holds raises it as much as any rival holding it.
+        skip_down = positive and niche.id not in rec
+        floors = scenario.rules.min_cvar is not None or scenario.rules.min_worst_case is not None
+        skip_up = positive and niche.id in rec and len(niche.levels) == 1 and not floors
+        if kind == "expected" and not floors and engine.name == "milp":
+            rivals = _class_bests(engine, niche, rec)
+            low = None if skip_down else _class_walk(engine, rec, at_score, 0.0, rivals)
+            high = None if skip_up else _class_walk(engine, rec, at_score, MAX_FACTOR, rivals)
+        else:
+            low = None if skip_down else _walk(engine, rec, at_score, 1.0, 0.0, down)
+            high = None if skip_up else _walk(engine, rec, at_score, 1.0, MAX_FACTOR, up)
+        score = Radius(niche.id, "scores", low, high)
+    tick()
+    cost = Radius(
+        niche.id,
+        "costs",
+        _cost_change(engine, rec, niche.id, (0.9, 0.75, 0.5, 0.25, 0.0)),
+        _cost_change(engine, rec, niche.id, (1.1, 1.25, 1.5, 2.0, 3.0, 5.0, MAX_FACTOR)),
+    )
+    tick()
+    return score, cost
+
+
 def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
     """Return every sensitivity figure of the study's recommendation."""
     clock = time.perf_counter()
@@ -649,43 +720,9 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
                     )
                 )
             tick()
-    scores: list[Radius] = []
-    costs: list[Radius] = []
-    for niche in scenario.niches:
-        if kind != "regret":
-
-            def at_score(f: float, n: str = niche.id) -> Scenario:
-                return with_score_factor(scenario, n, f)
-
-            down, up = (DOWN, UP) if engine.name == "enumeration" else (DOWN[1::2], UP[1::2])
-            positive = all(
-                math.fsum(c.weight * lv.scores[c.id].mean for c in scenario.criteria) >= 0
-                for lv in niche.levels
-            )
-            # Exact shortcuts: lowering the value of a niche left out cannot unseat the
-            # recommendation; without value floors, raising the value of a one-level niche
-            # it holds raises it as much as any rival holding it.
-            skip_down = positive and niche.id not in rec
-            floors = scenario.rules.min_cvar is not None or scenario.rules.min_worst_case is not None
-            skip_up = positive and niche.id in rec and len(niche.levels) == 1 and not floors
-            if kind == "expected" and not floors and engine.name == "milp":
-                rivals = _class_bests(engine, niche, rec)
-                low = None if skip_down else _class_walk(engine, rec, at_score, 0.0, rivals)
-                high = None if skip_up else _class_walk(engine, rec, at_score, MAX_FACTOR, rivals)
-            else:
-                low = None if skip_down else _walk(engine, rec, at_score, 1.0, 0.0, down)
-                high = None if skip_up else _walk(engine, rec, at_score, 1.0, MAX_FACTOR, up)
-            scores.append(Radius(niche.id, "scores", low, high))
-        tick()
-        costs.append(
-            Radius(
-                niche.id,
-                "costs",
-                _cost_change(engine, rec, niche.id, (0.9, 0.75, 0.5, 0.25, 0.0)),
-                _cost_change(engine, rec, niche.id, (1.1, 1.25, 1.5, 2.0, 3.0, 5.0, MAX_FACTOR)),
-            )
-        )
-        tick()
+    radii = _niche_radii(study, engine, rec, tick)
+    scores = [score for score, _ in radii if score is not None]
+    costs = [cost for _, cost in radii]
     base = recommended.objective
     marginals: list[Marginal] = []
     limits = numeric_limits(scenario)
