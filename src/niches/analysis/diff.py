@@ -25,6 +25,8 @@ from niches.scenario import Scenario, ScenarioError, parse_scenario
 from niches.study import Study
 
 Path_ = tuple[str, ...]
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's safe dumper when PyYAML has it (the variants are written and read again many times)."""
 MAX_PAIRS = 120
 
 
@@ -294,7 +296,8 @@ def diff(old_spec: str, new_spec: str, solver: str = "highs") -> Diff:
         if indices not in cache:
             data = apply_units(old_data, [units[i] for i in indices])
             try:
-                variant = parse_scenario(yaml.safe_dump(data, sort_keys=False), old_name)
+                text = yaml.dump(data, Dumper=_DUMPER, sort_keys=False)
+                variant = parse_scenario(text, old_name)
             except ScenarioError:
                 cache[indices] = None  # this combination alone is not a valid scenario
             else:  # attribution only needs the optimum: the study's fastest engine answers it
