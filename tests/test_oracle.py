@@ -168,3 +168,17 @@ def test_left_out_reasons_match_the_evaluator(scenario: Scenario) -> None:
         if solution.metrics is None:
             continue
         assert [(x.niche, x.reason) for x in left_out(solution)] == _left_out_by_evaluation(solution)
+
+
+@pytest.mark.slow
+@given(scenarios)
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_both_solvers_give_identical_json(scenario: Scenario) -> None:
+    from niches.render.json import dumps, solve_dict
+
+    texts = []
+    for solver in ("highs", "cbc"):
+        data = solve_dict(Study(scenario, solver=solver, engine="milp").summary())
+        assert data.pop("solver") == solver
+        texts.append(dumps(data))
+    assert texts[0] == texts[1]
