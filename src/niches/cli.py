@@ -487,15 +487,18 @@ def robust(
     """Monte Carlo over the uncertainty the scenario declares: core index of every niche and level,
     the recommendation's objective and regret across samples, and the most frequent optima.
     Ctrl-C stops cleanly and reports the samples done so far, marked as partial."""
-    from niches.analysis.robust import RobustError
+    from niches.analysis.robust import VARY, RobustError
     from niches.render.analysis import robust_heading, robust_json, robust_sections
     from niches.study import Study
 
+    items = tuple(v.strip() for v in vary.split(",") if v.strip())
+    unknown = [v for v in items if v not in VARY]
+    if unknown:  # a wrong option is refused before any work
+        _fail(EXIT_INVALID, f"error: unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
     loaded = load(scenario)
     study = Study(loaded, objective.value if objective else None, solver.value)
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)
-    items = tuple(v.strip() for v in vary.split(",") if v.strip())
     try:
         with _progress("Monte Carlo", format) as progress:
             report = study.robust(samples, seed, items, workers, scheduler, concentration, progress)
