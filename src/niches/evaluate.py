@@ -29,7 +29,8 @@ class Metrics:
 
     Values are in value units (weighted criterion scores); money in the
     scenario's units; `exposure` maps power -> spend-weighted share in [0, 1];
-    `niche_value` maps each chosen niche -> its expected value (synergies excluded).
+    `niche_value` maps each chosen niche -> its expected value (synergies excluded);
+    `exposure_spend` maps power -> money spent on niches exposed to it (exposure-weighted).
     """
 
     value_by_world: dict[str, float]
@@ -43,6 +44,7 @@ class Metrics:
     count: int
     niche_value: dict[str, float]
     synergy_value: float
+    exposure_spend: dict[str, float]
 
 
 def canonical(scenario: Scenario, portfolio: Portfolio) -> dict[str, str]:
@@ -92,8 +94,22 @@ def cvar(values: Mapping[str, float], probabilities: Mapping[str, float], tail: 
     return total / tail
 
 
+MEMO_SIZE = 4096  # metrics remembered per scenario object (analyses re-ask the same portfolios)
+
+
 def evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
-    """Return the metrics of `portfolio` under `scenario`."""
+    """Return the metrics of `portfolio` under `scenario` (remembered per scenario object)."""
+    memo: dict[frozenset[tuple[str, str]], Metrics] = scenario.__dict__.setdefault("_metrics", {})
+    key = frozenset(portfolio.items())
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = _evaluate(scenario, portfolio)
+    return found
+
+
+def _evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
     chosen = canonical(scenario, portfolio)
     probabilities = scenario.probabilities
     worlds = [w.id for w in scenario.worlds]
@@ -104,19 +120,26 @@ def evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         for other, bonus in niche.synergy.items()
         if other in chosen
     )
-    value = {(n, k): level_value(scenario, n, lv, k) for n, lv in chosen.items() for k in worlds}
+    picked = {n: scenario.niche(n) for n in chosen}
+    levels = [picked[n].level(lv) for n, lv in chosen.items()]
+    value = {}
+    for (n, niche), level in zip(picked.items(), levels, strict=True):
+        base = _weighted(scenario, level)
+        for k in worlds:
+            value[n, k] = niche.outlook.get(k, 1.0) * base
     by_world = {k: math.fsum(value[n, k] for n in chosen) + synergy for k in worlds}
     niche_value = {n: math.fsum(probabilities[k] * value[n, k] for k in worlds) for n in chosen}
-    levels = [scenario.niche(n).level(lv) for n, lv in chosen.items()]
     cost_by_period = {p: math.fsum(level.cost[p] for level in levels) for p in scenario.periods}
     cost = math.fsum(cost_by_period.values())
-    exposure = {}
+    totals = [level.total_cost for level in levels]
+    exposure, exposure_spend = {}, {}
     for power in scenario.powers:
         numerator = math.fsum(
-            scenario.niche(n).level(lv).total_cost * scenario.niche(n).exposure.get(power, 0.0)
-            for n, lv in chosen.items()
+            total * niche.exposure.get(power, 0.0)
+            for total, niche in zip(totals, picked.values(), strict=True)
         )
         exposure[power] = numerator / cost if cost > 0 else 0.0
+        exposure_spend[power] = numerator
     uses = {r: math.fsum(level.uses.get(r, 0.0) for level in levels) for r in scenario.capacities}
     expected = math.fsum(probabilities[k] * by_world[k] for k in worlds)
     return Metrics(
@@ -131,6 +154,7 @@ def evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         count=len(chosen),
         niche_value=niche_value,
         synergy_value=synergy,
+        exposure_spend=exposure_spend,
     )
 
 
@@ -167,13 +191,7 @@ def violated_rules(
         check(f"must_include[{nid}]", nid not in portfolio)
     for nid in rules.must_exclude:
         check(f"must_exclude[{nid}]", nid in portfolio)
-    numerators = {
-        p: math.fsum(
-            scenario.niche(n).level(lv).total_cost * scenario.niche(n).exposure.get(p, 0.0)
-            for n, lv in portfolio.items()
-        )
-        for p in scenario.powers
-    }
+    numerators = m.exposure_spend
     if rules.max_share is not None:
         check(
             "max_share",
