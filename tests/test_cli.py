@@ -64,7 +64,8 @@ def test_json_contract_and_determinism() -> None:
     first = run_cli("solve", "--format", "json").stdout
     assert run_cli("solve", "--format", "json").stdout == first
     data = json.loads(first)
-    assert list(data)[:5] == ["scenario", "status", "objective", "solver", "gap"]
+    assert list(data)[:6] == ["scenario", "units", "status", "objective", "solver", "gap"]
+    assert data["units"] == {"money": "USD million", "value": "points", "share": "fraction"}
     assert data["status"] == "optimal"
     assert set(data["objective"]) == {"kind", "value"}
     for row in data["portfolio"]:

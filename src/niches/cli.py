@@ -247,10 +247,11 @@ def _emit_explanation(explanation: Any, format: Format) -> None:
 
     scenario = explanation.scenario
     if format is Format.json:
-        from niches.render.json import dumps
+        from niches.render.json import dumps, units_json
 
         data = {
             "scenario": scenario.name,
+            "units": units_json(scenario),
             "status": "feasible" if explanation.feasible else "infeasible",
             "conflict": conflict_json(explanation),
         }
@@ -263,11 +264,14 @@ def _emit_explanation(explanation: Any, format: Format) -> None:
     _emit(heading, sections, format)
 
 
-def _emit(heading: str, sections: list[Any], format: Format, chart: str | None = None) -> None:
+def _emit(
+    heading: str, sections: list[Any], format: Format, chart: str | None = None, figure: str | None = None
+) -> None:
+    """Print sections: with the text `chart` in the terminal, the markdown `figure` in markdown."""
     if format is Format.markdown:
         from niches.render.markdown import sections_markdown
 
-        sys.stdout.write(sections_markdown(heading, sections, chart))
+        sys.stdout.write(sections_markdown(heading, sections, figure))
     else:
         from niches.render.terminal import sections_view
 
@@ -292,7 +296,7 @@ def frontier(
     not choosing sides (exposure); every breakpoint is found by solving. `hull` draws Equity's efficient
     frontier (levels bought by value per unit of money), cheap at any size."""
     from niches.analysis.frontier import FrontierError
-    from niches.render.analysis import frontier_chart, frontier_json, frontier_section
+    from niches.render.analysis import frontier_chart, frontier_json, frontier_mermaid, frontier_section
     from niches.study import Study
 
     deadline = _deadline(time_limit)
@@ -313,7 +317,7 @@ def frontier(
         sys.stdout.write(dumps(frontier_json(result)))
         return
     heading = f"{loaded.name}: {axis.value} frontier"
-    _emit(heading, [frontier_section(result)], format, frontier_chart(result))
+    _emit(heading, [frontier_section(result)], format, frontier_chart(result), frontier_mermaid(result))
 
 
 @app.command()
@@ -541,10 +545,11 @@ def check(
         failed = [r for r in results if not r.holds]
         failures += len(failed)
         if format is Format.json:
-            from niches.render.json import dumps
+            from niches.render.json import dumps, units_json
 
             data = {
                 "scenario": loaded.name,
+                "units": units_json(loaded),
                 "passed": not failed,
                 "assertions": [
                     {

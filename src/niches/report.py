@@ -20,7 +20,13 @@ from niches.analysis.robust import RobustReport, classify
 from niches.analysis.sensitivity import fragile
 from niches.analysis.summary import SolveReport
 from niches.model import TimedOut, solver_version
-from niches.render.analysis import portfolio_text, worlds_portfolios_section, worlds_section
+from niches.render import mermaid
+from niches.render.analysis import (
+    frontier_mermaid,
+    portfolio_text,
+    worlds_portfolios_section,
+    worlds_section,
+)
 from niches.render.markdown import section_markdown, table
 from niches.render.numbers import money, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
@@ -68,38 +74,8 @@ def _git(folder: Path, *args: str) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', "'") + '"'
-
-
-def _mermaid_line(title: str, x_label: str, xs: list[str], y_label: str, ys: list[float]) -> str:
-    low, high = min(ys), max(ys)
-    if high == low:
-        low, high = low - 1, high + 1
-    pad = (high - low) * 0.05
-    lines = [
-        "```mermaid",
-        "xychart-beta",
-        f'    title "{title}"',
-        f'    x-axis "{x_label}" [{", ".join(_quoted(x) for x in xs)}]',
-        f'    y-axis "{y_label}" {low - pad:.2f} --> {high + pad:.2f}',
-        f"    line [{', '.join(f'{y:.2f}' for y in ys)}]",
-        "```",
-    ]
-    return "\n".join(lines) + "\n"
-
-
 def _mermaid_bar(title: str, x_label: str, xs: list[str], y_label: str, ys: list[float]) -> str:
-    lines = [
-        "```mermaid",
-        "xychart-beta",
-        f'    title "{title}"',
-        f'    x-axis "{x_label}" [{", ".join(_quoted(x) for x in xs)}]',
-        f'    y-axis "{y_label}" 0 --> 100',
-        f"    bar [{', '.join(f'{y:.1f}' for y in ys)}]",
-        "```",
-    ]
-    return "\n".join(lines) + "\n"
+    return mermaid.bar_chart(title, x_label, xs, y_label, ys)
 
 
 def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
@@ -237,13 +213,7 @@ def _budget_section(f: Frontier, start: float = 0.0, stop: float = 1.5) -> str:
         text += f"Note: {f.note}.\n\n"
     if not f.points:
         return text + f"No portfolio fits any scale up to {stop:g}.\n"
-    text += _mermaid_line(
-        "Objective as the budget scales",
-        "budget scale",
-        [f"{p.scale:.4f}" for p in f.points],
-        OBJECTIVE_WORDS[f.objective_kind],
-        [p.objective for p in f.points],
-    )
+    text += frontier_mermaid(f)
     rows = []
     for i, p in enumerate(f.points):
         change = (
@@ -254,19 +224,20 @@ def _budget_section(f: Frontier, start: float = 0.0, stop: float = 1.5) -> str:
                 f"{p.scale:.4f}",
                 money(p.metrics.cost),
                 value(p.objective),
+                "-" if p.metrics.cost <= 0 else f"{p.metrics.expected_value / p.metrics.cost:.4f}",
                 "current budget" if p.marked else "",
                 change,
             )
         )
-    return (
-        text
-        + "\n"
-        + table(
-            ("scale", "cost", OBJECTIVE_WORDS[f.objective_kind], "", "portfolio (then: change)"),
-            rows,
-            (0, 1, 2),
-        )
+    header = (
+        "scale",
+        f"cost ({sc.units})",
+        f"{OBJECTIVE_WORDS[f.objective_kind]} ({sc.value_unit})",
+        f"{sc.value_unit} per {sc.units}",
+        "",
+        "portfolio (then: change)",
     )
+    return text + "\n" + table(header, rows, (0, 1, 2, 3))
 
 
 def _diff(sc: Scenario, old: dict[str, str], new: dict[str, str]) -> str:
@@ -281,14 +252,7 @@ def _risk_section(f: Frontier) -> str:
         "## Risk frontier\n\nPortfolios no other beats on both expected value and CVaR (all rules kept).\n\n"
     )
     if len(f.points) > 1:
-        text += _mermaid_line(
-            "Expected value against CVaR",
-            "CVaR",
-            [value(p.metrics.cvar) for p in f.points],
-            "expected value",
-            [p.metrics.expected_value for p in f.points],
-        )
-        text += "\n"
+        text += frontier_mermaid(f) + "\n"
     rows = [
         (
             value(p.metrics.cvar),
@@ -299,7 +263,9 @@ def _risk_section(f: Frontier) -> str:
         )
         for p in f.points
     ]
-    text += table(("CVaR", "expected value", "worst case", "", "portfolio"), rows, (0, 1, 2))
+    unit = sc.value_unit
+    header = (f"CVaR ({unit})", f"expected value ({unit})", f"worst case ({unit})", "", "portfolio")
+    text += table(header, rows, (0, 1, 2))
     if f.note:
         text += f"\n{f.note}.\n"
     return text

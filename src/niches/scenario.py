@@ -38,6 +38,7 @@ TOP_KEYS = (
     "name",
     "description",
     "units",
+    "value_unit",
     "periods",
     "budget",
     "capacities",
@@ -174,13 +175,15 @@ class Niche:
 class Criterion:
     """A criterion of value; `weight` is normalised (all weights sum to 1).
 
-    `raw_weight` is the weight as declared (a range when uncertain).
+    `raw_weight` is the weight as declared (a range when uncertain); `scale`
+    is the declared [low, high] range of its scores (None when not declared).
     """
 
     id: str
     weight: float
     raw_weight: Score
     description: str
+    scale: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,8 @@ class Scenario:
     """A validated scenario.
 
     `budget` maps capped period ids -> cap per period; `budget_total` caps spend
-    summed over all periods. All money is in `units`. `locations` maps rule and
+    summed over all periods. All money is in `units`; values (weighted scores)
+    are in `value_unit` ("points" unless declared). `locations` maps rule and
     entity names (`budget[2027]`, `niche[ai]`, `max_exposure[China]`) to where
     they are declared, for messages that point into the file.
     """
@@ -277,6 +281,7 @@ class Scenario:
     locations: Mapping[str, Location] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     assertions: Assertions = field(default_factory=Assertions)
+    value_unit: str = "points"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {n.id: n for n in self.niches})
@@ -418,6 +423,7 @@ class _Reader:
         self.problems = problems
         self.locations: dict[str, Location] = {}
         self.declared_criteria: list[str] = []
+        self.scales: dict[str, tuple[float, float]] = {}
         self.declared_worlds: list[str] = [BASELINE]
 
     # ------------------------------------------------------------------ helpers
@@ -589,6 +595,7 @@ class _Reader:
         name = self.text(top["name"], "name") if "name" in top else None
         description = self.text(top["description"], "description") if "description" in top else ""
         units = self.text(top["units"], "units") if "units" in top else "USD million"
+        value_unit = self.text(top["value_unit"], "value_unit") if "value_unit" in top else "points"
         periods = self.periods(top.get("periods"))
         capacities = self.capacities(top.get("capacities"))
         criteria = self.criteria(top.get("criteria"))
@@ -620,6 +627,7 @@ class _Reader:
         if any(p.severity == "error" for p in self.problems):
             return None
         assert name is not None and description is not None and units is not None
+        assert value_unit is not None
         assert criteria is not None and worlds is not None and budget is not None
         return Scenario(
             name=name,
@@ -638,6 +646,7 @@ class _Reader:
             source=self.file,
             locations=dict(self.locations),
             assertions=assertions,
+            value_unit=value_unit,
         )
 
     def periods(self, node: YNode | None) -> list[str]:
@@ -713,7 +722,11 @@ class _Reader:
             description = ""
             weight_node = child
             if isinstance(child.value, dict):
-                meant = self.check_keys(child.value, ("weight", "description", "name"), f"criterion '{key}'")
+                meant = self.check_keys(
+                    child.value, ("weight", "description", "name", "scale"), f"criterion '{key}'"
+                )
+                if "scale" in child.value:
+                    self.scale(key, child.value["scale"])
                 if "weight" not in child.value:
                     if "weight" not in meant:  # a misspelt 'weight' is reported once, as such
                         self.error(child.at_key, f"criterion '{key}' is missing required key 'weight'")
@@ -737,7 +750,39 @@ class _Reader:
         total = math.fsum(w.mean for _, w, _ in raw)
         if len(raw) == len(items) and total <= 0:
             self.error(node.loc, "criteria weights are all 0; give at least one a positive weight")
-        return [Criterion(k, (w.mean / total) if total > 0 else 0.0, w, d) for k, w, d in raw]
+        return [
+            Criterion(k, (w.mean / total) if total > 0 else 0.0, w, d, self.scales.get(k)) for k, w, d in raw
+        ]
+
+    def scale(self, key: str, node: YNode) -> None:
+        what = f"scale of criterion '{key}'"
+        items = node.value
+        if not isinstance(items, list) or len(items) != 2:
+            self.error(node.loc, f"{what} must be [low, high], for example [0, 10]")
+            return
+        low, high = self.number(items[0], f"{what} low"), self.number(items[1], f"{what} high")
+        if low is None or high is None:
+            return
+        if low >= high:
+            self.error(node.loc, f"{what} must have low < high, got [{_num(low)}, {_num(high)}]")
+            return
+        self.scales[key] = (low, high)
+
+    def off_scale(self, crit: str, score: Score, what: str) -> str | None:
+        """Return a warning when `score` leaves the declared scale of `crit`."""
+        if crit not in self.scales:
+            return None
+        low, high = self.scales[crit]
+        outside = sorted(
+            {x for x in (score.low, score.mode, score.high) if x is not None and not low <= x <= high}
+        )
+        if not outside:
+            return None
+        shown = ", ".join(_num(x) for x in outside)
+        return (
+            f"{what} ({shown}) is outside the scale [{_num(low)}, {_num(high)}] of criterion '{crit}'; "
+            "fix the score or widen the criterion's scale"
+        )
 
     def powers(self, node: YNode | None) -> list[str]:
         if node is None:
@@ -945,12 +990,16 @@ class _Reader:
                 if amount is not None:
                     cost = dict.fromkeys(periods, amount)
         scores: dict[str, Score] = {}
+        off_scale: list[tuple[Location, str]] = []
         if "scores" in items:
             for crit, child in (self.mapping(items["scores"], f"scores of {where}") or {}).items():
                 if self.key_ref(crit, child, criterion_ids, "criterion", f"scores of {where}"):
                     score = self.score(child, f"score of {where} on {crit}")
                     if score is not None:
                         scores[crit] = score
+                        warning = self.off_scale(crit, score, f"score of {where} on {crit}")
+                        if warning:
+                            off_scale.append((child.loc, warning))
         uses: dict[str, float] = {}
         if "uses" in items:
             for cap, child in (self.mapping(items["uses"], f"uses of {where}") or {}).items():
@@ -961,6 +1010,8 @@ class _Reader:
         name = self.text(items["name"], "name") if "name" in items and not shorthand else lid
         if len(self.problems) > count or name is None:
             return None
+        for loc, warning in off_scale:
+            self.warn(loc, warning)
         return Level(
             id=lid,
             name=name,

@@ -117,7 +117,12 @@ def scenario_schema() -> dict[str, Any]:
         "properties": {
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "units": {"type": "string", "default": "USD million"},
+            "units": {"type": "string", "default": "USD million", "description": "The unit of all money."},
+            "value_unit": {
+                "type": "string",
+                "default": "points",
+                "description": "The unit of value (weighted criterion scores), shown beside every value.",
+            },
             "periods": {"type": "array", "items": _id, "minItems": 1},
             "budget": {
                 "description": "A cap for every period, or {period: cap, ..., total: cap}.",
@@ -136,6 +141,14 @@ def scenario_schema() -> dict[str, Any]:
                                 "weight": _score,
                                 "name": {"type": "string"},
                                 "description": {"type": "string"},
+                                "scale": {
+                                    "type": "array",
+                                    "items": _number,
+                                    "minItems": 2,
+                                    "maxItems": 2,
+                                    "description": "[low, high] of this criterion's scores; "
+                                    "a score outside it is a warning.",
+                                },
                             },
                             "required": ["weight"],
                             "additionalProperties": False,

@@ -81,6 +81,8 @@ class Frontier:
     seconds: float
     recommended: FrontierPoint | None = None
     note: str = ""
+    span: tuple[float, float] | None = None
+    """The range swept along the axis (budget scales), when it has one."""
 
 
 def _budget_groups(scenario: Scenario) -> dict[str, float]:
@@ -160,6 +162,7 @@ def budget_frontier(
         study.solves - before,
         deadline.elapsed(),
         note="; ".join(notes),
+        span=(start, stop),
     )
 
 

@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class WorldRow:
-    """One portfolio of the regret table, with its value and regret in every world."""
+    """One distinct portfolio of the regret table, with its value and regret in every world.
+
+    `label` names its first picker; `picked_by` lists every world ("best in
+    WORLD") and decision rule ("KIND rule") whose optimum it is.
+    """
 
     label: str
     portfolio: dict[str, str]
     metrics: Metrics
     regret: dict[str, float]
+    picked_by: tuple[str, ...] = ()
 
     @property
     def max_regret(self) -> float:
@@ -79,12 +84,16 @@ def worlds(study: Study) -> WorldsReport | None:
         else:
             result = study.engine.best(kind=kind, tie_breaks=True, deadline=study.deadline)
         chosen.append((f"{kind} rule", result.portfolio))
+    pickers: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for label, portfolio in chosen:  # one row per distinct portfolio, in order of first pick
+        pickers.setdefault(tuple(sorted(portfolio.items())), []).append(label)
     rows = []
-    for label, portfolio in chosen:
+    for key, labels in pickers.items():
+        portfolio = dict(key)
         metrics = evaluate(scenario, portfolio)
         regret = {k: stars[k] - metrics.value_by_world[k] for k in stars}
-        rows.append(WorldRow(label, portfolio, metrics, regret))
+        rows.append(WorldRow(labels[0], portfolio, metrics, regret, tuple(labels)))
     picks = {
-        kind: next(i for i, row in enumerate(rows) if row.label == f"{kind} rule") for kind in OBJECTIVES
+        kind: next(i for i, row in enumerate(rows) if f"{kind} rule" in row.picked_by) for kind in OBJECTIVES
     }
     return WorldsReport(scenario, stars, tuple(rows), picks, study.solves - before)

@@ -15,7 +15,9 @@ from niches.analysis.frontier import Frontier, FrontierPoint
 from niches.analysis.robust import RobustReport, Stats, classify
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
 from niches.analysis.worlds import WorldRow, WorldsReport
-from niches.render.numbers import clean, money, share, value
+from niches.render import mermaid
+from niches.render.json import units_json
+from niches.render.numbers import clean, labelled, money, points, share, signed, value
 from niches.render.sections import OBJECTIVE_WORDS, Section
 from niches.scenario import Scenario
 
@@ -60,14 +62,22 @@ def frontier_section(f: Frontier) -> Section:
     sc = f.scenario
     word = OBJECTIVE_WORDS[f.objective_kind]
     separate = f.axis != "risk" and f.objective_kind != "expected"  # show the objective beside E
-    lead = {"budget": ("budget scale",), "exposure": ("exposure cap", "largest exposure"), "risk": ()}[f.axis]
+    lead = {
+        "budget": ("budget scale",),
+        "hull": ("spend / budget",),
+        "exposure": ("exposure cap", "largest exposure"),
+        "risk": (),
+    }[f.axis]
+    unit = sc.value_unit
+    per_money = f.axis in ("budget", "hull")
     header = (
         *lead,
-        "cost",
-        *((word,) if separate else ()),
-        "expected value",
-        "CVaR",
-        "worst case",
+        labelled("cost", sc.units),
+        *((labelled(word, unit),) if separate else ()),
+        labelled("expected value", unit),
+        *((f"{unit} per {sc.units}",) if per_money else ()),
+        labelled("CVaR", unit),
+        labelled("worst case", unit),
         "portfolio (then: change)",
         "",
     )
@@ -76,16 +86,24 @@ def frontier_section(f: Frontier) -> Section:
     for i, p in enumerate(f.points):
         m = p.metrics
         first: tuple[str, ...] = ()
-        if f.axis == "budget":
+        if f.axis in ("budget", "hull"):
             first = (f"{p.scale:.4f}",)
         elif f.axis == "exposure":
             first = (share(p.cap or 0.0), share(max(m.exposure.values())))
         objective = (value(p.objective),) if separate else ()
-        figures = (money(m.cost), *objective, value(m.expected_value), value(m.cvar), value(m.worst_case))
+        ratio = (_per_money(m.expected_value, m.cost),) if per_money else ()
+        figures = (
+            money(m.cost),
+            *objective,
+            value(m.expected_value),
+            *ratio,
+            value(m.cvar),
+            value(m.worst_case),
+        )
         mark = ""
         if p.marked:
             strong.add(i)
-            mark = "current budget" if f.axis == "budget" else "recommended"
+            mark = "current budget" if f.axis in ("budget", "hull") else "recommended"
         previous = f.points[i - 1].portfolio if i else None
         described = (
             portfolio_text(sc, p.portfolio) if previous is None else change_text(sc, previous, p.portfolio)
@@ -96,11 +114,17 @@ def frontier_section(f: Frontier) -> Section:
         "budget": "Value for money: the optimum as every budget cap is scaled",
         "risk": "Risk frontier: expected value against CVaR (Pareto set)",
         "exposure": "Price of not choosing sides: the optimum as every exposure cap tightens",
+        "hull": "Efficient frontier (convex hull): levels bought in order of value per unit of money",
     }[f.axis]
     footer: tuple[str, ...] = (f"{len(f.points)} points", f"{f.solves} solves")
     if f.note:
         footer = (*footer, f.note)
     return Section(title, header, tuple(rows), right, frozenset(strong), footer)
+
+
+def _per_money(amount: float, cost: float) -> str:
+    """Return value per unit of money (4 significant decimals), "-" at zero cost."""
+    return "-" if cost <= 0 else f"{clean(amount / cost, 4):.4f}"
 
 
 def frontier_chart(f: Frontier, width: int = 56, height: int = 12) -> str:
@@ -124,7 +148,7 @@ def frontier_chart(f: Frontier, width: int = 56, height: int = 12) -> str:
 
     for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
         row, col = cell(x, y)
-        if f.axis in ("budget", "exposure") and i + 1 < len(xs):  # a step: flat until the next point
+        if f.axis in ("budget", "hull", "exposure") and i + 1 < len(xs):  # a step: flat until the next point
             _, next_col = cell(xs[i + 1], y)
             for c in range(min(col, next_col) + 1, max(col, next_col)):
                 if grid[row][c] == " ":
@@ -138,20 +162,81 @@ def frontier_chart(f: Frontier, width: int = 56, height: int = 12) -> str:
     lines.append(" " * label_width + " └" + "─" * width)
     left, right = _tick(f, x0), _tick(f, x1)
     lines.append(" " * (label_width + 2) + left + " " * max(1, width - len(left) - len(right)) + right)
-    lines.append(f"{' ' * (label_width + 2)}x: {xlabel} · y: {ylabel} · ◆ marked")
+    legend = f"x: {xlabel} · y: {ylabel}"
+    if any(p.marked for p in f.points):
+        legend += " · ◆ " + ("current budget" if f.axis in ("budget", "hull") else "recommended")
+    lines.append(f"{' ' * (label_width + 2)}{legend}")
     return "\n".join(lines) + "\n"
 
 
 def _chart_data(f: Frontier) -> tuple[list[float], list[float], str]:
-    if f.axis == "budget":
+    if f.axis in ("budget", "hull"):
         return [p.scale or 0.0 for p in f.points], [p.objective for p in f.points], "budget scale"
     if f.axis == "exposure":
         return [p.cap or 0.0 for p in f.points], [p.objective for p in f.points], "exposure cap"
     return [p.metrics.cvar for p in f.points], [p.metrics.expected_value for p in f.points], "CVaR"
 
 
+def frontier_mermaid(f: Frontier) -> str:
+    """Return the frontier as mermaid charts on a numeric x axis, each point at its true position.
+
+    Budget and exposure frontiers are steps (an optimum holds until the next
+    breakpoint); the risk frontier is the best expected value at each CVaR or
+    more. The budget frontier adds value per unit of money.
+    """
+    if not f.points:
+        return ""
+    sc = f.scenario
+    unit = sc.value_unit
+    word = OBJECTIVE_WORDS[f.objective_kind]
+    if f.axis == "risk":
+        ordered = sorted(f.points, key=lambda p: p.metrics.cvar)
+        xs = [p.metrics.cvar for p in ordered]
+        at = mermaid.positions(xs[0], xs[-1])
+        ys = mermaid.step_before(xs, [p.metrics.expected_value for p in ordered], at)
+        return mermaid.line_chart(
+            "Best expected value at each CVaR or more",
+            labelled("CVaR", unit),
+            (xs[0], xs[-1]),
+            labelled("expected value", unit),
+            ys,
+        )
+    if f.axis == "exposure":
+        ordered = sorted(f.points, key=lambda p: p.cap or 0.0)
+        xs = [100 * (p.cap or 0.0) for p in ordered]
+        at = mermaid.positions(xs[0], xs[-1])
+        ys = mermaid.step_before(xs, [p.objective for p in ordered], at)
+        return mermaid.line_chart(
+            "Objective as every exposure cap tightens",
+            "exposure cap (% of spend)",
+            (xs[0], xs[-1]),
+            labelled(word, unit),
+            ys,
+        )
+    xs = [p.scale or 0.0 for p in f.points]
+    top = max(xs[-1], f.span[1]) if f.span else xs[-1]
+    at = mermaid.positions(xs[0], top)
+    chart = mermaid.line_chart(
+        "Objective as the budget scales",
+        "budget scale (1 = the caps as written)",
+        (xs[0], top),
+        labelled(word, unit),
+        mermaid.step_after(xs, [p.objective for p in f.points], at),
+    )
+    per_money = [p.metrics.expected_value / p.metrics.cost if p.metrics.cost > 0 else 0.0 for p in f.points]
+    chart += "\n" + mermaid.line_chart(
+        f"Value for money: expected {unit} per {sc.units}",
+        "budget scale (1 = the caps as written)",
+        (xs[0], top),
+        f"{unit} per {sc.units}",
+        mermaid.step_after(xs, per_money, at),
+        decimals=4,
+    )
+    return chart
+
+
 def _tick(f: Frontier, x: float) -> str:
-    return share(x) if f.axis == "exposure" else f"{x:.3f}" if f.axis == "budget" else value(x)
+    return share(x) if f.axis == "exposure" else f"{x:.3f}" if f.axis in ("budget", "hull") else value(x)
 
 
 def frontier_json(f: Frontier) -> dict[str, Any]:
@@ -167,7 +252,9 @@ def frontier_json(f: Frontier) -> dict[str, Any]:
             "cost": clean(m.cost),
             "objective": clean(p.objective),
         }
-        if f.axis == "budget":
+        if f.axis in ("budget", "hull"):
+            data["value_per_money"] = None if m.cost <= 0 else clean(m.expected_value / m.cost)
+        if f.axis in ("budget", "hull"):
             data["scale"] = clean(p.scale or 0.0)
         if f.axis == "exposure":
             data["cap"] = clean(p.cap or 0.0)
@@ -178,6 +265,7 @@ def frontier_json(f: Frontier) -> dict[str, Any]:
 
     out: dict[str, Any] = {
         "scenario": sc.name,
+        "units": units_json(sc),
         "axis": f.axis,
         "objective": f.objective_kind,
         "points": [point(p) for p in f.points],
@@ -258,15 +346,24 @@ def marginals_section(result: Sensitivity) -> Section:
                 buys,
             )
         )
+    unit = sc.value_unit
     return Section(
-        "Marginal value of money and capacity (objective change)",
-        ("rule", "limit", "one unit more", "one unit less", "least step that buys anything", "it buys"),
+        f"Marginal value of money and capacity (objective change, {unit})",
+        (
+            "rule",
+            "limit",
+            labelled("one unit more", unit),
+            labelled("one unit less", unit),
+            "least step that buys anything",
+            labelled("it buys", unit),
+        ),
         tuple(rows),
         frozenset({1, 2, 3, 4, 5}),
     )
 
 
 def prices_section(result: Sensitivity) -> Section:
+    unit = result.solution.scenario.value_unit
     rows = tuple(
         (
             p.rule,
@@ -277,8 +374,8 @@ def prices_section(result: Sensitivity) -> Section:
         for p in result.prices
     )
     return Section(
-        "Price of each binding rule (objective gained)",
-        ("rule", "relax by", "relaxing gains", "dropping gains"),
+        f"Price of each binding rule (objective gained, {unit})",
+        ("rule", "relax by", labelled("relaxing gains", unit), labelled("dropping gains", unit)),
         rows,
         frozenset({2, 3}),
     )
@@ -312,10 +409,10 @@ def order_section(result: Sensitivity) -> Section:
         (
             "#",
             "increment",
-            "cost",
-            "value",
-            "value/cost",
-            "cumulative",
+            labelled("cost", sc.units),
+            labelled("value", sc.value_unit),
+            f"{sc.value_unit} per {sc.units}",
+            labelled("cumulative cost", sc.units),
             "greedy buys",
             "optimal level",
             "agrees",
@@ -358,6 +455,7 @@ def sensitivity_json(result: Sensitivity) -> dict[str, Any]:
     sc = result.solution.scenario
     return {
         "scenario": sc.name,
+        "units": units_json(sc),
         "objective": result.solution.objective_kind,
         "recommended": _portfolio_json(sc, result.solution.portfolio),
         "weights": [
@@ -442,17 +540,25 @@ def conflict_json(explanation: Explanation) -> list[dict[str, Any]]:
 def worlds_section(report: WorldsReport) -> Section:
     """Return the regret table: rows are portfolios, columns worlds (value / regret)."""
     sc = report.scenario
-    header = ("portfolio", *[w.id for w in sc.worlds], "expected", "worst", "CVaR", "max regret", "picked by")
+    header = (
+        "row",
+        *[w.id for w in sc.worlds],
+        "expected",
+        "worst",
+        "CVaR",
+        "max regret",
+        "picked by",
+    )
     rows = []
     strong = set()
     for i, row in enumerate(report.rows):
         cells = [f"{value(row.metrics.value_by_world[w.id])} / {value(row.regret[w.id])}" for w in sc.worlds]
-        picked = ", ".join(k for k, j in report.picks.items() if j == i)
-        if picked:
+        picked = ", ".join(row.picked_by)
+        if any(j == i for j in report.picks.values()):
             strong.add(i)
         rows.append(
             (
-                row.label,
+                f"P{i + 1}",
                 *cells,
                 value(row.metrics.expected_value),
                 value(row.metrics.worst_case),
@@ -463,7 +569,8 @@ def worlds_section(report: WorldsReport) -> Section:
         )
     best = " · ".join(f"{k} {value(v)}" for k, v in report.best_by_world.items())
     return Section(
-        "Value / regret in each world (regret = best value reachable in that world alone - value)",
+        f"Value / regret in each world, {sc.value_unit} "
+        "(regret = best value reachable in that world alone - value)",
         header,
         tuple(rows),
         frozenset(range(1, len(header) - 1)),
@@ -478,7 +585,7 @@ def worlds_portfolios_section(report: WorldsReport) -> Section:
     return Section(
         "The portfolios",
         ("row", "portfolio"),
-        tuple((row.label, portfolio_text(sc, row.portfolio)) for row in report.rows),
+        tuple((f"P{i + 1}", portfolio_text(sc, row.portfolio)) for i, row in enumerate(report.rows)),
     )
 
 
@@ -497,10 +604,12 @@ def worlds_json(report: WorldsReport) -> dict[str, Any]:
 
     return {
         "scenario": sc.name,
+        "units": units_json(sc),
         "best_by_world": {k: clean(v) for k, v in report.best_by_world.items()},
         "table": [
             {
                 "label": row.label,
+                "picked_by": list(row.picked_by),
                 **summary(row),
                 "value_by_world": {k: clean(v) for k, v in row.metrics.value_by_world.items()},
                 "regret_by_world": {k: clean(v) for k, v in row.regret.items()},
@@ -576,6 +685,7 @@ def robust_json(report: RobustReport) -> dict[str, Any]:
 
     return {
         "scenario": sc.name,
+        "units": units_json(sc),
         "samples": report.samples,
         "done": report.done,
         "partial": report.partial,
@@ -609,6 +719,21 @@ def _figure(label: str, x: float | None) -> str:
     if x is None:
         return "-"
     return share(x) if label.startswith("exposure") else money(x) if label == "cost" else value(x)
+
+
+def _delta(label: str, a: float | None, b: float | None) -> str:
+    """Return the change of a figure: shares in percentage points, money and values signed."""
+    if a is None or b is None:
+        return "-"
+    if label.startswith("exposure"):
+        return points(b - a)
+    return signed(money(b - a)) if label == "cost" else signed(value(b - a))
+
+
+def _figure_label(label: str, sc: Scenario) -> str:
+    if label.startswith("exposure"):
+        return labelled(label, "share of spend")
+    return labelled(label, sc.units if label == "cost" else sc.value_unit)
 
 
 def diff_sections(d: Diff) -> list[Section]:
@@ -646,18 +771,7 @@ def diff_sections(d: Diff) -> list[Section]:
         "Figures",
         ("figure", "before", "after", "change"),
         tuple(
-            (
-                label,
-                _figure(label, a),
-                _figure(label, b),
-                "-"
-                if a is None or b is None
-                else (
-                    ("+" if b >= a else "") + share(b - a)
-                    if label.startswith("exposure")
-                    else f"{b - a:+.2f}"
-                ),
-            )
+            (_figure_label(label, d.new), _figure(label, a), _figure(label, b), _delta(label, a, b))
             for label, a, b in metric_deltas(d.before.metrics, d.after.metrics)
         ),
         frozenset({1, 2, 3}),
@@ -684,6 +798,7 @@ def diff_json(d: Diff) -> dict[str, Any]:
     return {
         "old": d.old_name,
         "new": d.new_name,
+        "units": units_json(d.new),
         "assumptions": [
             {
                 "change": u.label,

@@ -16,6 +16,11 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def units_json(scenario: Scenario) -> dict[str, str]:
+    """Return the `units` object: the money unit and the value unit (shares are fractions in [0, 1])."""
+    return {"money": scenario.units, "value": scenario.value_unit, "share": "fraction"}
+
+
 def _floats(mapping: dict[str, float]) -> dict[str, float]:
     return {k: clean(v) for k, v in mapping.items()}
 
@@ -62,6 +67,7 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
     scenario = solution.scenario
     data: dict[str, Any] = {
         "scenario": scenario.name,
+        "units": units_json(scenario),
         "status": solution.status,
         "objective": {
             "kind": solution.objective_kind,

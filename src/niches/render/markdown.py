@@ -50,7 +50,7 @@ def solve_markdown(report: SolveReport) -> str:
         out.append(sc.description.strip() + "\n")
     line = f"**Status:** {s.status}"
     if s.objective is not None:
-        line += f" · **{OBJECTIVE_WORDS[s.objective_kind]}:** {value(s.objective)}"
+        line += f" · **{OBJECTIVE_WORDS[s.objective_kind]}:** {value(s.objective)} {sc.value_unit}"
     if s.gap is not None:
         line += f" · gap {share(s.gap)}"
     out.append(line + f" · solver {s.solver}\n")
@@ -62,10 +62,10 @@ def solve_markdown(report: SolveReport) -> str:
     return "\n".join(out)
 
 
-def sections_markdown(heading: str, sections: list[Section], chart: str | None = None) -> str:
-    """Return a heading, an optional text chart (as a code block) and sections."""
+def sections_markdown(heading: str, sections: list[Section], figure: str | None = None) -> str:
+    """Return a heading, an optional figure (markdown, such as mermaid blocks) and sections."""
     out = [f"# {heading}\n"]
-    if chart:
-        out.append("```text\n" + chart.rstrip("\n") + "\n```\n")
+    if figure:
+        out.append(figure)
     out += [section_markdown(section) for section in sections]
     return "\n".join(out)

@@ -47,3 +47,18 @@ def measured(x: float, unit: str, units: str) -> str:
     if unit == units:
         return money(x)
     return amount(x)
+
+
+def points(x: float) -> str:
+    """Format a change of share (a difference of fractions) in percentage points, signed."""
+    return f"{clean(x * 100, 1):+.1f} pp"
+
+
+def signed(text: str) -> str:
+    """Return a formatted number with a leading + unless it is negative."""
+    return text if text.startswith("-") else f"+{text}"
+
+
+def labelled(label: str, unit: str) -> str:
+    """Return a column label with its unit: `cost (USD million)`."""
+    return f"{label} ({unit})"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from niches.analysis.summary import SolveReport
-from niches.render.numbers import measured, money, share, value
+from niches.render.numbers import labelled, measured, money, share, value
+from niches.scenario import Scenario
 
 OBJECTIVE_WORDS = {
     "expected": "expected value",
@@ -41,7 +42,13 @@ def portfolio_section(report: SolveReport) -> Section:
     m = s.metrics
     assert m is not None
     periods = list(sc.periods) if list(sc.periods) != ["total"] else []
-    header = ("niche", "level", *periods, "cost" if periods else f"cost ({sc.units})", "value")
+    header = (
+        "niche",
+        "level",
+        *periods,
+        "cost" if periods else labelled("cost", sc.units),
+        labelled("expected value", sc.value_unit),
+    )
     rows = []
     for niche in sc.niches:
         if niche.id in s.portfolio:
@@ -60,9 +67,8 @@ def portfolio_section(report: SolveReport) -> Section:
     rows.append(
         ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
     )
-    return Section(
-        "Portfolio", header, tuple(rows), _numeric_from(2, len(header)), frozenset([len(rows) - 1])
-    )
+    title = f"Portfolio (money in {sc.units})" if periods else "Portfolio"
+    return Section(title, header, tuple(rows), _numeric_from(2, len(header)), frozenset([len(rows) - 1]))
 
 
 def budget_section(report: SolveReport) -> Section:
@@ -94,16 +100,22 @@ def worlds_section(report: SolveReport) -> Section:
     m = s.metrics
     assert m is not None
     stars = s.best_by_world
-    header = ("world", "probability", "value", *(("best alone", "regret") if stars else ()))
+    unit = sc.value_unit
+    header = (
+        "world",
+        "probability",
+        labelled("value", unit),
+        *((labelled("best alone", unit), labelled("regret", unit)) if stars else ()),
+    )
     rows = []
     for world in sc.worlds:
         v = m.value_by_world[world.id]
         extra = (value(stars[world.id]), value(stars[world.id] - v)) if stars else ()
         rows.append((world.id, share(world.probability), value(v), *extra))
     footer = (
-        f"expected value {value(m.expected_value)}",
-        f"worst case {value(m.worst_case)}",
-        f"CVaR (worst {share(sc.rules.cvar_tail)}) {value(m.cvar)}",
+        f"expected value {value(m.expected_value)} {unit}",
+        f"worst case {value(m.worst_case)} {unit}",
+        f"CVaR (worst {share(sc.rules.cvar_tail)}) {value(m.cvar)} {unit}",
     )
     return Section("Value by world", header, tuple(rows), _numeric_from(1, len(header)), footer=footer)
 
@@ -124,7 +136,11 @@ def rules_section(report: SolveReport) -> Section:
     unknown = set(report.unknown)
     for check in report.checks:
         gain = report.binding.get(check.rule)
-        binds = f"yes: +{value(gain)} if dropped" if gain is not None else ("tight" if check.tight else "")
+        binds = (
+            f"yes: +{value(gain)} {sc.value_unit} if dropped"
+            if gain is not None
+            else ("tight" if check.tight else "")
+        )
         if check.rule in unknown:
             binds = "not examined: time limit"
         if gain is not None:
@@ -135,6 +151,7 @@ def rules_section(report: SolveReport) -> Section:
                 measured(check.measured, check.unit, sc.units),
                 measured(check.limit, check.unit, sc.units),
                 measured(check.slack, check.unit, sc.units),
+                _unit_of(check.unit, sc),
                 binds,
             )
         )
@@ -143,17 +160,21 @@ def rules_section(report: SolveReport) -> Section:
         if rule not in listed:
             strong.add(len(rows))
             words = "jointly" if rule.endswith("[*]") else "yes"
-            rows.append((rule, "", "", "", f"{words}: +{value(gain)} if dropped"))
+            rows.append((rule, "", "", "", "", f"{words}: +{value(gain)} {sc.value_unit} if dropped"))
     for rule in report.unknown:
         if rule not in listed:
-            rows.append((rule, "", "", "", "not examined: time limit"))
+            rows.append((rule, "", "", "", "", "not examined: time limit"))
     return Section(
         "Rules",
-        ("rule", "measured", "limit", "slack", "binds"),
+        ("rule", "measured", "limit", "slack", "unit", "binds"),
         tuple(rows),
         frozenset({1, 2, 3}),
         frozenset(strong),
     )
+
+
+def _unit_of(unit: str, sc: Scenario) -> str:
+    return {"share": "share of spend", "value": sc.value_unit}.get(unit, unit)
 
 
 def left_out_section(report: SolveReport) -> Section:

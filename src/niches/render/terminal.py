@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -12,21 +12,84 @@ from niches.render.numbers import share, value
 from niches.render.sections import OBJECTIVE_WORDS, Section, solve_sections
 
 
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in text.split()), default=0)
+
+
+def _widths(section: Section) -> list[int]:
+    """Return the least width of each column: its longest word (header or cell)."""
+    return [
+        max([_longest_word(column), *(_longest_word(row[i]) for row in section.rows)])
+        for i, column in enumerate(section.header)
+    ]
+
+
 def section_table(section: Section) -> Table:
-    """Return `section` as a rich table."""
+    """Return `section` as a rich table whose columns never cut a number or an id.
+
+    Each column is at least as wide as its longest word; longer cells wrap
+    between words.
+    """
     table = Table(title=Text(section.title), title_justify="left", title_style="bold", show_edge=False)
-    for i, column in enumerate(section.header):
-        table.add_column(column, justify="right" if i in section.right else "left")
+    for i, (column, widest) in enumerate(zip(section.header, _widths(section), strict=True)):
+        table.add_column(
+            column,
+            justify="right" if i in section.right else "left",
+            min_width=widest,
+            overflow="fold",
+        )
     for i, row in enumerate(section.rows):
         table.add_row(*(Text(cell) for cell in row), style="bold" if i in section.strong else None)
     return table
 
 
+def section_list(section: Section) -> Group:
+    """Return `section` one row at a time (label: value lines), for terminals too narrow for its table."""
+    parts: list[RenderableType] = [Text(section.title, style="bold")]
+    for i, row in enumerate(section.rows):
+        block = Table(show_header=False, show_edge=False, box=None, padding=(0, 1, 0, 2))
+        block.add_column(overflow="fold")
+        block.add_column(overflow="fold")
+        first, *rest = row
+        heading = Text(f"{section.header[0]}: {first}" if first else section.header[0])
+        heading.stylize("bold" if i in section.strong else "")
+        parts.append(heading)
+        for label, cell in zip(section.header[1:], rest, strict=True):
+            if cell:
+                block.add_row(Text(label or "note", style="dim"), Text(cell))
+        parts.append(block)
+    return Group(*parts)
+
+
+def _fits(table: Table, least: list[int], console: Console, options: ConsoleOptions) -> bool:
+    """Return whether rich lays `table` out within the width with every column at its least width."""
+    extra = table._extra_width  # rich's own layout, so the check and the drawing agree
+    widths = table._calculate_column_widths(console, options.update_width(options.max_width - extra))
+    return sum(widths) + extra <= options.max_width and all(
+        width >= need + 2
+        for width, need in zip(widths, least, strict=True)  # 2: cell padding
+    )
+
+
+class FittedSection:
+    """A section drawn as a table when the terminal is wide enough, else as a list of rows."""
+
+    def __init__(self, section: Section) -> None:
+        self.section = section
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = section_table(self.section)
+        if _fits(table, _widths(self.section), console, options):
+            yield table
+        else:
+            yield section_list(self.section)
+
+
 def section_view(section: Section) -> RenderableType:
     """Return `section` as a table with its footer line below."""
     if not section.footer:
-        return section_table(section)
-    return Group(section_table(section), Text(" " + " · ".join(section.footer)))
+        return FittedSection(section)
+    return Group(FittedSection(section), Text(" " + " · ".join(section.footer)))
 
 
 def headline(report: SolveReport) -> Text:
@@ -38,7 +101,7 @@ def headline(report: SolveReport) -> Text:
     text.append("  ")
     text.append(s.status, style=f"bold {colour}")
     if s.objective is not None:
-        text.append(f"  {OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective)}")
+        text.append(f"  {OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective)} {s.scenario.value_unit}")
     if s.gap is not None:
         text.append(f"  gap {share(s.gap)}")
     text.append(f"  ({s.solver}, {s.solves} solves)", style="dim")
