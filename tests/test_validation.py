@@ -57,6 +57,7 @@ EXPECTED = {
         "6:42: the synergy of 'y' and 'x' is declared on both niches; declare each pair on one side only"
     ],
     "cvar_tail.yaml": ["7:14: cvar_tail must be in (0, 1], got 0"],
+    "scale_order.yaml": ["3:25: scale of criterion 'a' must have low < high, got [10, 0]"],
     "unknown_objective.yaml": ["6:12: unknown objective 'worstcase'; did you mean 'worst_case'?"],
     "control_character.yaml": [
         "2:20: the file holds a control character (#x0007) that YAML does not allow; delete it"
@@ -139,6 +140,19 @@ def test_impossible_niche_is_a_warning_and_the_solve_goes_on() -> None:
         f"{path}:7:47: warning: niche 'water' can never be chosen: it requires 'food', "
         "which must_exclude names",
     ]
+
+
+def test_a_score_off_its_criterion_scale_is_a_warning_with_its_location() -> None:
+    path = "tests/data/valid/off_scale.yaml"
+    result = run_cli("solve", path, "--format", "json")
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"{path}:8:28: warning: score of niche 'x' on a (12) is outside the scale [0, 10] of criterion 'a'; "
+        "fix the score or widen the criterion's scale",
+        f"{path}:9:28: warning: score of niche 'y' on a (-1, 11) is outside the scale [0, 10] of "
+        "criterion 'a'; fix the score or widen the criterion's scale",
+    ]
+    assert '"value": "index points"' in result.stdout
 
 
 def test_period_ids_compare_as_text() -> None:
