@@ -317,7 +317,8 @@ def frontier(
         sys.stdout.write(dumps(frontier_json(result)))
         return
     heading = f"{loaded.name}: {axis.value} frontier"
-    _emit(heading, [frontier_section(result)], format, frontier_chart(result), frontier_mermaid(result))
+    figure = (f"Note: {result.note}.\n\n" if result.note else "") + frontier_mermaid(result)
+    _emit(heading, [frontier_section(result)], format, frontier_chart(result), figure)
 
 
 @app.command()
