@@ -144,3 +144,13 @@ def test_report_from_standard_input_hashes_the_bytes_it_read() -> None:
     assert result.returncode == 0, result.stderr
     assert f"| SHA-256 of the scenario | {hashlib.sha256(text.encode()).hexdigest()} |" in result.stdout
     assert "| scenario | <stdin> |" in result.stdout
+
+
+def test_report_core_table_is_robusts(report_text: str) -> None:
+    robust = run_cli("robust", *ARGS[1:], "--format", "markdown")  # the same scenario, samples, seed
+    assert robust.returncode == 0, robust.stderr
+    start = robust.stdout.index("| niche | core index |")
+    end = robust.stdout.index("\n## ", start)  # the table and its footer line
+    core = robust.stdout[start:end]
+    assert "| levels | flag |" in core and "level uncertain" in core
+    assert core in report_text

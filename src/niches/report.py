@@ -20,7 +20,7 @@ from niches.analysis.robust import RobustReport, classify
 from niches.analysis.sensitivity import fragile
 from niches.analysis.summary import SolveReport
 from niches.model import TimedOut, solver_version
-from niches.render.analysis import portfolio_text, worlds_portfolios_section, worlds_section
+from niches.render.analysis import core_section, portfolio_text, worlds_portfolios_section, worlds_section
 from niches.render.markdown import section_markdown, table
 from niches.render.numbers import money, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
@@ -318,11 +318,9 @@ def _core_section(r: RobustReport) -> str:
         "share of samples",
         [100 * r.core_index[n.id] for n in sc.niches],
     )
-    rows = [
-        (n.id, share(r.core_index[n.id]), classify(r.core_index[n.id]), r.recommended.get(n.id, "-"))
-        for n in sc.niches
-    ]
-    text += "\n" + table(("niche", "core index", "class", "recommended"), rows, (1,))
+    core = core_section(r)  # the same table as `niches robust`
+    text += "\n" + table(core.header, core.rows, core.right, core.strong)
+    text += "\n" + " · ".join(core.footer) + "\n"
     stats = r.regret
     if stats.count:
         text += (
