@@ -655,8 +655,8 @@ def report(
     from niches.study import Study
 
     study = Study(loaded, solver=solver.value, deadline=deadline)
-    with _progress("report", Format.table if output else Format.json):
-        text = build_report(study, source, samples, seed, stamp)
+    with _progress("report", Format.table if output else Format.json) as progress:
+        text = build_report(study, source, samples, seed, stamp, progress)
     if target is None:
         sys.stdout.write(text)
     else:
