@@ -25,7 +25,7 @@ from niches.analysis.summary import SolveReport
 from niches.model import TimedOut, solver_version
 from niches.render.analysis import core_section, portfolio_text, worlds_portfolios_section, worlds_section
 from niches.render.markdown import section_markdown, table
-from niches.render.numbers import money, share, value
+from niches.render.numbers import money, plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
 from niches.scenario import Scenario
 from niches.study import Study
@@ -166,7 +166,7 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
     out = sc.niches and [n.name for n in sc.niches if n.id not in s.portfolio]
     caps = sc.budget_total if sc.budget_total is not None else sum(sc.budget.values())
     lines = [
-        f"- **Invest in {len(chosen)} niches:** {', '.join(chosen)}"
+        f"- **Invest in {plural(len(chosen), 'niche')}:** {', '.join(chosen)}"
         + (f"; leave out {', '.join(out)}." if out else "."),
         f"- **Cost:** {money(m.cost)} of {money(caps)} {sc.units} available; "
         f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)}, "
@@ -182,8 +182,8 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
         core = [n for n, x in robustness.core_index.items() if classify(x) == "core"]
         border = [n for n, x in robustness.core_index.items() if classify(x) == "borderline"]
         lines.append(
-            f"- **Robustness:** optimal in {share(robustness.optimal_share)} of {robustness.done} "
-            "sampled futures; "
+            f"- **Robustness:** optimal in {share(robustness.optimal_share)} of "
+            f"{plural(robustness.done, 'sampled future')}; "
             f"core niches: {', '.join(core) or 'none'}; borderline: {', '.join(border) or 'none'}."
         )
     if weak:
@@ -383,8 +383,8 @@ def _risk_section(f: Frontier) -> str:
 def _core_section(r: RobustReport) -> str:
     sc = r.scenario
     text = (
-        f"## Core index\n\nShare of {r.done} Monte Carlo samples (seed {r.seed}; scores, weights and "
-        f"probabilities drawn) whose optimum contains each niche.\n\n"
+        f"## Core index\n\nShare of {plural(r.done, 'Monte Carlo sample')} (seed {r.seed}; "
+        f"scores, weights and probabilities drawn) whose optimum contains each niche.\n\n"
     )
     text += _mermaid_bar(
         "Core index (%)",
@@ -477,7 +477,7 @@ def _provenance_text(source: Provenance, solver: str, samples: int, seed: int, t
         ("git blob", source.blob or "-"),
         ("niches", __version__),
         ("solver", solver_version(solver)),
-        ("Monte Carlo", f"{samples} samples, seed {seed}"),
+        ("Monte Carlo", f"{plural(samples, 'sample')}, seed {seed}"),
     ]
     if timestamp:
         rows.append(("generated", timestamp))

@@ -15,7 +15,7 @@ from niches.analysis.frontier import Frontier, FrontierPoint
 from niches.analysis.robust import SETTLED, RobustReport, Stats, classify
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
 from niches.analysis.worlds import WorldRow, WorldsReport
-from niches.render.numbers import clean, money, share, value
+from niches.render.numbers import clean, money, plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, Section
 from niches.scenario import Scenario
 
@@ -97,7 +97,7 @@ def frontier_section(f: Frontier) -> Section:
         "risk": "Risk frontier: expected value against CVaR (Pareto set)",
         "exposure": "Price of not choosing sides: the optimum as every exposure cap tightens",
     }[f.axis]
-    footer: tuple[str, ...] = (f"{len(f.points)} points", f"{f.solves} solves")
+    footer: tuple[str, ...] = (plural(len(f.points), "point"), plural(f.solves, "solve"))
     if f.note:
         footer = (*footer, f.note)
     return Section(title, header, tuple(rows), right, frozenset(strong), footer)
@@ -579,7 +579,7 @@ def robust_sections(report: RobustReport) -> list[Section]:
 def robust_heading(report: RobustReport) -> str:
     state = "partial: interrupted after " if report.partial else ""
     return (
-        f"{report.scenario.name}: Monte Carlo, {state}{report.done} of {report.samples} samples "
+        f"{report.scenario.name}: Monte Carlo, {state}{report.done} of {plural(report.samples, 'sample')} "
         f"(seed {report.seed}, varying {', '.join(report.vary) or 'nothing'})"
     )
 
