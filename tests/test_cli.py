@@ -289,3 +289,61 @@ def test_every_bundled_scenario_validates_solves_and_checks(name: str) -> None:
     assert json.loads(solved.stdout)["status"] == "optimal"
     checked = run_cli("check", path)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_plural() -> None:
+    from niches.render.numbers import plural, plural_of
+
+    assert [plural(n, "solve") for n in (0, 1, 2)] == ["0 solves", "1 solve", "2 solves"]
+    assert plural(1, "Monte Carlo sample") == "1 Monte Carlo sample"
+    assert plural(3, "sampled future") == "3 sampled futures"
+    assert plural(2, "criterion") == "2 criteria"
+    assert plural(2, "optimum") == "2 optima"
+    assert plural(1, "criterion") == "1 criterion"
+    assert [plural_of(w) for w in ("capacity", "day", "batch", "box", "class", "world", "niche")] == [
+        "capacities",
+        "days",
+        "batches",
+        "boxes",
+        "classes",
+        "worlds",
+        "niches",
+    ]
+
+
+ONE = """\
+name: one
+budget: 10
+criteria: {a: 1}
+niches:
+  food: {cost: 1, scores: {a: [4, 6]}}
+assertions:
+  recommend: [food]
+"""
+
+
+def test_messages_with_a_count_of_one(tmp_path: Path) -> None:
+    path = tmp_path / "one.yaml"
+    path.write_text(ONE)
+    assert run_cli("check", str(path)).stdout.startswith("one: 1 assertion holds\n")
+    path.write_text(ONE.replace("recommend: [food]", "exclude: [food]"))
+    assert run_cli("check", str(path)).stdout.startswith("one: 1 of 1 assertion failed\n")
+    path.write_text(ONE)
+    frontier = run_cli("frontier", str(path), "--max-points", "1", "--format", "markdown").stdout
+    assert "1 point · " in frontier and "stopped after 1 point at scale" in frontier
+    robust = run_cli("robust", str(path), "--samples", "1").stdout
+    assert robust.startswith("one: Monte Carlo, 1 of 1 sample (seed 0,")
+    report = run_cli("report", str(path), "--samples", "1").stdout
+    for line in (
+        "- **Invest in 1 niche:** **food** at *invest*.",
+        "- **Robustness:** optimal in 100.0% of 1 sampled future;",
+        "Share of 1 Monte Carlo sample (seed 0;",
+        "| Monte Carlo | 1 sample, seed 0 |",
+    ):
+        assert line in report, line
+    path.write_text(ONE.replace("[4, 6]", "[4]"))
+    assert run_cli("validate", str(path)).stderr == (
+        f"{path}:5:31: score of niche 'food' on a range must be [low, high], got 1 item\n"
+        "1 of 1 file invalid\n"
+    )
+    assert run_cli("solve", str(path)).stderr.endswith("\n1 problem found; nothing was solved\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,57 @@ def test_report_from_standard_input_hashes_the_bytes_it_read() -> None:
     assert result.returncode == 0, result.stderr
     assert f"| SHA-256 of the scenario | {hashlib.sha256(text.encode()).hexdigest()} |" in result.stdout
     assert "| scenario | <stdin> |" in result.stdout
+
+
+def test_report_core_table_is_robusts(report_text: str) -> None:
+    robust = run_cli("robust", *ARGS[1:], "--format", "markdown")  # the same scenario, samples, seed
+    assert robust.returncode == 0, robust.stderr
+    start = robust.stdout.index("| niche | core index |")
+    end = robust.stdout.index("\n## ", start)  # the table and its footer line
+    core = robust.stdout[start:end]
+    assert "| levels | flag |" in core and "level uncertain" in core
+    assert core in report_text
+
+
+def test_report_progress_advances_to_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bar of `niches report -o` moves with each analysis and each batch of samples, ending full."""
+    import contextlib
+
+    from niches import cli
+    from niches.report import ANALYSES, BATCH
+
+    seen: list[float] = []
+
+    @contextlib.contextmanager
+    def recorder(label: str, format: object) -> Iterator[Callable[[float], None]]:
+        assert label == "report"
+        yield seen.append
+
+    monkeypatch.setattr(cli, "_progress", recorder)
+    samples = 3 * BATCH
+    out = tmp_path / "report.md"
+    scenario = str(ROOT / "options" / "kazakhstan.yaml")
+    result = CliRunner().invoke(app, ["report", scenario, "-o", str(out), "--samples", str(samples)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {out}\n"  # the bar never reaches standard output
+    total = ANALYSES + 3
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)  # only forward
+    assert seen[-1] == 1.0
+    steps = {round(x * total, 9) for x in seen}
+    assert set(range(1, total + 1)) <= steps  # every analysis and every batch is a step of its own
+
+
+def test_stages_only_go_forward() -> None:
+    from niches.report import Stages
+
+    seen: list[float] = []
+    stages = Stages(seen.append, 3)
+    with stages.stage() as within:
+        within(0.5)
+        within(0.25)  # a late report from another thread: not shown
+    with stages.stage(2, whole=True) as within:
+        within(0.4)  # not yet a whole batch
+        within(0.6)  # one of two
+    assert seen == pytest.approx([1 / 6, 1 / 3, 2 / 3, 1.0])
+    stages.finish()  # already there: nothing more to show
+    assert len(seen) == 4

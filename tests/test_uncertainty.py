@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -164,3 +165,99 @@ def test_ctrl_c_reports_the_samples_done_as_partial() -> None:
     assert (report.partial, report.done, report.samples) == (True, 10, 1000)
     full = Study(scenario).robust(10, 3)
     assert report.core_index == full.core_index  # the samples done are the first ten, as in a full run
+
+
+# --------------------------------------------------------------------------- level index
+
+TIE = """\
+name: tie
+budget: 10
+criteria: {a: 1}
+niches:
+  minerals:
+    levels:
+      explore: {cost: 1, scores: {a: [0, 10]}}
+      process: {cost: 1, scores: {a: 5}}
+  food:
+    levels:
+      trade: {cost: 1, scores: {a: 5}}
+      hub: {cost: 1, scores: {a: 1}}
+"""
+"""minerals' two levels tie in expected value (explore averages 5): each sample picks explore
+exactly when its drawn explore score beats 5, so the samples split between the levels."""
+
+
+def test_level_split_by_hand(tmp_path: Path) -> None:
+    from niches.analysis.robust import Sample, summarise
+
+    path = tmp_path / "four.yaml"
+    path.write_text(
+        TIE
+        + "  water:\n    levels:\n      dialogue: {cost: 1, scores: {a: 1}}\n"
+        + "      infra: {cost: 1, scores: {a: 1}}\n"
+        + "  logistics: {cost: 1, scores: {a: 1}}\n"
+    )
+    scenario = load_scenario(path)
+    chosen = [  # six samples: minerals 3/3 (a coin flip), food 4/2 (exactly 2/3: settled),
+        # water in only 3 of 6 (split 2/1, but not in most samples), logistics never
+        {"minerals": "explore", "food": "trade", "water": "dialogue"},
+        {"minerals": "explore", "food": "trade", "water": "infra"},
+        {"minerals": "explore", "food": "hub", "water": "dialogue"},
+        {"minerals": "process", "food": "trade"},
+        {"minerals": "process", "food": "trade"},
+        {"minerals": "process", "food": "hub"},
+    ]
+    results = [Sample(i, tuple(sorted(p.items())), 1.0, 1.0) for i, p in enumerate(chosen)]
+    report = summarise(scenario, "expected", 6, results, 0, (), 50.0, False, chosen[0], 1)
+    assert report.level_split == {
+        "minerals": {"explore": 0.5, "process": 0.5},
+        "food": {"trade": 4 / 6, "hub": 2 / 6},
+        "water": {"dialogue": 2 / 6, "infra": 1 / 6},
+        "logistics": {},
+    }
+    assert report.level_uncertain == ("minerals",)
+    for niche in scenario.niches:
+        assert sum(report.level_split[niche.id].values()) == pytest.approx(report.core_index[niche.id])
+
+
+@pytest.mark.parametrize(("seed", "explore"), [(0, 4), (11, 6)])
+def test_tied_levels_split_the_samples(tmp_path: Path, seed: int, explore: int) -> None:
+    path = tmp_path / "tie.yaml"
+    path.write_text(TIE)
+    scenario = load_scenario(path)
+    samples = 12
+    sampler = Sampler(scenario, ("scores", "weights", "probabilities"), 50.0)
+    beats = sum(float(sampler.draw(seed, i)[0][0, 0]) > 5 for i in range(samples))  # row 0: explore
+    assert beats == explore
+    report = Study(scenario).robust(samples, seed)
+    assert report.level_split["minerals"] == {
+        "explore": explore / samples,
+        "process": (samples - explore) / samples,
+    }
+    assert report.level_split["food"] == {"trade": 1.0}  # hub never chosen: not listed
+    assert report.core_index == {"minerals": 1.0, "food": 1.0}
+    # 4 of 12 at explore leaves process 8 of 12, exactly 2/3: settled; 6 of 12 is a coin flip
+    assert report.level_uncertain == (("minerals",) if explore == 6 else ())
+
+    args = ("robust", str(path), "--samples", str(samples), "--seed", str(seed))
+    result = run_cli(*args, "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["level_split"] == {
+        "minerals": {"explore": round(explore / samples, 6), "process": round(1 - explore / samples, 6)},
+        "food": {"trade": 1.0},
+    }
+    assert data["level_uncertain"] == list(report.level_uncertain)
+    assert data["level_index"]["food.hub"] == 0.0  # the older flat field is unchanged
+
+    text = run_cli(*args, "--format", "markdown")
+    row = "| minerals | 100.0% | core | explore | explore {} · process {} | {} |".format(
+        "50.0%" if explore == 6 else "33.3%",
+        "50.0%" if explore == 6 else "66.7%",
+        "level uncertain" if explore == 6 else "",
+    )
+    assert row in text.stdout
+    assert "| food | 100.0% | core | trade | trade 100.0% |  |" in text.stdout
+    assert "yet no level holds 2/3 of the samples that choose the niche" in text.stdout
+    terminal = run_cli(*args)
+    table = terminal.stdout.split("level uncertain:")[0]  # the rule is stated in the footer
+    assert ("level uncertain" in table) == (explore == 6)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from niches import __version__
+from niches.render.numbers import plural
 
 if TYPE_CHECKING:
     from niches.scenario import Scenario
@@ -113,7 +114,7 @@ def load(path: str | None, text: str | None = None) -> Scenario:
         for problem in exc.problems:
             _err(str(problem))
         count = sum(1 for p in exc.problems if p.severity == "error")
-        _fail(EXIT_INVALID, f"{count} problem{'s' if count != 1 else ''} found; nothing was solved")
+        _fail(EXIT_INVALID, f"{plural(count, 'problem')} found; nothing was solved")
     for warning in scenario.warnings:
         _err(warning)
     return scenario
@@ -392,7 +393,7 @@ def validate(
             _err(warning)
         typer.echo(f"{'<stdin>' if path == '-' else path}: ok")
     if bad:
-        _fail(EXIT_INVALID, f"{bad} of {len(scenarios)} file{'s' if len(scenarios) != 1 else ''} invalid")
+        _fail(EXIT_INVALID, f"{bad} of {plural(len(scenarios), 'file')} invalid")
 
 
 def _on_signal(signum: int, frame: object) -> None:
@@ -521,7 +522,7 @@ def robust(
         sys.stdout.flush()
         code = STOPPED[-1] if STOPPED else 130
         word = "terminated" if code == 143 else "interrupted"
-        _err(f"niches robust: {word} after {report.done} of {samples} samples")
+        _err(f"niches robust: {word} after {report.done} of {plural(samples, 'sample')}")
         raise typer.Exit(code)
 
 
@@ -580,9 +581,11 @@ def check(
             verdict = (
                 "no assertions declared"
                 if not results
-                else f"{len(failed)} of {len(results)} assertions failed"
+                else f"{len(failed)} of {plural(len(results), 'assertion')} failed"
                 if failed
-                else f"all {len(results)} assertions hold"
+                else "1 assertion holds"
+                if len(results) == 1
+                else f"all {plural(len(results), 'assertion')} hold"
             )
             _emit(f"{loaded.name}: {verdict}", [section] if results else [], format)
         for r in failed:
@@ -661,8 +664,8 @@ def report(
     from niches.study import Study
 
     study = Study(loaded, solver=solver.value, deadline=deadline)
-    with _progress("report", Format.table if output else Format.json):
-        text = build_report(study, source, samples, seed, stamp)
+    with _progress("report", Format.table if output else Format.json) as progress:
+        text = build_report(study, source, samples, seed, stamp, progress)
     if target is None:
         sys.stdout.write(text)
     else:

@@ -7,9 +7,12 @@ a timestamp is asked for, so identical inputs give identical bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import math
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -22,13 +25,14 @@ from niches.analysis.summary import SolveReport
 from niches.model import TimedOut, solver_version
 from niches.render import mermaid
 from niches.render.analysis import (
+    core_section,
     frontier_mermaid,
     portfolio_text,
     worlds_portfolios_section,
     worlds_section,
 )
 from niches.render.markdown import section_markdown, table
-from niches.render.numbers import money, share, value
+from niches.render.numbers import money, plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
 from niches.scenario import Scenario
 from niches.study import Study
@@ -38,6 +42,58 @@ REPORT_BAND = (0.8, 1.2)
 """Budget scales the report's exact frontier spans when the scenario is too big to enumerate."""
 REPORT_POINTS = 60
 """The report's frontiers stop after this many points (and say so)."""
+BATCH = 50
+"""The report's progress advances one step per this many Monte Carlo samples."""
+ANALYSES = 6
+"""Steps of a feasible report besides the Monte Carlo: the recommendation, its summary, two frontiers,
+the world orders and the sensitivity."""
+
+Progress = Callable[[float], None]
+
+
+class Stages:
+    """The report's progress, in steps: each analysis one step, the Monte Carlo one per batch of samples.
+
+    `progress` receives the share of steps done: never less than before (the sensitivity reports
+    from two threads), and 1.0 once `finish` is called.
+    """
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+        self.shown = 0.0
+        self.lock = threading.Lock()
+
+    def _show(self, steps: float) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            fraction = min(1.0, steps / self.total)
+            if fraction > self.shown:
+                self.shown = fraction
+                self.progress(fraction)
+
+    @contextlib.contextmanager
+    def stage(self, steps: int = 1, whole: bool = False) -> Iterator[Progress]:
+        """Yield a callback for the stage's own progress (0 to 1) spread over its `steps`;
+        `whole` shows only completed steps. Leaving the stage completes its steps."""
+        start = self.done
+
+        def within(fraction: float) -> None:
+            part = max(0.0, min(1.0, fraction)) * steps
+            self._show(start + (math.floor(part) if whole else part))
+
+        try:
+            yield within
+        finally:
+            self.done = start + steps
+            self._show(self.done)
+
+    def finish(self) -> None:
+        """Show every step done."""
+        self.done = self.total
+        self._show(self.total)
 
 
 @dataclass(frozen=True)
@@ -87,7 +143,7 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
     out = sc.niches and [n.name for n in sc.niches if n.id not in s.portfolio]
     caps = sc.budget_total if sc.budget_total is not None else sum(sc.budget.values())
     lines = [
-        f"- **Invest in {len(chosen)} niches:** {', '.join(chosen)}"
+        f"- **Invest in {plural(len(chosen), 'niche')}:** {', '.join(chosen)}"
         + (f"; leave out {', '.join(out)}." if out else "."),
         f"- **Cost:** {money(m.cost)} of {money(caps)} {sc.units} available; "
         f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)}, "
@@ -103,8 +159,8 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
         core = [n for n, x in robustness.core_index.items() if classify(x) == "core"]
         border = [n for n, x in robustness.core_index.items() if classify(x) == "borderline"]
         lines.append(
-            f"- **Robustness:** optimal in {share(robustness.optimal_share)} of {robustness.done} "
-            "sampled futures; "
+            f"- **Robustness:** optimal in {share(robustness.optimal_share)} of "
+            f"{plural(robustness.done, 'sampled future')}; "
             f"core niches: {', '.join(core) or 'none'}; borderline: {', '.join(border) or 'none'}."
         )
     if weak:
@@ -118,37 +174,57 @@ def build_report(
     samples: int = 500,
     seed: int = 0,
     timestamp: str | None = None,
+    progress: Progress | None = None,
 ) -> str:
-    """Return the full markdown report of the study's scenario (every analysis computed once)."""
+    """Return the full markdown report of the study's scenario (every analysis computed once).
+
+    `progress` receives the share of the work done as each analysis ends (the Monte Carlo
+    after each batch of `BATCH` samples), ending at 1.0.
+    """
     scenario, solver = study.scenario, study.solver
-    solution = study.solution()
+    batches = math.ceil(samples / BATCH)
+    stages = Stages(progress, ANALYSES + batches)
+    with stages.stage():
+        solution = study.solution()
     if solution.metrics is None:
         from niches.render.analysis import conflict_section
 
+        stages.total = 2  # the recommendation, then why there is none
+        with stages.stage():
+            explanation = study.explain()
+        stages.finish()
         return (
             f"# {scenario.name}\n\n**Infeasible:** no portfolio keeps every rule.\n\n"
-            + section_markdown(conflict_section(study.explain()))
+            + section_markdown(conflict_section(explanation))
             + _provenance_text(source, solver, samples, seed, timestamp)
         )
-    report = study.summary()
+    with stages.stage():
+        report = study.summary()
     kind = solution.objective_kind
     small = study.table is not None  # every portfolio enumerated: the whole range is cheap
     start, stop = (0.0, 1.5) if small else REPORT_BAND
-    budget = _attempt(
-        study,
-        "value for money",
-        lambda: study.frontier(
-            "budget",
-            start,
-            stop,
-            objective=None if kind != "regret" else "expected",
-            max_points=REPORT_POINTS,
-        ),
-    )
-    risk = _attempt(study, "risk frontier", lambda: study.frontier("risk"))
-    robustness = _attempt(study, "core index", lambda: study.robust(samples, seed))
-    world_report = _attempt(study, "world orders", study.worlds)
-    sens = _attempt(study, "fragile judgements", study.sensitivity)
+    with stages.stage() as within:
+        budget = _attempt(
+            study,
+            "value for money",
+            lambda: study.frontier(
+                "budget",
+                start,
+                stop,
+                objective=None if kind != "regret" else "expected",
+                progress=within,
+                max_points=REPORT_POINTS,
+            ),
+        )
+    with stages.stage() as within:
+        risk = _attempt(study, "risk frontier", lambda: study.frontier("risk", progress=within))
+    with stages.stage(batches, whole=True) as within:
+        robustness = _attempt(study, "core index", lambda: study.robust(samples, seed, progress=within))
+    with stages.stage():
+        world_report = _attempt(study, "world orders", study.worlds)
+    with stages.stage() as within:
+        sens = _attempt(study, "fragile judgements", lambda: study.sensitivity(within))
+    stages.finish()
     weak = fragile(sens) if sens is not None else []
     out = [f"# {scenario.name}\n"]
     if scenario.description:
@@ -274,8 +350,8 @@ def _risk_section(f: Frontier) -> str:
 def _core_section(r: RobustReport) -> str:
     sc = r.scenario
     text = (
-        f"## Core index\n\nShare of {r.done} Monte Carlo samples (seed {r.seed}; scores, weights and "
-        f"probabilities drawn) whose optimum contains each niche.\n\n"
+        f"## Core index\n\nShare of {plural(r.done, 'Monte Carlo sample')} (seed {r.seed}; "
+        f"scores, weights and probabilities drawn) whose optimum contains each niche.\n\n"
     )
     text += _mermaid_bar(
         "Core index (%)",
@@ -284,11 +360,9 @@ def _core_section(r: RobustReport) -> str:
         "share of samples",
         [100 * r.core_index[n.id] for n in sc.niches],
     )
-    rows = [
-        (n.id, share(r.core_index[n.id]), classify(r.core_index[n.id]), r.recommended.get(n.id, "-"))
-        for n in sc.niches
-    ]
-    text += "\n" + table(("niche", "core index", "class", "recommended"), rows, (1,))
+    core = core_section(r)  # the same table as `niches robust`
+    text += "\n" + table(core.header, core.rows, core.right, core.strong)
+    text += "\n" + " · ".join(core.footer) + "\n"
     stats = r.regret
     if stats.count:
         text += (
@@ -370,7 +444,7 @@ def _provenance_text(source: Provenance, solver: str, samples: int, seed: int, t
         ("git blob", source.blob or "-"),
         ("niches", __version__),
         ("solver", solver_version(solver)),
-        ("Monte Carlo", f"{samples} samples, seed {seed}"),
+        ("Monte Carlo", f"{plural(samples, 'sample')}, seed {seed}"),
     ]
     if timestamp:
         rows.append(("generated", timestamp))

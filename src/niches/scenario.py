@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from niches.render.numbers import plural, plural_of
 from niches.yamlsource import Location, Problem, YNode, parse_yaml
 
 OBJECTIVES = ("expected", "worst_case", "cvar", "regret")
@@ -407,10 +408,6 @@ def _hint(word: str, known: Iterable[str]) -> str:
     return f"; expected one of: {shown}"
 
 
-def _plural(kind: str) -> str:
-    return {"criterion": "criteria", "capacity": "capacities"}.get(kind, kind + "s")
-
-
 def _num(x: float) -> str:
     return f"{x:g}"
 
@@ -522,7 +519,9 @@ class _Reader:
         if node.text in known:
             return True
         if not known:
-            self.error(node.loc, f"unknown {kind} '{node.text}' in {where}: no {_plural(kind)} are declared")
+            self.error(
+                node.loc, f"unknown {kind} '{node.text}' in {where}: no {plural_of(kind)} are declared"
+            )
         else:
             self.error(node.loc, f"unknown {kind} '{node.text}' in {where}{_hint(node.text, known)}")
         return False
@@ -534,7 +533,7 @@ class _Reader:
         if key in known:
             return True
         if not known:
-            self.error(child.at_key, f"unknown {kind} '{key}' in {where}: no {_plural(kind)} are declared")
+            self.error(child.at_key, f"unknown {kind} '{key}' in {where}: no {plural_of(kind)} are declared")
         else:
             self.error(child.at_key, f"unknown {kind} '{key}' in {where}{_hint(key, known)}")
         return False
@@ -543,7 +542,7 @@ class _Reader:
         value = node.value
         if isinstance(value, list):
             if len(value) != 2:
-                self.error(node.loc, f"{what} range must be [low, high], got {len(value)} items")
+                self.error(node.loc, f"{what} range must be [low, high], got {plural(len(value), 'item')}")
                 return None
             low = self.number(value[0], f"{what} low")
             high = self.number(value[1], f"{what} high")
@@ -874,7 +873,8 @@ class _Reader:
             if level_items is not None and len(level_items) > MAX_LEVELS:
                 self.error(
                     items["levels"].at_key,
-                    f"{where} declares {len(level_items)} levels; a niche may declare at most {MAX_LEVELS}",
+                    f"{where} declares {plural(len(level_items), 'level')}; "
+                    f"a niche may declare at most {MAX_LEVELS}",
                 )
                 level_items = None
             for lid, lnode in (level_items or {}).items():

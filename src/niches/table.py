@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from niches.evaluate import FEASIBILITY_TOLERANCE, RELATIVE_TIE, rule_groups
 from niches.formulation import minimised, tie_break_goals
+from niches.render.numbers import plural
 from niches.scenario import Scenario
 
 ENUMERATION_LIMIT = 1_000_000
@@ -125,7 +126,7 @@ class PortfolioTable:
         sizes = [len(n.levels) + 1 for n in scenario.niches]
         count = math.prod(sizes)
         if count > 50 * ENUMERATION_LIMIT:
-            raise ValueError(f"{count} portfolios are too many to enumerate")
+            raise ValueError(f"{plural(count, 'portfolio')} are too many to enumerate")
         index = np.arange(count, dtype=np.int64)
         choice = np.empty((count, len(sizes)), dtype=np.int16)
         stride = 1

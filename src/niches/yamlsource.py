@@ -9,6 +9,8 @@ from typing import Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from niches.render.numbers import plural
+
 Scalar = Union[str, int, float, bool, None]  # noqa: UP007 (a runtime alias on 3.10)
 
 
@@ -141,7 +143,7 @@ class _Converter:
             raise _TooBig(
                 Problem(
                     _loc(self.file, node),
-                    f"values nest more than {MAX_DEPTH} levels deep (a recursive anchor?); "
+                    f"values nest more than {plural(MAX_DEPTH, 'level')} deep (a recursive anchor?); "
                     "a scenario needs only a few levels",
                 )
             )
@@ -168,7 +170,7 @@ class _Converter:
             raise _TooBig(
                 Problem(
                     _loc(self.file, node),
-                    f"values nest more than {MAX_DEPTH} levels deep once aliases are expanded; "
+                    f"values nest more than {plural(MAX_DEPTH, 'level')} deep once aliases are expanded; "
                     "a scenario needs only a few levels",
                 )
             )
@@ -291,7 +293,8 @@ def _prescan(text: str, file: str, loader_class: type = yaml.SafeLoader) -> _Sha
                 if depth > MAX_DEPTH:
                     shape.problem = Problem(
                         _mark_loc(file, event.start_mark),
-                        f"values nest more than {MAX_DEPTH} levels deep; a scenario needs only a few levels",
+                        f"values nest more than {plural(MAX_DEPTH, 'level')} deep; "
+                        "a scenario needs only a few levels",
                     )
                     return shape
             elif closing:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from niches.evaluate import Metrics, budget_usage, evaluate, numeric_limits, objective_value
 from niches.formulation import KIND_GOAL
 from niches.model import Deadline, Solution, SolverFailed, tolerance
+from niches.render.numbers import plural
 
 if TYPE_CHECKING:
     from niches.engine import Engine
@@ -131,7 +132,7 @@ def budget_frontier(
                 continue
             if max_points is not None and len(points) >= max_points:
                 notes.append(
-                    f"stopped after {max_points} points at scale {scale:.4f}: narrow --from/--to, "
+                    f"stopped after {plural(max_points, 'point')} at scale {scale:.4f}: narrow --from/--to, "
                     "raise --max-points, or draw the convex hull (--axis hull)"
                 )
                 break
@@ -232,7 +233,7 @@ def risk_frontier(
                 margin *= 10.0  # the solver's tolerance let the last point through again: demand more
                 continue
             if max_points is not None and len(points) >= max_points:
-                notes.append(f"stopped after {max_points} points; raise --max-points")
+                notes.append(f"stopped after {plural(max_points, 'point')}; raise --max-points")
                 break
             margin = 1.0
             points.append(FrontierPoint(found.portfolio, metrics, metrics.expected_value))
@@ -302,7 +303,9 @@ def exposure_frontier(
                 cap -= EXPOSURE_STEP
                 continue
             if max_points is not None and len(points) >= max_points:
-                notes.append(f"stopped after {max_points} points at cap {cap:.4f}; raise --max-points")
+                notes.append(
+                    f"stopped after {plural(max_points, 'point')} at cap {cap:.4f}; raise --max-points"
+                )
                 break
             points.append(FrontierPoint(solution.portfolio, solution.metrics, solution.objective, cap=cap))
             if largest <= 0:

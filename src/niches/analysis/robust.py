@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 VARY = ("scores", "weights", "probabilities")
 STREAMS = {"scores": 0, "weights": 1, "probabilities": 2}
 CORE, EXTERIOR = 0.9, 0.1
+SETTLED = (2, 3)
+"""A niche's level is settled when one level holds at least 2/3 of the samples that choose the niche."""
 Progress = Callable[[float], None]
 
 
@@ -96,6 +98,10 @@ class RobustReport:
     top: tuple[tuple[dict[str, str], float], ...]
     engine: str
     workers: int
+    level_split: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    """niche -> {level: share of the samples done}, only levels ever chosen, in declared order."""
+    level_uncertain: tuple[str, ...] = ()
+    """Niches chosen in most samples whose level is a coin flip (see `level_is_uncertain`)."""
 
 
 def _stream(seed: int, index: int, what: str) -> np.random.Generator:
@@ -565,6 +571,15 @@ def summarise(
     level_index = {
         f"{n.id}.{lv.id}": levels_in[f"{n.id}.{lv.id}"] * share for n in scenario.niches for lv in n.levels
     }
+    level_split = {
+        n.id: {lv.id: levels_in[f"{n.id}.{lv.id}"] * share for lv in n.levels if levels_in[f"{n.id}.{lv.id}"]}
+        for n in scenario.niches
+    }
+    uncertain = tuple(
+        n.id
+        for n in scenario.niches
+        if level_is_uncertain(done, niches_in[n.id], [levels_in[f"{n.id}.{lv.id}"] for lv in n.levels])
+    )
     rec_key = tuple(sorted(recommended.items()))
     sign = -1.0 if kind == "regret" else 1.0
     objective_values = [sign * s.recommended for s in results if not math.isnan(s.recommended)]
@@ -597,7 +612,21 @@ def summarise(
         top=tuple((as_portfolio(key), count * share) for key, count in top),
         engine=engine,
         workers=workers,
+        level_split=level_split,
+        level_uncertain=uncertain,
     )
+
+
+def level_is_uncertain(done: int, chosen: int, by_level: Sequence[int]) -> bool:
+    """Return whether a niche chosen in `chosen` of `done` samples, `by_level` of them at each level,
+    has a coin-flip level: chosen in more than half the samples, yet no level holds 2/3 of those.
+
+    Counted in whole samples, so a split exactly at 2/3 is settled whatever the rounding.
+    """
+    if 2 * chosen <= done:
+        return False
+    top = max(by_level, default=0)
+    return SETTLED[1] * top < SETTLED[0] * chosen
 
 
 def classify(share: float) -> str:

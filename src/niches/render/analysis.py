@@ -12,12 +12,12 @@ from typing import Any
 from niches.analysis.diff import Diff, metric_deltas
 from niches.analysis.explain import Explanation
 from niches.analysis.frontier import Frontier, FrontierPoint
-from niches.analysis.robust import RobustReport, Stats, classify
+from niches.analysis.robust import SETTLED, RobustReport, Stats, classify
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
 from niches.analysis.worlds import WorldRow, WorldsReport
 from niches.render import mermaid
 from niches.render.json import units_json
-from niches.render.numbers import clean, labelled, money, points, share, signed, value
+from niches.render.numbers import clean, labelled, money, plural, points, share, signed, value
 from niches.render.sections import OBJECTIVE_WORDS, Section
 from niches.scenario import Scenario
 
@@ -116,7 +116,7 @@ def frontier_section(f: Frontier) -> Section:
         "exposure": "Price of not choosing sides: the optimum as every exposure cap tightens",
         "hull": "Efficient frontier (convex hull): levels bought in order of value per unit of money",
     }[f.axis]
-    footer: tuple[str, ...] = (f"{len(f.points)} points", f"{f.solves} solves")
+    footer: tuple[str, ...] = (plural(len(f.points), "point"), plural(f.solves, "solve"))
     if f.note:
         footer = (*footer, f.note)
     return Section(title, header, tuple(rows), right, frozenset(strong), footer)
@@ -626,23 +626,42 @@ def _stats_text(stats: Stats) -> tuple[str, str, str, str]:
     return (value(stats.mean), value(stats.p5), value(stats.p50), value(stats.p95))
 
 
+LEVEL_UNCERTAIN = "level uncertain"
+
+
+def core_section(report: RobustReport) -> Section:
+    """Return the core index table: each niche's share of samples, its class and its split by level.
+
+    Shared by `niches robust` (terminal and markdown) and `niches report`.
+    """
+    sc = report.scenario
+    rec = report.recommended
+    rows = []
+    for niche in sc.niches:
+        split = report.level_split.get(niche.id, {})
+        levels = " · ".join(f"{level} {share(x)}" for level, x in split.items()) or "-"
+        index = report.core_index[niche.id]
+        flag = LEVEL_UNCERTAIN if niche.id in report.level_uncertain else ""
+        rows.append((niche.id, share(index), classify(index), rec.get(niche.id, "-"), levels, flag))
+    settled, out_of = SETTLED
+    return Section(
+        "Core index: share of samples whose optimum contains the niche (core >= 90%, exterior <= 10%)",
+        ("niche", "core index", "class", "recommended", "levels", "flag"),
+        tuple(rows),
+        frozenset({1}),
+        footer=(
+            "levels: share of samples at each level ever chosen (they add up to the core index)",
+            f"{LEVEL_UNCERTAIN}: in the optimum of more than half the samples, "
+            f"yet no level holds {settled}/{out_of} of the samples that choose the niche",
+        ),
+    )
+
+
 def robust_sections(report: RobustReport) -> list[Section]:
     """Return the sections of `niches robust`."""
     sc = report.scenario
     rec = report.recommended
-    core_rows = []
-    for niche in sc.niches:
-        levels = ", ".join(
-            f"{lv.id} {share(report.level_index[f'{niche.id}.{lv.id}'])}" for lv in niche.levels
-        )
-        index = report.core_index[niche.id]
-        core_rows.append((niche.id, share(index), classify(index), rec.get(niche.id, "-"), levels))
-    core = Section(
-        "Core index: share of samples whose optimum contains the niche (core >= 90%, exterior <= 10%)",
-        ("niche", "core index", "class", "recommended", "by level"),
-        tuple(core_rows),
-        frozenset({1}),
-    )
+    core = core_section(report)
     figures = Section(
         "The recommendation across samples",
         ("figure", "mean", "p5", "p50", "p95"),
@@ -669,7 +688,7 @@ def robust_sections(report: RobustReport) -> list[Section]:
 def robust_heading(report: RobustReport) -> str:
     state = "partial: interrupted after " if report.partial else ""
     return (
-        f"{report.scenario.name}: Monte Carlo, {state}{report.done} of {report.samples} samples "
+        f"{report.scenario.name}: Monte Carlo, {state}{report.done} of {plural(report.samples, 'sample')} "
         f"(seed {report.seed}, varying {', '.join(report.vary) or 'nothing'})"
     )
 
@@ -695,6 +714,11 @@ def robust_json(report: RobustReport) -> dict[str, Any]:
         "objective": report.objective_kind,
         "core_index": {k: clean(v) for k, v in report.core_index.items()},
         "level_index": {k: clean(v) for k, v in report.level_index.items()},
+        "level_split": {
+            niche: {level: clean(x) for level, x in split.items()}
+            for niche, split in report.level_split.items()
+        },
+        "level_uncertain": list(report.level_uncertain),
         "recommended": {
             "portfolio": _portfolio_json(sc, report.recommended),
             "optimal_share": clean(report.optimal_share),

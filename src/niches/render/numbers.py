@@ -62,3 +62,35 @@ def signed(text: str) -> str:
 def labelled(label: str, unit: str) -> str:
     """Return a column label with its unit: `cost (USD million)`."""
     return f"{label} ({unit})"
+
+
+IRREGULAR = {
+    "analysis": "analyses",
+    "child": "children",
+    "criterion": "criteria",
+    "optimum": "optima",
+    "person": "people",
+}
+"""Nouns whose plural no rule gives."""
+
+
+def plural_of(noun: str) -> str:
+    """Return the plural of `noun` (its last word inflected): criterion -> criteria, capacity ->
+    capacities, batch -> batches, Monte Carlo sample -> Monte Carlo samples."""
+    head, space, last = noun.rpartition(" ")
+    lower = last.lower()
+    if lower in IRREGULAR:
+        many = IRREGULAR[lower]
+        many = many.capitalize() if last[:1].isupper() else many
+    elif lower.endswith("y") and lower[-2:-1] not in ("", *"aeiou"):
+        many = last[:-1] + "ies"
+    elif lower.endswith(("s", "x", "z", "ch", "sh")):
+        many = last + "es"
+    else:
+        many = last + "s"
+    return head + space + many
+
+
+def plural(n: int, noun: str) -> str:
+    """Return the count and the noun that agrees with it: 1 solve, 0 solves, 2 criteria."""
+    return f"{n} {noun if n == 1 else plural_of(noun)}"

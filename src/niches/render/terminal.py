@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from niches.analysis.summary import SolveReport
-from niches.render.numbers import share, value
+from niches.render.numbers import plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, Section, solve_sections
 
 
@@ -104,7 +104,7 @@ def headline(report: SolveReport) -> Text:
         text.append(f"  {OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective)} {s.scenario.value_unit}")
     if s.gap is not None:
         text.append(f"  gap {share(s.gap)}")
-    text.append(f"  ({s.solver}, {s.solves} solves)", style="dim")
+    text.append(f"  ({s.solver}, {plural(s.solves, 'solve')})", style="dim")
     return text
 
 
