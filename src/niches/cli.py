@@ -604,14 +604,19 @@ def init(
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter scenario that validates and solves."""
+    """Write a commented starter scenario that validates and solves, and beside it `niches.schema.json`,
+    the schema its first line points editors at (rewritten: it is what `niches schema` prints)."""
     from niches.files import write_atomically
-    from niches.starter import STARTER
+    from niches.schema import schema_text
+    from niches.starter import SCHEMA_FILE, STARTER
 
     if path.exists() and not force:
         _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
-    write_atomically(_writable(path), STARTER)
-    typer.echo(f"wrote {path}; next: niches validate {path} && niches solve {path}")
+    target = _writable(path)
+    schema_file = _writable(target.parent / SCHEMA_FILE)
+    write_atomically(schema_file, schema_text())
+    write_atomically(target, STARTER)
+    typer.echo(f"wrote {path} and {schema_file}; next: niches validate {path} && niches solve {path}")
 
 
 @app.command()
