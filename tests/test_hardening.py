@@ -157,8 +157,9 @@ def test_written_files_follow_the_umask(tmp_path: Path, command: str) -> None:
         preexec_fn=lambda: os.umask(0o027),  # the umask of the test's child only
     )
     assert done.returncode == 0, done.stderr
-    assert target.stat().st_mode & 0o777 == 0o640
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    written = ["niches.schema.json", "out.txt"] if command == "init" else ["out.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == written
+    assert all((tmp_path / name).stat().st_mode & 0o777 == 0o640 for name in written)
 
 
 def test_report_on_an_infeasible_scenario_writes_it_and_exits_1(tmp_path: Path) -> None:

@@ -58,8 +58,14 @@ def test_schema_rejects_an_unknown_key() -> None:
 def test_init_writes_a_starter_that_validates_solves_and_checks(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
     result = run_cli("init", str(path))
-    assert result.returncode == 0
+    schema_file = tmp_path / "niches.schema.json"
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"wrote {path} and {schema_file}; next: niches validate {path} && niches solve {path}\n",
+    )
     assert path.read_text() == STARTER
+    assert STARTER.startswith("# yaml-language-server: $schema=./niches.schema.json\n")
+    assert schema_file.read_text() == schema_text()  # what the first line points at, offline
     jsonschema.validate(yaml.safe_load(STARTER), scenario_schema())
     assert run_cli("validate", str(path)).returncode == 0
     solved = json.loads(run_cli("solve", str(path), "-f", "json").stdout)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +17,7 @@ from typer.testing import CliRunner
 from niches.cli import app
 from niches.files import write_atomically
 from niches.render import mermaid
+from niches.report import Recorded, provenance, recorded
 
 from .conftest import ROOT, run_cli
 from .test_cli import check_golden
@@ -29,10 +34,8 @@ def report_text(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _stable(text: str) -> str:
-    """Blank the provenance lines that change with every commit here or with the installed solver."""
-    text = re.sub(r"\| git commit \| [0-9a-f]{40} \|", "| git commit | COMMIT |", text)
-    text = re.sub(r"\| solver \| [^|]+ \|", "| solver | SOLVER |", text)  # PuLP's version moves
-    return re.sub(r"\| git blob \| [^|]+ \|", "| git blob | BLOB |", text)
+    """Blank the provenance line that changes with the installed solver."""
+    return re.sub(r"\| solver \| [^|]+ \|", "| solver | SOLVER |", text)  # highspy's version moves
 
 
 def test_report_golden(report_text: str) -> None:
@@ -203,3 +206,109 @@ def test_stages_only_go_forward() -> None:
     assert seen == pytest.approx([1 / 6, 1 / 3, 2 / 3, 1.0])
     stages.finish()  # already there: nothing more to show
     assert len(seen) == 4
+
+
+def test_blob_id_is_what_git_hash_object_gives() -> None:
+    assert provenance("a.yaml", b"").blob == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+    assert provenance("a.yaml", b"hello\n").blob == "ce013625030ba8dba906f756967f9e9ca394464a"
+
+
+def test_provenance_names_content_only_and_reads_back(report_text: str) -> None:
+    assert "git commit" not in report_text and "differs" not in report_text
+    data = (ROOT / "options/kazakhstan.yaml").read_bytes()
+    source = provenance("options/kazakhstan.yaml", data)
+    assert f"| git blob id of the scenario | {source.blob} |" in report_text
+    assert recorded(report_text) == Recorded("options/kazakhstan.yaml", source.sha256, 100, 1, "highs", None)
+    odd = "## Provenance\n\n| what | value |\n|---|---|\n| scenario | a \\| b.yaml |\n| generated | T |\n"
+    assert recorded("# x\n" + odd) == Recorded(scenario="a | b.yaml", timestamp="T")
+    assert recorded("# no provenance\n") == Recorded()
+
+
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args]
+    return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def test_a_report_committed_with_its_scenario_regenerates_to_the_same_bytes(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.fail("git is needed for this test")
+    repo = tmp_path / "strategy"
+    (repo / "scenarios").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    shutil.copy(ROOT / "options/kazakhstan.yaml", repo / "scenarios/plan.yaml")
+    options = ("--samples", "20", "--seed", "3")
+    written = run_cli("report", "scenarios/plan.yaml", "-o", "reports/plan.md", *options, cwd=repo)
+    assert (written.returncode, written.stdout) == (0, "wrote reports/plan.md\n"), written.stderr
+    _git(repo, "add", "scenarios/plan.yaml", "reports/plan.md")
+    _git(repo, "commit", "-q", "-m", "Plan and its report")
+    committed = (repo / "reports/plan.md").read_bytes()
+    blob = _git(repo, "rev-parse", "HEAD:scenarios/plan.yaml").strip()
+    assert f"| git blob id of the scenario | {blob} |".encode() in committed
+
+    again = subprocess.run(  # bytes, as a shell redirect would write them
+        ["niches", "report", "scenarios/plan.yaml", *options],
+        cwd=repo,
+        capture_output=True,
+        env=_path_env(),
+    )
+    assert again.returncode == 0 and again.stdout == committed
+
+    fresh = run_cli("report", "--check", "reports/plan.md", cwd=repo)
+    assert (fresh.returncode, fresh.stdout, fresh.stderr) == (0, "reports/plan.md is up to date\n", "")
+
+    plan = repo / "scenarios/plan.yaml"
+    plan.write_text(plan.read_text().replace("  2027: 650\n", "  2027: 660\n"))
+    stale = run_cli("report", "--check", "reports/plan.md", cwd=repo)
+    assert (stale.returncode, stale.stdout) == (1, "")
+    assert stale.stderr == (
+        "reports/plan.md is stale: regenerate it with "
+        "`niches report scenarios/plan.yaml -o reports/plan.md --samples 20 --seed 3`\n"
+    )
+    assert _git(repo, "status", "--porcelain") == " M scenarios/plan.yaml\n"  # --check wrote nothing
+
+
+def _path_env() -> dict[str, str]:
+    return {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+
+
+def test_check_reads_the_options_back_from_the_report(tmp_path: Path) -> None:
+    scenario = str(ROOT / "tests/data/published/california.yaml")
+    target = tmp_path / "c.md"
+    written = run_cli("report", scenario, "-o", str(target), "-n", "7", "--seed", "5", "--timestamp")
+    assert written.returncode == 0, written.stderr
+    fresh = run_cli("report", "--check", str(target))  # scenario, samples, seed, timestamp from the file
+    assert (fresh.returncode, fresh.stdout) == (0, f"{target} is up to date\n"), fresh.stderr
+    other = run_cli("report", "--check", str(target), "--seed", "6")  # the command line wins
+    assert (other.returncode, other.stdout) == (1, "")
+    assert other.stderr == (
+        f"{target} is stale: regenerate it with "
+        f"`niches report {scenario} -o {target} --samples 7 --seed 6 --timestamp`\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (None, ("--check", "missing.md"), "error: missing.md: cannot read it (No such file or directory)"),
+        ("# notes\n", ("--check", "r.md", "-o", "s.md"), "error: --check writes nothing; drop -o"),
+        (
+            "# notes\n",
+            ("--check", "r.md", "--timestamp"),
+            "error: --check reuses the timestamp FILE.md records; drop --timestamp",
+        ),
+        ("# notes\n", ("--check", "r.md"), "error: r.md: no provenance names its scenario; give SCENARIO"),
+        (
+            "## Provenance\n\n| what | value |\n|---|---|\n| scenario | <stdin> |\n",
+            ("--check", "r.md"),
+            "error: r.md: was made from standard input; give SCENARIO (`-` reads it)",
+        ),
+    ],
+)
+def test_check_refuses_in_one_line(
+    tmp_path: Path, setup: str | None, args: tuple[str, ...], message: str
+) -> None:
+    if setup is not None:
+        (tmp_path / "r.md").write_text(setup)
+    result = run_cli("report", *args, cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if setup is None else ["r.md"])

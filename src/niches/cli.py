@@ -19,6 +19,7 @@ from niches import __version__
 from niches.render.numbers import plural
 
 if TYPE_CHECKING:
+    from niches.report import Provenance
     from niches.scenario import Scenario
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_INVALID, EXIT_SOLVER = 0, 1, 2, 3
@@ -612,14 +613,19 @@ def init(
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter scenario that validates and solves."""
+    """Write a commented starter scenario that validates and solves, and beside it `niches.schema.json`,
+    the schema its first line points editors at (rewritten: it is what `niches schema` prints)."""
     from niches.files import write_atomically
-    from niches.starter import STARTER
+    from niches.schema import schema_text
+    from niches.starter import SCHEMA_FILE, STARTER
 
     if path.exists() and not force:
         _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
-    write_atomically(_writable(path), STARTER)
-    typer.echo(f"wrote {path}; next: niches validate {path} && niches solve {path}")
+    target = _writable(path)
+    schema_file = _writable(target.parent / SCHEMA_FILE)
+    write_atomically(schema_file, schema_text())
+    write_atomically(target, STARTER)
+    typer.echo(f"wrote {path} and {schema_file}; next: niches validate {path} && niches solve {path}")
 
 
 @app.command()
@@ -631,41 +637,63 @@ def report(
             "--output", "-o", help="Write the report to this file (atomically).", show_default=False
         ),
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Monte Carlo samples.")] = 500,
-    seed: Annotated[int, typer.Option("--seed", help="Monte Carlo seed.")] = 0,
-    solver: SolverOpt = SolverName.highs,
+    check: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--check",
+            metavar="FILE.md",
+            help="Write nothing: regenerate the report in memory and compare it with FILE.md byte for "
+            "byte (exit 0 up to date, 1 stale). SCENARIO, --samples, --seed, --solver and the timestamp "
+            "default to what FILE.md's provenance block records.",
+            show_default=False,
+        ),
+    ] = None,
+    samples: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--samples", "-n", min=1, help="Monte Carlo samples [default: 500].", show_default=False
+        ),
+    ] = None,
+    seed: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--seed", help="Monte Carlo seed [default: 0].", show_default=False),
+    ] = None,
+    solver: Annotated[
+        Optional[SolverName],  # noqa: UP045
+        typer.Option(
+            "--solver",
+            help="MILP solver: HiGHS in-process, or CBC in a subprocess [default: highs].",
+            show_default=False,
+        ),
+    ] = None,
     timestamp: Annotated[bool, typer.Option("--timestamp", help="Add the time of the run (UTC).")] = False,
     time_limit: TimeLimitOpt = None,
 ) -> None:
     """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
     their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
-    assumptions and provenance. Identical inputs give identical bytes (no timestamp unless asked)."""
-    from niches.defaults import default_choice
-    from niches.report import build_report, provenance
+    assumptions and provenance. Identical inputs give identical bytes (no timestamp unless asked).
 
+    `--check FILE.md` regenerates it in memory and compares: exit 0 when FILE.md is up to date, 1 when
+    stale (the line says the command that regenerates it), 2 when FILE.md cannot be read."""
+    if check is not None:
+        if output is not None:
+            _fail(EXIT_INVALID, "error: --check writes nothing; drop -o")
+        if timestamp:
+            _fail(EXIT_INVALID, "error: --check reuses the timestamp FILE.md records; drop --timestamp")
+        _check_report(check, scenario, samples, seed, solver, time_limit)
+        return
     deadline = _deadline(time_limit)
     target = _writable(output) if output is not None else None
-    if scenario == "-":  # read once: the same bytes are parsed and hashed
-        data = sys.stdin.buffer.read()
-        loaded = load(scenario, data.decode("utf-8", errors="replace"))
-        source = provenance("<stdin>", data)
-    else:
-        loaded = load(scenario)
-    if scenario is None:
-        real, shown = default_choice()
-        source = provenance(shown, real.read_bytes(), real)
-    elif scenario != "-":
-        source = provenance(scenario, Path(scenario).read_bytes())
     stamp = None
     if timestamp:
         import datetime
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    from niches.study import Study
-
-    study = Study(loaded, solver=solver.value, deadline=deadline)
-    with _progress("report", Format.table if output else Format.json) as progress:
-        text = build_report(study, source, samples, seed, stamp, progress)
+    loaded, source = _report_source(scenario)
+    chosen = (solver or SolverName.highs).value
+    text, feasible = _report_text(
+        loaded, source, samples or 500, seed or 0, chosen, stamp, deadline, quiet=target is None
+    )
     if target is None:
         sys.stdout.write(text)
     else:
@@ -673,8 +701,84 @@ def report(
 
         write_atomically(target, text)
         typer.echo(f"wrote {output}")
-    if study.solution().status == "infeasible":  # the report explains the conflict; exit like solve
+    if not feasible:  # the report explains the conflict; exit like solve
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _report_source(scenario: str | None) -> tuple[Scenario, Provenance]:
+    """Load `scenario` (read once) and return it with its provenance."""
+    from niches.defaults import default_choice
+    from niches.report import provenance
+
+    if scenario == "-":  # read once: the same bytes are parsed and hashed
+        data = sys.stdin.buffer.read()
+        return load(scenario, data.decode("utf-8", errors="replace")), provenance("<stdin>", data)
+    loaded = load(scenario)
+    real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
+    return loaded, provenance(shown, real.read_bytes())
+
+
+def _report_text(
+    loaded: Scenario,
+    source: Provenance,
+    samples: int,
+    seed: int,
+    solver: str,
+    stamp: str | None,
+    deadline: Any,
+    quiet: bool = True,
+) -> tuple[str, bool]:
+    """Return the report of the scenario and whether it is feasible."""
+    from niches.report import build_report
+    from niches.study import Study
+
+    study = Study(loaded, solver=solver, deadline=deadline)
+    with _progress("report", Format.json if quiet else Format.table) as progress:
+        text = build_report(study, source, samples, seed, stamp, progress)
+    return text, study.solution().status != "infeasible"
+
+
+def _check_report(
+    path: str,
+    scenario: str | None,
+    samples: int | None,
+    seed: int | None,
+    solver: SolverName | None,
+    time_limit: float | None,
+) -> NoReturn:
+    """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
+    import shlex
+
+    from niches.report import recorded
+
+    deadline = _deadline(time_limit)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        _fail(EXIT_INVALID, f"error: {path}: cannot read it ({exc.strerror or exc})")
+    was = recorded(data.decode("utf-8", errors="replace"))
+    if scenario is None:
+        if was.scenario is None:
+            _fail(EXIT_INVALID, f"error: {path}: no provenance names its scenario; give SCENARIO")
+        if was.scenario == "<stdin>":
+            _fail(EXIT_INVALID, f"error: {path}: was made from standard input; give SCENARIO (`-` reads it)")
+        scenario = was.scenario
+    samples = samples or was.samples or 500
+    seed = seed if seed is not None else was.seed if was.seed is not None else 0
+    chosen = solver.value if solver else was.solver or "highs"
+    loaded, source = _report_source(scenario)
+    if was.sha256 in (None, source.sha256):  # other bytes: stale without computing anything
+        text, _ = _report_text(loaded, source, samples, seed, chosen, was.timestamp, deadline)
+        if text.encode("utf-8") == data:
+            typer.echo(f"{path} is up to date")
+            raise typer.Exit(EXIT_OK)
+    words = ["niches", "report", scenario, "-o", path]
+    words += ["--samples", str(samples)] if samples != 500 else []
+    words += ["--seed", str(seed)] if seed != 0 else []
+    words += ["--solver", chosen] if chosen != "highs" else []
+    words += ["--timestamp"] if was.timestamp else []
+    words += ["--time-limit", f"{time_limit:g}"] if time_limit is not None else []
+    _fail(EXIT_INFEASIBLE, f"{path} is stale: regenerate it with `{shlex.join(words)}`")
 
 
 @app.command()

@@ -10,11 +10,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import subprocess
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 from niches import __version__
@@ -98,36 +97,60 @@ class Stages:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where the scenario came from: path, git commit and blob when tracked, SHA-256 of its bytes."""
+    """The scenario a report was made from, by content: path as given, SHA-256 and git blob id."""
 
     path: str
     sha256: str
-    commit: str | None
-    blob: str | None
+    blob: str
 
 
-def provenance(path: str, data: bytes, real: Path | None = None) -> Provenance:
-    """Return the provenance of the scenario shown as `path` (read from `real`) whose bytes are `data`."""
-    digest = hashlib.sha256(data).hexdigest()
-    commit = blob = None
-    file = real or Path(path)
-    if path not in ("-", "<stdin>") and file.is_file():
-        folder = file.resolve().parent
-        commit = _git(folder, "rev-parse", "HEAD")
-        if commit:
-            tracked = _git(folder, "ls-files", "-s", "--", file.resolve().name)
-            blob = tracked.split()[1] if tracked else None
-            if blob and _git(folder, "hash-object", "--", file.resolve().name) != blob:
-                blob = f"{blob} (the working copy differs)"
-    return Provenance(path, digest, commit, blob)
+def provenance(path: str, data: bytes) -> Provenance:
+    """Return the provenance of the scenario shown as `path` whose bytes are `data` (no git needed).
+
+    The blob id is the SHA-1 of `blob <length>\\0` and the bytes, as `git hash-object` computes it:
+    a scenario committed as it is (no git filters) shows the same id in `git ls-files -s`. Nothing
+    depends on the commit, so a report committed with its scenario regenerates to the same bytes.
+    """
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return Provenance(path, hashlib.sha256(data).hexdigest(), blob)
 
 
-def _git(folder: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+@dataclass(frozen=True)
+class Recorded:
+    """What a report's provenance block records about how it was made (None: not recorded)."""
+
+    scenario: str | None = None
+    sha256: str | None = None
+    samples: int | None = None
+    seed: int | None = None
+    solver: str | None = None
+    timestamp: str | None = None
+
+
+_CELL = re.compile(r"(?<!\\)\|")
+_MONTE_CARLO = re.compile(r"(\d+) samples, seed (-?\d+)")
+
+
+def recorded(text: str) -> Recorded:
+    """Return the scenario, Monte Carlo options, solver and timestamp the report `text` records."""
+    _, found, block = ("\n" + text).rpartition("\n## Provenance\n")
+    if not found:
+        return Recorded()
+    rows: dict[str, str] = {}
+    for line in block.splitlines():
+        cells = [c.strip().replace("\\|", "|") for c in _CELL.split(line)]
+        if len(cells) == 4 and cells[0] == cells[3] == "":
+            rows.setdefault(cells[1], cells[2])
+    monte_carlo = _MONTE_CARLO.fullmatch(rows.get("Monte Carlo", ""))
+    solver = rows.get("solver", "")
+    return Recorded(
+        scenario=rows.get("scenario") or None,
+        sha256=rows.get("SHA-256 of the scenario") or None,
+        samples=int(monte_carlo.group(1)) if monte_carlo else None,
+        seed=int(monte_carlo.group(2)) if monte_carlo else None,
+        solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
+        timestamp=rows.get("generated") or None,
+    )
 
 
 def _mermaid_bar(title: str, x_label: str, xs: list[str], y_label: str, ys: list[float]) -> str:
@@ -146,12 +169,14 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
         f"- **Invest in {plural(len(chosen), 'niche')}:** {', '.join(chosen)}"
         + (f"; leave out {', '.join(out)}." if out else "."),
         f"- **Cost:** {money(m.cost)} of {money(caps)} {sc.units} available; "
-        f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)}, "
+        f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)} {sc.value_unit}, "
         f"worst world {value(m.worst_case)}, "
         f"CVaR {value(m.cvar)}.",
     ]
     if report.binding:
-        binding = ", ".join(f"`{r}` (+{value(g)} if dropped)" for r, g in report.binding.items())
+        binding = ", ".join(
+            f"`{r}` (+{value(g)} {sc.value_unit} if dropped)" for r, g in report.binding.items()
+        )
         lines.append(f"- **What holds it back:** {binding}.")
     else:
         lines.append("- **What holds it back:** no single rule; the choice is driven by value for money.")
@@ -238,7 +263,11 @@ def build_report(
         ]
         out.append(
             "## Price of the binding rules\n\n"
-            + table(("rule", "declared at", f"{OBJECTIVE_WORDS[kind]} gained if dropped"), rows, (2,))
+            + table(
+                ("rule", "declared at", f"{OBJECTIVE_WORDS[kind]} gained if dropped ({scenario.value_unit})"),
+                rows,
+                (2,),
+            )
         )
     out.append(_budget_section(budget, start, stop) if budget is not None else _missing("Value for money"))
     out.append(_risk_section(risk) if risk is not None else _missing("Risk frontier"))
@@ -440,8 +469,7 @@ def _provenance_text(source: Provenance, solver: str, samples: int, seed: int, t
     rows = [
         ("scenario", source.path),
         ("SHA-256 of the scenario", source.sha256),
-        ("git commit", source.commit or "not in a git repository"),
-        ("git blob", source.blob or "-"),
+        ("git blob id of the scenario", source.blob),
         ("niches", __version__),
         ("solver", solver_version(solver)),
         ("Monte Carlo", f"{plural(samples, 'sample')}, seed {seed}"),

@@ -1,8 +1,11 @@
-"""The commented starter scenario `niches init` writes."""
+"""The commented starter scenario `niches init` writes, and the schema file it writes beside it."""
+
+SCHEMA_FILE = "niches.schema.json"
+"""`niches init` writes the schema under this name next to the starter, which points editors at it."""
 
 STARTER = """\
-# yaml-language-server: $schema=https://niches.invalid/schema/scenario-v1.json
-# (or point it at the file `niches schema > niches.schema.json` writes)
+# yaml-language-server: $schema=./niches.schema.json
+# (`niches init` wrote that file beside this one; `niches schema` prints it again)
 #
 # A starter scenario for `niches`. Edit it, then:
 #   niches validate scenario.yaml     # check it

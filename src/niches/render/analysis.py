@@ -746,12 +746,14 @@ def _figure(label: str, x: float | None) -> str:
 
 
 def _delta(label: str, a: float | None, b: float | None) -> str:
-    """Return the change of a figure: shares in percentage points, money and values signed."""
+    """Return the change of a figure as shown (shares in percentage points, money and values signed)."""
     if a is None or b is None:
         return "-"
-    if label.startswith("exposure"):
-        return points(b - a)
-    return signed(money(b - a)) if label == "cost" else signed(value(b - a))
+    if label.startswith("exposure"):  # the difference of the percentages shown, so the row adds up
+        return points((clean(b * 100, 1) - clean(a * 100, 1)) / 100)
+    if label == "cost":
+        return signed(money(clean(b, 1) - clean(a, 1)))
+    return signed(value(clean(b, 2) - clean(a, 2)))
 
 
 def _figure_label(label: str, sc: Scenario) -> str:
