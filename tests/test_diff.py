@@ -71,3 +71,23 @@ def test_diff_across_git_revisions(tmp_path: Path) -> None:
         missing.stderr
         == "error: HEAD~5:plan.yaml: no revision 'HEAD~5' in this repository; check it with git log\n"
     )
+
+
+def test_shares_in_assumption_changes_are_percentages_and_points() -> None:
+    from niches.analysis.diff import units_between
+
+    old = {"worlds": {"a": 0.3, "b": 0.7}, "rules": {"max_exposure": {"China": 0.2}}}
+    new = {"worlds": {"a": 0.35, "b": 0.65}, "rules": {"max_exposure": {"China": 0.25}}}
+    assert [u.description for u in units_between(old, new)] == [
+        "world probabilities: a 30.0% -> 35.0% (+5.0 pp); b 70.0% -> 65.0% (-5.0 pp)",
+        "max_exposure: China 20.0% -> 25.0% (+5.0 pp)",
+    ]
+
+
+def test_share_relaxations_round_outward_so_they_still_restore_feasibility() -> None:
+    from niches.analysis.explain import _number
+
+    assert _number("max_exposure[China]", 0.39281, "USD million", +1) == "39.3%"
+    assert _number("max_exposure[China]", 0.39201, "USD million", +1) == "39.3%"
+    assert _number("max_share", 0.39281, "USD million", -1) == "39.2%"
+    assert _number("max_exposure[China]", 0.2, "USD million") == "20.0%"

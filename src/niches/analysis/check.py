@@ -64,11 +64,11 @@ def check(study: Study) -> list[AssertionResult]:
         add(key, key, f"{sign} {limit:g}", "infeasible" if actual is None else f"{actual:.4f}", holds)
     for power, cap in a.max_exposure.items():
         actual = None if m is None else m.exposure.get(power, 0.0)
-        found = "infeasible" if actual is None else f"{actual:.4f}"
+        found = "infeasible" if actual is None else _percent(actual)
         add(
             "max_exposure",
             f"max_exposure {power}",
-            f"<= {cap:g}",
+            f"<= {_percent(cap)}",
             found,
             actual is not None and actual <= cap,
         )
@@ -88,10 +88,21 @@ def check(study: Study) -> list[AssertionResult]:
     if a.core_index:
         if m is None:
             for nid, least in a.core_index.items():
-                add("core_index", f"core_index {nid}", f">= {least:g}", "infeasible", False)
+                add("core_index", f"core_index {nid}", f">= {_percent(least)}", "infeasible", False)
         else:
             report = study.robust(a.samples, a.seed)
             for nid, least in a.core_index.items():
                 actual = report.core_index[nid]
-                add("core_index", f"core_index {nid}", f">= {least:g}", f"{actual:.4f}", actual >= least)
+                add(
+                    "core_index",
+                    f"core_index {nid}",
+                    f">= {_percent(least)}",
+                    _percent(actual),
+                    actual >= least,
+                )
     return results
+
+
+def _percent(share: float) -> str:
+    """Format a share as the tables do: a percentage with one decimal."""
+    return f"{share * 100:.1f}%"

@@ -139,36 +139,53 @@ def _load(name: str, text: str) -> tuple[Scenario, dict[str, Any]]:
     return scenario, data
 
 
-def _num(x: Any) -> str:
+SHARES = ("world probabilities", "max_exposure", "max_share", "max_imbalance", "core_index", "cvar_tail")
+"""Labels (and niche fields ending so) whose numbers are shares, shown as percentages."""
+
+
+def _is_share(label: str) -> bool:
+    return label in SHARES or label.endswith(" exposure")
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _num(x: Any, share: bool = False) -> str:
+    if share and _number(x):
+        return f"{x * 100:.1f}%"
     if isinstance(x, float):
         return f"{x:g}"
     return yaml.safe_dump(x, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
 
 
-def _delta(a: Any, b: Any) -> str:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+def _delta(a: Any, b: Any, share: bool = False) -> str:
+    if _number(a) and _number(b):
+        if share:  # the difference of the percentages shown, in percentage points
+            return f" ({round(b * 100, 1) - round(a * 100, 1):+.1f} pp)"
         change = b - a
         return f" ({'+' if change >= 0 else ''}{change:g})"
     return ""
 
 
-def _describe(label: str, before: Any, after: Any) -> str:
+def _describe(label: str, before: Any, after: Any, share: bool | None = None) -> str:
+    share = _is_share(label) if share is None else share
     if before is None:
-        return f"{label} added: {_num(after)}"
+        return f"{label} added: {_num(after, share)}"
     if after is None:
-        return f"{label} removed (was {_num(before)})"
+        return f"{label} removed (was {_num(before, share)})"
     if isinstance(before, dict) and isinstance(after, dict):
         parts = []
         for key in [*before, *[k for k in after if k not in before]]:
             a, b = before.get(key), after.get(key)
             if a != b:
                 parts.append(
-                    _describe(str(key), a, b)
+                    _describe(str(key), a, b, share)
                     if a is None or b is None
-                    else f"{key} {_num(a)} -> {_num(b)}{_delta(a, b)}"
+                    else f"{key} {_num(a, share)} -> {_num(b, share)}{_delta(a, b, share)}"
                 )
         return f"{label}: " + "; ".join(parts)
-    return f"{label} {_num(before)} -> {_num(after)}{_delta(before, after)}"
+    return f"{label} {_num(before, share)} -> {_num(after, share)}{_delta(before, after, share)}"
 
 
 def _odds(worlds: Any) -> dict[str, Any] | None:

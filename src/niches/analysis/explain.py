@@ -10,6 +10,7 @@ then read off exactly from the portfolio that fits there.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -72,9 +73,18 @@ def _measured(scenario: Scenario, portfolio: dict[str, str], group: str) -> floa
     raise KeyError(group)
 
 
-def _number(group: str, value: float, units: str) -> str:
+def _number(group: str, value: float, units: str, outward: int = 0) -> str:
+    """Format a limit in its rule's unit; shares as percentages with one decimal.
+
+    `outward` rounds a share up (+1) or down (-1) so the figure shown still
+    restores feasibility.
+    """
     if group.startswith(("max_share", "max_exposure", "max_imbalance")):
-        return f"{value:.4f}"
+        tenths = value * 1000
+        tenths = (
+            math.ceil(tenths - 1e-9) if outward > 0 else math.floor(tenths + 1e-9) if outward < 0 else tenths
+        )
+        return f"{round(tenths) / 10 if outward else value * 100:.1f}%"
     if group.startswith(("min_niches", "max_niches")):
         return f"{value:.0f}"
     if group.startswith("budget"):
@@ -116,7 +126,7 @@ def relaxation(engine: Engine, group: str) -> tuple[str, bool, float | None]:
     units = scenario.units
     if group.startswith(LOWER):
         return (
-            f"lower {group} from {_number(group, limit, units)} to {_number(group, needed, units)}",
+            f"lower {group} from {_number(group, limit, units)} to {_number(group, needed, units, -1)}",
             True,
             needed,
         )
@@ -128,7 +138,7 @@ def relaxation(engine: Engine, group: str) -> tuple[str, bool, float | None]:
             needed,
         )
     return (
-        f"raise {group} from {_number(group, limit, units)} to {_number(group, needed, units)}",
+        f"raise {group} from {_number(group, limit, units)} to {_number(group, needed, units, +1)}",
         True,
         needed,
     )
