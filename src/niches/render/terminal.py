@@ -24,18 +24,58 @@ def _widths(section: Section) -> list[int]:
     ]
 
 
-def section_table(section: Section) -> Table:
+def _natural(section: Section) -> list[int]:
+    """Return the width of each column with nothing wrapped: its longest line."""
+    return [
+        max(
+            [
+                len(column),
+                *(max((len(line) for line in row[i].splitlines()), default=0) for row in section.rows),
+            ]
+        )
+        for i, column in enumerate(section.header)
+    ]
+
+
+def layout(section: Section, width: int) -> list[int] | None:
+    """Return the text width of each column within `width`, or None when even the least widths overflow.
+
+    Every column gets its longest word; the room left goes to the columns that
+    would wrap, in proportion to what wrapping would save them.
+    """
+    least, natural = _widths(section), _natural(section)
+    rules = 3 * len(least) - 1  # one space either side of a cell, one rule between columns
+    room = width - rules
+    if sum(natural) <= room:
+        return natural
+    if sum(least) > room:
+        return None
+    spare = room - sum(least)
+    wants = [n - m for n, m in zip(natural, least, strict=True)]
+    total = sum(wants)
+    given = [m + spare * w // total for m, w in zip(least, wants, strict=True)]
+    for i in sorted(range(len(given)), key=lambda i: -wants[i]):  # what integer division left over
+        if sum(given) >= room:
+            break
+        if given[i] < natural[i]:
+            given[i] += 1
+    return given
+
+
+def section_table(section: Section, widths: list[int] | None = None) -> Table:
     """Return `section` as a rich table whose columns never cut a number or an id.
 
-    Each column is at least as wide as its longest word; longer cells wrap
-    between words.
+    Each column is at least as wide as its longest word (or exactly `widths`);
+    longer cells wrap between words.
     """
     table = Table(title=Text(section.title), title_justify="left", title_style="bold", show_edge=False)
-    for i, (column, widest) in enumerate(zip(section.header, _widths(section), strict=True)):
+    least = _widths(section)
+    for i, column in enumerate(section.header):
         table.add_column(
             column,
             justify="right" if i in section.right else "left",
-            min_width=widest,
+            min_width=least[i],
+            width=None if widths is None else widths[i],
             overflow="fold",
         )
     for i, row in enumerate(section.rows):
@@ -61,16 +101,6 @@ def section_list(section: Section) -> Group:
     return Group(*parts)
 
 
-def _fits(table: Table, least: list[int], console: Console, options: ConsoleOptions) -> bool:
-    """Return whether rich lays `table` out within the width with every column at its least width."""
-    extra = table._extra_width  # rich's own layout, so the check and the drawing agree
-    widths = table._calculate_column_widths(console, options.update_width(options.max_width - extra))
-    return sum(widths) + extra <= options.max_width and all(
-        width >= need + 2
-        for width, need in zip(widths, least, strict=True)  # 2: cell padding
-    )
-
-
 class FittedSection:
     """A section drawn as a table when the terminal is wide enough, else as a list of rows."""
 
@@ -78,11 +108,11 @@ class FittedSection:
         self.section = section
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        table = section_table(self.section)
-        if _fits(table, _widths(self.section), console, options):
-            yield table
-        else:
+        widths = layout(self.section, options.max_width)
+        if widths is None:
             yield section_list(self.section)
+        else:
+            yield section_table(self.section, widths)
 
 
 def section_view(section: Section) -> RenderableType:
