@@ -266,6 +266,13 @@ def _emit_explanation(explanation: Any, format: Format) -> None:
     _emit(heading, sections, format)
 
 
+def _columns() -> int:
+    """Return the terminal width rich will use (COLUMNS when set)."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 def _emit(
     heading: str, sections: list[Any], format: Format, chart: str | None = None, figure: str | None = None
 ) -> None:
@@ -311,8 +318,17 @@ def frontier(
             result = study.frontier(axis.value, start, stop, None, progress, max_points)
     except FrontierError as exc:
         _fail(EXIT_INVALID, f"error: {exc}")
-    if not result.points:
-        _infeasible_exit(study, format)
+    if not result.points:  # feasible as written, but nowhere in the range swept
+        if format is Format.json:
+            from niches.render.json import dumps
+
+            sys.stdout.write(dumps(frontier_json(result)))
+        where = f" from scale {start:g} to {stop:g}" if axis.value == "budget" else ""
+        _fail(
+            EXIT_INFEASIBLE,
+            f"niches frontier: no portfolio keeps the rules anywhere{where}; widen the range "
+            "(--from/--to): the scenario as written is feasible at scale 1",
+        )
     if format is Format.json:
         from niches.render.json import dumps
 
@@ -320,7 +336,8 @@ def frontier(
         return
     heading = f"{loaded.name}: {axis.value} frontier"
     figure = (f"Note: {result.note}.\n\n" if result.note else "") + frontier_mermaid(result)
-    _emit(heading, [frontier_section(result)], format, frontier_chart(result), figure)
+    chart = frontier_chart(result, width=max(20, min(56, _columns() - 12)))
+    _emit(heading, [frontier_section(result)], format, chart, figure)
 
 
 @app.command()

@@ -170,8 +170,8 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
         + (f"; leave out {', '.join(out)}." if out else "."),
         f"- **Cost:** {money(m.cost)} of {money(caps)} {sc.units} available; "
         f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)} {sc.value_unit}, "
-        f"worst world {value(m.worst_case)}, "
-        f"CVaR {value(m.cvar)}.",
+        f"worst world {value(m.worst_case)} {sc.value_unit}, "
+        f"CVaR {value(m.cvar)} {sc.value_unit}.",
     ]
     if report.binding:
         binding = ", ".join(
@@ -339,7 +339,7 @@ def _budget_section(f: Frontier, start: float = 0.0, stop: float = 1.5) -> str:
         f"cost ({sc.units})",
         f"{OBJECTIVE_WORDS[f.objective_kind]} ({sc.value_unit})",
         f"{sc.value_unit} per {sc.units}",
-        "",
+        "mark",
         "portfolio (then: change)",
     )
     return text + "\n" + table(header, rows, (0, 1, 2, 3))
@@ -369,7 +369,7 @@ def _risk_section(f: Frontier) -> str:
         for p in f.points
     ]
     unit = sc.value_unit
-    header = (f"CVaR ({unit})", f"expected value ({unit})", f"worst case ({unit})", "", "portfolio")
+    header = (f"CVaR ({unit})", f"expected value ({unit})", f"worst case ({unit})", "mark", "portfolio")
     text += table(header, rows, (0, 1, 2))
     if f.note:
         text += f"\n{f.note}.\n"
@@ -423,8 +423,11 @@ def _assumptions(sc: Scenario) -> str:
         (1,),
     )
     r = sc.rules
+    shares = ("max_share", "max_imbalance", "cvar_tail")
+    unit = {"min_niches": "niches", "max_niches": "niches", "min_worst_case": sc.value_unit}
+    unit["min_cvar"] = sc.value_unit
     rules = [
-        (name, str(getattr(r, name)))
+        (name, share(getattr(r, name)) if name in shares else f"{getattr(r, name):g} {unit[name]}")
         for name in (
             "min_niches",
             "max_niches",
@@ -438,11 +441,11 @@ def _assumptions(sc: Scenario) -> str:
     ]
     rules += [("must_include", ", ".join(r.must_include))] if r.must_include else []
     rules += [("must_exclude", ", ".join(r.must_exclude))] if r.must_exclude else []
-    rules += [(f"max_exposure[{p}]", f"{c:g}") for p, c in r.max_exposure.items()]
-    budget = [(f"budget[{p}]", f"{c:g} {sc.units}") for p, c in sc.budget.items()]
+    rules += [(f"max_exposure[{p}]", share(c)) for p, c in r.max_exposure.items()]
+    budget = [(f"budget[{p}]", f"{money(c)} {sc.units}") for p, c in sc.budget.items()]
     if sc.budget_total is not None:
-        budget.append(("budget[total]", f"{sc.budget_total:g} {sc.units}"))
-    budget += [(f"capacity[{k}]", f"{v:g}") for k, v in sc.capacities.items()]
+        budget.append(("budget[total]", f"{money(sc.budget_total)} {sc.units}"))
+    budget += [(f"capacity[{k}]", f"{v:g} {k}") for k, v in sc.capacities.items()]
     return (
         "## Assumptions\n\n### Criteria and weights\n\n"
         + criteria

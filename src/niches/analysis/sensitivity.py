@@ -539,7 +539,7 @@ def _step(group: str, limit: float) -> tuple[str, float] | None:
         amount = max(1.0, round(abs(limit) * 0.05, 6))
         return f"+{amount:g}", limit + amount
     if family in ("max_exposure", "max_share", "max_imbalance"):
-        return "+0.05", min(1.0, limit + 0.05)
+        return "+5.0 pp", min(1.0, limit + 0.05)
     if family in ("min_worst_case", "min_cvar"):
         amount = max(0.5, round(abs(limit) * 0.05, 6))
         return f"-{amount:g}", limit - amount

@@ -61,7 +61,7 @@ def frontier_section(f: Frontier) -> Section:
     """Return the frontier as a table, one row per point in axis order."""
     sc = f.scenario
     word = OBJECTIVE_WORDS[f.objective_kind]
-    separate = f.axis != "risk" and f.objective_kind != "expected"  # show the objective beside E
+    separate = f.axis != "risk" and f.objective_kind == "regret"  # the only objective not in a column
     lead = {
         "budget": ("budget scale",),
         "hull": ("spend / budget",),
@@ -79,7 +79,7 @@ def frontier_section(f: Frontier) -> Section:
         labelled("CVaR", unit),
         labelled("worst case", unit),
         "portfolio (then: change)",
-        "",
+        "mark",
     )
     rows = []
     strong = set()
@@ -192,6 +192,8 @@ def frontier_mermaid(f: Frontier) -> str:
     if f.axis == "risk":
         ordered = sorted(f.points, key=lambda p: p.metrics.cvar)
         xs = [p.metrics.cvar for p in ordered]
+        if xs[-1] - xs[0] <= 1e-9 * max(1.0, abs(xs[0])):  # one point: no curve to draw
+            return ""
         at = mermaid.positions(xs[0], xs[-1])
         ys = mermaid.step_before(xs, [p.metrics.expected_value for p in ordered], at)
         return mermaid.line_chart(
@@ -205,7 +207,7 @@ def frontier_mermaid(f: Frontier) -> str:
         ordered = sorted(f.points, key=lambda p: p.cap or 0.0)
         xs = [100 * (p.cap or 0.0) for p in ordered]
         at = mermaid.positions(xs[0], xs[-1])
-        ys = mermaid.step_before(xs, [p.objective for p in ordered], at)
+        ys = mermaid.step_down(xs, [p.objective for p in ordered], at)
         return mermaid.line_chart(
             "Objective as every exposure cap tightens",
             "exposure cap (% of spend)",
@@ -789,7 +791,7 @@ def diff_sections(d: Diff) -> list[Section]:
         rows.append((nid, _level(was), _level(now), verdict))
     recommendation = Section(
         f"Recommendation ({d.before.status} -> {d.after.status})",
-        ("niche", "before", "after", ""),
+        ("niche", "before", "after", "verdict"),
         tuple(rows),
         strong=frozenset(i for i, r in enumerate(rows) if r[3] != "same"),
     )

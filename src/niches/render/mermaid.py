@@ -48,6 +48,18 @@ def step_before(xs: Sequence[float], ys: Sequence[float], at: Sequence[float]) -
     return out
 
 
+def step_down(xs: Sequence[float], ys: Sequence[float], at: Sequence[float]) -> list[float]:
+    """Return, at each position, the y of the nearest point at or right of it (a cap that tightens).
+
+    `xs` is ascending; a point holds from its x down to the next point's x.
+    """
+    out = []
+    for x in at:
+        right = [py for px, py in zip(xs, ys, strict=True) if px >= x - 1e-12 * max(1.0, abs(x))]
+        out.append(right[0] if right else ys[-1])
+    return out
+
+
 def _axis_number(x: float) -> str:
     text = f"{x:.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
@@ -66,6 +78,8 @@ def line_chart(
     if high == low:
         low, high = low - 1, high + 1
     pad = (high - low) * 0.05
+    if low >= 0:  # no negative axis for quantities that cannot be negative
+        low = max(low - pad, 0.0) + pad
     lines = [
         "```mermaid",
         "xychart-beta",
