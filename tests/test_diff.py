@@ -91,3 +91,12 @@ def test_share_relaxations_round_outward_so_they_still_restore_feasibility() -> 
     assert _number("max_exposure[China]", 0.39201, "USD million", +1) == "39.3%"
     assert _number("max_share", 0.39281, "USD million", -1) == "39.2%"
     assert _number("max_exposure[China]", 0.2, "USD million") == "20.0%"
+
+
+def test_money_in_different_units_is_not_subtracted() -> None:
+    result = run_cli("diff", "options/kazakhstan.yaml", "options/canada.yaml", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["units"]["money"] == "CAD million"
+    assert data["units_before"]["money"] == "USD million"
+    assert data["recommendation"]["metrics"]["cost"]["delta"] is None

@@ -758,6 +758,15 @@ def _delta(label: str, a: float | None, b: float | None) -> str:
     return signed(value(clean(b, 2) - clean(a, 2)))
 
 
+def _comparable(label: str, d: Diff) -> bool:
+    """Return whether a figure is in the same unit on both sides (money or value units may differ)."""
+    if label == "cost":
+        return d.old.units == d.new.units
+    if label.startswith("exposure"):
+        return True
+    return d.old.value_unit == d.new.value_unit
+
+
 def _figure_label(label: str, sc: Scenario) -> str:
     if label.startswith("exposure"):
         return labelled(label, "share of spend")
@@ -799,7 +808,14 @@ def diff_sections(d: Diff) -> list[Section]:
         "Figures",
         ("figure", "before", "after", "change"),
         tuple(
-            (_figure_label(label, d.new), _figure(label, a), _figure(label, b), _delta(label, a, b))
+            (
+                _figure_label(label, d.new)
+                if _comparable(label, d)
+                else f"{label} ({d.old.units} -> {d.new.units})",
+                _figure(label, a),
+                _figure(label, b),
+                _delta(label, a, b) if _comparable(label, d) else "not comparable",
+            )
             for label, a, b in metric_deltas(d.before.metrics, d.after.metrics)
         ),
         frozenset({1, 2, 3}),
@@ -827,6 +843,7 @@ def diff_json(d: Diff) -> dict[str, Any]:
         "old": d.old_name,
         "new": d.new_name,
         "units": units_json(d.new),
+        **({} if units_json(d.old) == units_json(d.new) else {"units_before": units_json(d.old)}),
         "assumptions": [
             {
                 "change": u.label,
@@ -845,7 +862,7 @@ def diff_json(d: Diff) -> dict[str, Any]:
                 label: {
                     "before": None if a is None else clean(a),
                     "after": None if b is None else clean(b),
-                    "delta": None if a is None or b is None else clean(b - a),
+                    "delta": None if a is None or b is None or not _comparable(label, d) else clean(b - a),
                 }
                 for label, a, b in metric_deltas(d.before.metrics, d.after.metrics)
             },
