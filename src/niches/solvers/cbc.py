@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -84,12 +85,32 @@ def build_problem(form: Formulation, objective: Mapping[int, float], maximise: b
 
 @contextlib.contextmanager
 def private_folder() -> Iterator[Path]:
-    """Yield a private temporary folder, removed when the block ends (however it ends)."""
-    folder = Path(tempfile.mkdtemp(prefix="niches-cbc-"))
+    """Yield a private temporary folder, removed when the block ends (however it ends).
+
+    The folder is made inside the `try`, so a signal that arrives while it is
+    being made or removed still leaves nothing behind.
+    """
+    folder = Path(tempfile.gettempdir()) / f"niches-cbc-{secrets.token_hex(8)}"
+    ours = True
     try:
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            ours = False  # not ours to remove
+            raise
         yield folder
     finally:
+        if ours:
+            _remove(folder)
+
+
+def _remove(folder: Path) -> None:
+    """Remove `folder`; if a signal interrupts the removal, finish it, then let the signal through."""
+    try:
         shutil.rmtree(folder, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:
