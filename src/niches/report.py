@@ -26,6 +26,7 @@ from niches.render import mermaid
 from niches.render.analysis import (
     core_section,
     frontier_mermaid,
+    per_money_text,
     portfolio_text,
     worlds_portfolios_section,
     worlds_section,
@@ -151,10 +152,6 @@ def recorded(text: str) -> Recorded:
         solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
         timestamp=rows.get("generated") or None,
     )
-
-
-def _mermaid_bar(title: str, x_label: str, xs: list[str], y_label: str, ys: list[float]) -> str:
-    return mermaid.bar_chart(title, x_label, xs, y_label, ys)
 
 
 def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
@@ -329,7 +326,7 @@ def _budget_section(f: Frontier, start: float = 0.0, stop: float = 1.5) -> str:
                 f"{p.scale:.4f}",
                 money(p.metrics.cost),
                 value(p.objective),
-                "-" if p.metrics.cost <= 0 else f"{p.metrics.expected_value / p.metrics.cost:.4f}",
+                per_money_text(p.metrics),
                 "current budget" if p.marked else "",
                 change,
             )
@@ -382,7 +379,7 @@ def _core_section(r: RobustReport) -> str:
         f"## Core index\n\nShare of {plural(r.done, 'Monte Carlo sample')} (seed {r.seed}; "
         f"scores, weights and probabilities drawn) whose optimum contains each niche.\n\n"
     )
-    text += _mermaid_bar(
+    text += mermaid.bar_chart(
         "Core index (%)",
         "niche",
         [n.id for n in sc.niches],

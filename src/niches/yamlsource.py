@@ -133,6 +133,15 @@ class _Converter:
         self.done: dict[int, YNode] = {}
         self.measured: dict[int, tuple[int, int]] = {}
 
+    def _too_deep(self, node: Node, why: str) -> _TooBig:
+        return _TooBig(
+            Problem(
+                _loc(self.file, node),
+                f"values nest more than {plural(MAX_DEPTH, 'level')} deep {why}; "
+                "a scenario needs only a few levels",
+            )
+        )
+
     def measure(self, node: Node, open_nodes: set[int] | None = None) -> tuple[int, int]:
         """Return (values once aliases expand, nesting height) of `node`; raise _TooBig past the limits."""
         key = id(node)
@@ -140,13 +149,7 @@ class _Converter:
             return self.measured[key]
         open_nodes = set() if open_nodes is None else open_nodes
         if key in open_nodes or len(open_nodes) > MAX_DEPTH:
-            raise _TooBig(
-                Problem(
-                    _loc(self.file, node),
-                    f"values nest more than {plural(MAX_DEPTH, 'level')} deep (a recursive anchor?); "
-                    "a scenario needs only a few levels",
-                )
-            )
+            raise self._too_deep(node, "(a recursive anchor?)")
         open_nodes.add(key)
         children: list[Node] = []
         if isinstance(node, MappingNode):
@@ -167,13 +170,7 @@ class _Converter:
                     )
                 )
         if len(open_nodes) + depth > MAX_DEPTH:
-            raise _TooBig(
-                Problem(
-                    _loc(self.file, node),
-                    f"values nest more than {plural(MAX_DEPTH, 'level')} deep once aliases are expanded; "
-                    "a scenario needs only a few levels",
-                )
-            )
+            raise self._too_deep(node, "once aliases are expanded")
         open_nodes.discard(key)
         self.measured[key] = (size, depth)
         return size, depth

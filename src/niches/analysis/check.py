@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from niches.render.numbers import share
+
 if TYPE_CHECKING:
     from niches.study import Study
 
@@ -64,11 +66,11 @@ def check(study: Study) -> list[AssertionResult]:
         add(key, key, f"{sign} {limit:g}", "infeasible" if actual is None else f"{actual:.4f}", holds)
     for power, cap in a.max_exposure.items():
         actual = None if m is None else m.exposure.get(power, 0.0)
-        found = "infeasible" if actual is None else _percent(actual)
+        found = "infeasible" if actual is None else share(actual)
         add(
             "max_exposure",
             f"max_exposure {power}",
-            f"<= {_percent(cap)}",
+            f"<= {share(cap)}",
             found,
             actual is not None and actual <= cap,
         )
@@ -88,7 +90,7 @@ def check(study: Study) -> list[AssertionResult]:
     if a.core_index:
         if m is None:
             for nid, least in a.core_index.items():
-                add("core_index", f"core_index {nid}", f">= {_percent(least)}", "infeasible", False)
+                add("core_index", f"core_index {nid}", f">= {share(least)}", "infeasible", False)
         else:
             report = study.robust(a.samples, a.seed)
             for nid, least in a.core_index.items():
@@ -96,13 +98,8 @@ def check(study: Study) -> list[AssertionResult]:
                 add(
                     "core_index",
                     f"core_index {nid}",
-                    f">= {_percent(least)}",
-                    _percent(actual),
+                    f">= {share(least)}",
+                    share(actual),
                     actual >= least,
                 )
     return results
-
-
-def _percent(share: float) -> str:
-    """Format a share as the tables do: a percentage with one decimal."""
-    return f"{share * 100:.1f}%"

@@ -21,6 +21,7 @@ import yaml
 
 from niches.evaluate import Metrics
 from niches.model import Solution, solve
+from niches.render.numbers import share, share_change
 from niches.scenario import Scenario, ScenarioError, parse_scenario
 from niches.study import Study
 
@@ -151,41 +152,41 @@ def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def _num(x: Any, share: bool = False) -> str:
-    if share and _number(x):
-        return f"{x * 100:.1f}%"
+def _num(x: Any, as_share: bool = False) -> str:
+    if as_share and _number(x):
+        return share(x)
     if isinstance(x, float):
         return f"{x:g}"
     return yaml.safe_dump(x, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
 
 
-def _delta(a: Any, b: Any, share: bool = False) -> str:
+def _delta(a: Any, b: Any, as_share: bool = False) -> str:
     if _number(a) and _number(b):
-        if share:  # the difference of the percentages shown, in percentage points
-            return f" ({round(b * 100, 1) - round(a * 100, 1):+.1f} pp)"
+        if as_share:
+            return f" ({share_change(a, b)})"
         change = b - a
         return f" ({'+' if change >= 0 else ''}{change:g})"
     return ""
 
 
-def _describe(label: str, before: Any, after: Any, share: bool | None = None) -> str:
-    share = _is_share(label) if share is None else share
+def _describe(label: str, before: Any, after: Any, as_share: bool | None = None) -> str:
+    as_share = _is_share(label) if as_share is None else as_share
     if before is None:
-        return f"{label} added: {_num(after, share)}"
+        return f"{label} added: {_num(after, as_share)}"
     if after is None:
-        return f"{label} removed (was {_num(before, share)})"
+        return f"{label} removed (was {_num(before, as_share)})"
     if isinstance(before, dict) and isinstance(after, dict):
         parts = []
         for key in [*before, *[k for k in after if k not in before]]:
             a, b = before.get(key), after.get(key)
             if a != b:
                 parts.append(
-                    _describe(str(key), a, b, share)
+                    _describe(str(key), a, b, as_share)
                     if a is None or b is None
-                    else f"{key} {_num(a, share)} -> {_num(b, share)}{_delta(a, b, share)}"
+                    else f"{key} {_num(a, as_share)} -> {_num(b, as_share)}{_delta(a, b, as_share)}"
                 )
         return f"{label}: " + "; ".join(parts)
-    return f"{label} {_num(before, share)} -> {_num(after, share)}{_delta(before, after, share)}"
+    return f"{label} {_num(before, as_share)} -> {_num(after, as_share)}{_delta(before, after, as_share)}"
 
 
 def _odds(worlds: Any) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from niches.evaluate import numeric_limits, rule_checks, rule_groups
+from niches.render.numbers import share
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -80,11 +81,10 @@ def _number(group: str, value: float, units: str, outward: int = 0) -> str:
     restores feasibility.
     """
     if group.startswith(("max_share", "max_exposure", "max_imbalance")):
-        tenths = value * 1000
-        tenths = (
-            math.ceil(tenths - 1e-9) if outward > 0 else math.floor(tenths + 1e-9) if outward < 0 else tenths
-        )
-        return f"{round(tenths) / 10 if outward else value * 100:.1f}%"
+        if not outward:
+            return share(value)
+        tenths = math.ceil(value * 1000 - 1e-9) if outward > 0 else math.floor(value * 1000 + 1e-9)
+        return f"{tenths / 10:.1f}%"
     if group.startswith(("min_niches", "max_niches")):
         return f"{value:.0f}"
     if group.startswith("budget"):

@@ -15,9 +15,10 @@ from niches.analysis.frontier import Frontier, FrontierPoint
 from niches.analysis.robust import SETTLED, RobustReport, Stats, classify
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
 from niches.analysis.worlds import WorldRow, WorldsReport
+from niches.evaluate import Metrics
 from niches.render import mermaid
 from niches.render.json import units_json
-from niches.render.numbers import clean, labelled, money, plural, points, share, signed, value
+from niches.render.numbers import clean, labelled, money, plural, share, share_change, signed, value
 from niches.render.sections import OBJECTIVE_WORDS, Section
 from niches.scenario import Scenario
 
@@ -91,7 +92,7 @@ def frontier_section(f: Frontier) -> Section:
         elif f.axis == "exposure":
             first = (share(p.cap or 0.0), share(max(m.exposure.values())))
         objective = (value(p.objective),) if separate else ()
-        ratio = (_per_money(m.expected_value, m.cost),) if per_money else ()
+        ratio = (per_money_text(m),) if per_money else ()
         figures = (
             money(m.cost),
             *objective,
@@ -122,9 +123,15 @@ def frontier_section(f: Frontier) -> Section:
     return Section(title, header, tuple(rows), right, frozenset(strong), footer)
 
 
-def _per_money(amount: float, cost: float) -> str:
-    """Return value per unit of money (4 significant decimals), "-" at zero cost."""
-    return "-" if cost <= 0 else f"{clean(amount / cost, 4):.4f}"
+def value_per_money(m: Metrics) -> float | None:
+    """Return expected value per unit of money (None at zero cost)."""
+    return None if m.cost <= 0 else m.expected_value / m.cost
+
+
+def per_money_text(m: Metrics) -> str:
+    """Return value per unit of money with 4 decimals, "-" at zero cost."""
+    ratio = value_per_money(m)
+    return "-" if ratio is None else f"{clean(ratio, 4):.4f}"
 
 
 def frontier_chart(f: Frontier, width: int = 56, height: int = 12) -> str:
@@ -225,7 +232,7 @@ def frontier_mermaid(f: Frontier) -> str:
         labelled(word, unit),
         mermaid.step_after(xs, [p.objective for p in f.points], at),
     )
-    per_money = [p.metrics.expected_value / p.metrics.cost if p.metrics.cost > 0 else 0.0 for p in f.points]
+    per_money = [value_per_money(p.metrics) or 0.0 for p in f.points]
     chart += "\n" + mermaid.line_chart(
         f"Value for money: expected {unit} per {sc.units}",
         "budget scale (1 = the caps as written)",
@@ -255,7 +262,8 @@ def frontier_json(f: Frontier) -> dict[str, Any]:
             "objective": clean(p.objective),
         }
         if f.axis in ("budget", "hull"):
-            data["value_per_money"] = None if m.cost <= 0 else clean(m.expected_value / m.cost)
+            ratio = value_per_money(m)
+            data["value_per_money"] = None if ratio is None else clean(ratio)
         if f.axis in ("budget", "hull"):
             data["scale"] = clean(p.scale or 0.0)
         if f.axis == "exposure":
@@ -751,8 +759,8 @@ def _delta(label: str, a: float | None, b: float | None) -> str:
     """Return the change of a figure as shown (shares in percentage points, money and values signed)."""
     if a is None or b is None:
         return "-"
-    if label.startswith("exposure"):  # the difference of the percentages shown, so the row adds up
-        return points((clean(b * 100, 1) - clean(a * 100, 1)) / 100)
+    if label.startswith("exposure"):
+        return share_change(a, b)
     if label == "cost":
         return signed(money(clean(b, 1) - clean(a, 1)))
     return signed(value(clean(b, 2) - clean(a, 2)))

@@ -54,6 +54,11 @@ def points(x: float) -> str:
     return f"{clean(x * 100, 1):+.1f} pp"
 
 
+def share_change(before: float, after: float) -> str:
+    """Format the change between two shares as the difference of the percentages shown, so a row adds up."""
+    return points((clean(after * 100, 1) - clean(before * 100, 1)) / 100)
+
+
 def signed(text: str) -> str:
     """Return a formatted number with a leading + unless it is negative."""
     return text if text.startswith("-") else f"+{text}"
