@@ -13,6 +13,7 @@ POWERS = ["USA", "China", "EU"]
 WORLDS = ["calm", "blocs", "storm"]
 CRITERIA = ["relevance", "autonomy"]
 PERIODS = ["2026", "2027"]
+PERIODS3 = ["2026", "2027", "2028"]
 
 
 def _rarely(draw: st.DrawFn, one_in: int) -> bool:
@@ -31,12 +32,24 @@ def score(draw: st.DrawFn) -> Any:
     return {"low": low, "mode": draw(st.integers(low, high)), "high": high}
 
 
+def _start(draw: st.DrawFn, periods: list[str]) -> Any:
+    """Draw a `start` value: `any`, or a non-empty list of period ids."""
+    if draw(st.booleans()):
+        return "any"
+    chosen = draw(st.lists(st.sampled_from(periods), min_size=1, max_size=len(periods), unique=True))
+    return [int(p) for p in chosen]
+
+
 @st.composite
-def scenario_dict(draw: st.DrawFn, max_niches: int = 5) -> dict[str, Any]:
-    """Draw a scenario as plain data, ready to dump to YAML."""
+def scenario_dict(draw: st.DrawFn, max_niches: int = 5, timed: bool = False) -> dict[str, Any]:
+    """Draw a scenario as plain data, ready to dump to YAML.
+
+    `timed` scenarios have two or three periods and let some niches and
+    levels start later (`start`), so the choices are levels and start periods.
+    """
     n_niches = draw(st.integers(1, max_niches))
     niche_ids = [f"n{i}" for i in range(n_niches)]
-    periods = PERIODS[: draw(st.integers(0, 2))]
+    periods = PERIODS3[: draw(st.integers(2, 3))] if timed else PERIODS[: draw(st.integers(0, 2))]
     worlds = WORLDS[: draw(st.integers(0, 3))]
     powers = POWERS[: draw(st.integers(0, 3))]
     use_capacity = draw(st.booleans())
@@ -81,15 +94,19 @@ def scenario_dict(draw: st.DrawFn, max_niches: int = 5) -> dict[str, Any]:
             level["scores"] = {c: draw(score()) for c in CRITERIA if draw(st.booleans())}
             if use_capacity and draw(st.booleans()):
                 level["uses"] = {"diplomats": draw(st.integers(0, 4))}
+            if timed and _rarely(draw, 4):
+                level["start"] = _start(draw, periods)
             levels[f"l{j}"] = level
         shorthand = n_levels == 1 and draw(st.booleans())  # one level named `invest`
         niche: dict[str, Any] = dict(levels["l0"]) if shorthand else {"levels": levels}
+        if timed and "start" not in niche and draw(st.booleans()):
+            niche["start"] = _start(draw, periods)
         if powers and draw(st.integers(0, 3)) > 0:
             niche["exposure"] = {p: draw(st.integers(0, 10)) / 10 for p in powers if draw(st.booleans())}
         if worlds and draw(st.booleans()):
             niche["outlook"] = {w: draw(st.integers(0, 6)) / 2 for w in worlds if draw(st.booleans())}
         others = niche_ids[i + 1 :]
-        if others and _rarely(draw, 4):
+        if others and _rarely(draw, 3 if timed else 4):
             niche["requires"] = [draw(st.sampled_from(others))]
         if others and _rarely(draw, 4):
             niche["excludes"] = [draw(st.sampled_from(others))]
@@ -136,3 +153,5 @@ def to_scenario(data: dict[str, Any]) -> Scenario:
 
 
 scenarios = scenario_dict().map(to_scenario)
+timed_scenarios = scenario_dict(max_niches=4, timed=True).map(to_scenario)
+"""Scenarios whose niches may start in later periods (choices: level and start)."""

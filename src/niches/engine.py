@@ -70,10 +70,10 @@ class Engine(Protocol):
     ) -> Relaxed: ...
 
 
-def _goals(kind: str, goals: Sequence[str] | None, tie_breaks: bool) -> list[str]:
+def _goals(kind: str, goals: Sequence[str] | None, tie_breaks: bool, timed: bool) -> list[str]:
     if goals:
         return list(goals)
-    return tie_break_goals(kind) if tie_breaks else [KIND_GOAL[kind]]
+    return tie_break_goals(kind, timed) if tie_breaks else [KIND_GOAL[kind]]
 
 
 def _solution(
@@ -146,7 +146,7 @@ class MilpEngine:
         values = value_table(s) if s is not self.scenario else None
         cost_table = {(n.id, lv.id): dict(lv.cost) for n in s.niches for lv in n.levels} if costs else None
         odds = s.probabilities if probabilities else None
-        chain_goals = _goals(kind, goals, tie_breaks)
+        chain_goals = _goals(kind, goals, tie_breaks, s.timed)
         with model.variant(disabled, limits, values, cost_table, odds), model.form.variant():
             for nid, lid in (pins or {}).items():
                 for (n, level), col in model.form.choose.items():
@@ -378,7 +378,7 @@ class TableEngine:
         kind = kind or self.kind
         (deadline or self.deadline).check()
         self._solves += 1
-        chain_goals = _goals(kind, goals, tie_breaks)
+        chain_goals = _goals(kind, goals, tie_breaks, s.timed)
         if "budget_scale" in chain_goals:  # the scale replaces the caps
             disabled = disabled | {g for g in self.table.scenario_groups if g.startswith("budget[")}
         scores = self.table.score(s, frozenset(disabled), limits)

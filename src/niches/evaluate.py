@@ -113,15 +113,16 @@ def _evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
     chosen = canonical(scenario, portfolio)
     probabilities = scenario.probabilities
     worlds = [w.id for w in scenario.worlds]
+    picked = {n: scenario.niche(n) for n in chosen}
+    levels = [picked[n].level(lv) for n, lv in chosen.items()]
+    share = {n: level.share for n, level in zip(chosen, levels, strict=True)}
     synergy = math.fsum(
-        bonus
+        bonus * min(share[niche.id], share[other])
         for niche in scenario.niches
         if niche.id in chosen
         for other, bonus in niche.synergy.items()
         if other in chosen
     )
-    picked = {n: scenario.niche(n) for n in chosen}
-    levels = [picked[n].level(lv) for n, lv in chosen.items()]
     value = {}
     for (n, niche), level in zip(picked.items(), levels, strict=True):
         base = _weighted(scenario, level)
@@ -219,10 +220,31 @@ def violated_rules(
         if niche.id not in portfolio:
             continue
         for needed in niche.requires:
-            check(f"requires[{niche.id} -> {needed}]", needed not in portfolio)
+            check(
+                f"requires[{niche.id} -> {needed}]", not starts_in_time(scenario, portfolio, niche.id, needed)
+            )
         for other in niche.excludes:
             check(f"excludes[{niche.id}, {other}]", other in portfolio)
     return broken
+
+
+def starts_in_time(scenario: Scenario, portfolio: Portfolio, niche: str, needed: str) -> bool:
+    """Return whether `needed` is chosen and starts no later than `niche` (which requires it)."""
+    if needed not in portfolio:
+        return False
+    return start_offset(scenario, needed, portfolio[needed]) <= start_offset(
+        scenario, niche, portfolio[niche]
+    )
+
+
+def start_offset(scenario: Scenario, niche: str, level: str) -> int:
+    """Return the index of the period a chosen level starts in (0: the first period)."""
+    return scenario.niche(niche).level(level).offset
+
+
+def start_rank(scenario: Scenario, portfolio: Portfolio) -> int:
+    """Return the tie-breaker before declaration order: the sum of start offsets (earlier wins)."""
+    return sum(start_offset(scenario, n, lv) for n, lv in portfolio.items())
 
 
 def objective_value(kind: str, metrics: Metrics, best_by_world: Mapping[str, float] | None = None) -> float:
@@ -310,7 +332,7 @@ def brute_force(scenario: Scenario, objective: str | None = None) -> Enumerated:
     tied = [t for t in tied if t[2].expected_value >= best_e - RELATIVE_TIE * max(1.0, abs(best_e))]
     least = min(m.cost for _, _, m in tied)
     tied = [t for t in tied if t[2].cost <= least + RELATIVE_TIE * max(1.0, abs(least))]
-    tied.sort(key=lambda t: (tie_rank(scenario, t[1]), sorted(t[1].items())))
+    tied.sort(key=lambda t: (start_rank(scenario, t[1]), tie_rank(scenario, t[1]), sorted(t[1].items())))
     score, portfolio, metrics = tied[0]
     return Enumerated(portfolio, sign * score, metrics, best_by_world, len(feasible))
 
@@ -440,6 +462,8 @@ def goal_value(
         return objective_value("regret", metrics, best_by_world)
     if goal == "tie_rank":
         return float(tie_rank(scenario, portfolio))
+    if goal == "start_rank":
+        return float(start_rank(scenario, portfolio))
     if goal == "budget_scale":
         return budget_usage(scenario, metrics)
     family, _, inner = goal.partition("[")

@@ -36,7 +36,7 @@ from niches.scenario import Scenario
 
 INF = math.inf
 
-MINIMISED = ("max_regret", "total_spend", "tie_rank", "budget_scale", "spend[", "uses[")
+MINIMISED = ("max_regret", "total_spend", "start_rank", "tie_rank", "budget_scale", "spend[", "uses[")
 """Goals (expressions) that are better when lower; every other goal is maximised."""
 
 KIND_GOAL = {"expected": "expected_value", "worst_case": "worst_case", "cvar": "cvar", "regret": "max_regret"}
@@ -48,13 +48,17 @@ def minimised(goal: str) -> bool:
     return goal.startswith(MINIMISED)
 
 
-def tie_break_goals(kind: str) -> list[str]:
-    """Return the goals solved in order for objective `kind`: it, expected value, spend, declaration order."""
+def tie_break_goals(kind: str, timed: bool = False) -> list[str]:
+    """Return the goals solved in order for objective `kind`.
+
+    It, expected value, spend, then (when levels may start later, `timed`)
+    the earlier start, then declaration order.
+    """
     primary = KIND_GOAL[kind]
     goals = [primary]
     if primary != "expected_value":
         goals.append("expected_value")
-    return [*goals, "total_spend", "tie_rank"]
+    return [*goals, "total_spend", *(["start_rank"] if timed else []), "tie_rank"]
 
 
 @dataclass(frozen=True)
@@ -233,19 +237,10 @@ class Formulation:
             if len(niche.levels) > 1:
                 self.add_row(f"one_level[{niche.id}]", dict.fromkeys(self.levels_of[niche.id], 1.0), -INF, 1)
         self.both: dict[tuple[str, str], int] = {}
+        self.shorter: dict[tuple[str, str], int] = {}
         for niche in s.niches:
             for other in niche.synergy:
-                col = self.add_col(f"both[{niche.id}+{other}]", 0, 1)
-                label = f"synergy[{niche.id}+{other}]"
-                for side, nid in (("a", niche.id), ("b", other)):
-                    coefs = {col: 1.0, **dict.fromkeys(self.levels_of[nid], -1.0)}
-                    self.add_row(f"{label}.{side}", coefs, -INF, 0)
-                coefs = {col: 1.0}
-                for nid in (niche.id, other):
-                    for c in self.levels_of[nid]:
-                        coefs[c] = -1.0
-                self.add_row(f"{label}.ab", coefs, -1, INF)
-                self.both[niche.id, other] = col
+                self._synergy_pair(niche.id, other)
         values = value_table(s)
         self.value: dict[str, int] = {}
         self.value_row: dict[str, int] = {}
@@ -306,6 +301,45 @@ class Formulation:
             self.exposure_row[power] = self.add_row(f"exposure_spend_of[{power}]", coefs, 0, 0)
             self.exposure_spend[power] = col
         self._build_rules()
+
+    def active(self, nid: str) -> dict[int, float]:
+        """Return the active share of niche `nid` as column -> coefficient (0 when it is left out)."""
+        niche = self.scenario.niche(nid)
+        return {self.choose[nid, lv.id]: lv.share for lv in niche.levels}
+
+    def offsets(self, nid: str) -> dict[int, float]:
+        """Return the start offset of niche `nid` (periods after the first) as column -> coefficient."""
+        niche = self.scenario.niche(nid)
+        return {self.choose[nid, lv.id]: float(lv.offset) for lv in niche.levels if lv.offset}
+
+    def _synergy_pair(self, a: str, b: str) -> None:
+        """Add `both[a+b]`: the smaller active share of a and b (1 when both are chosen for every period).
+
+        Where every choice of both niches is active in every period, `both` is
+        the product of two 0/1 sums (three rows). Otherwise a binary
+        `shorter[a+b]` (1 when a is active no longer than b) makes `both` equal
+        the minimum of the two active shares.
+        """
+        col = self.add_col(f"both[{a}+{b}]", 0, 1)
+        label = f"synergy[{a}+{b}]"
+        share = {nid: self.active(nid) for nid in (a, b)}
+        for side, nid in (("a", a), ("b", b)):
+            self.add_row(f"{label}.{side}", {col: 1.0, **{c: -v for c, v in share[nid].items()}}, -INF, 0)
+        if all(v == 1.0 for nid in (a, b) for v in share[nid].values()):
+            coefs = {col: 1.0}
+            for nid in (a, b):
+                for c in self.levels_of[nid]:
+                    coefs[c] = -1.0
+            self.add_row(f"{label}.ab", coefs, -1, INF)
+        else:
+            shorter = self.add_col(f"shorter[{a}+{b}]", 0, 1, True)
+            # both >= share[a] - (1 - shorter) and both >= share[b] - shorter
+            coefs = {col: 1.0, shorter: -1.0, **{c: -v for c, v in share[a].items()}}
+            self.add_row(f"{label}.min_a", coefs, -1, INF)
+            coefs = {col: 1.0, shorter: 1.0, **{c: -v for c, v in share[b].items()}}
+            self.add_row(f"{label}.min_b", coefs, 0, INF)
+            self.shorter[a, b] = shorter
+        self.both[a, b] = col
 
     def _spend(self, period: str) -> dict[int, float]:
         return {
@@ -389,11 +423,21 @@ class Formulation:
             self._group("min_cvar", [self.add_row("min_cvar", {self.cvar: 1.0}, r.min_cvar, INF)], "lower")
         for niche in s.niches:
             for needed in niche.requires:
+                name = f"requires[{niche.id} -> {needed}]"
                 coefs = dict.fromkeys(self.levels_of[niche.id], 1.0)
                 for c in self.levels_of[needed]:
                     coefs[c] = -1.0
-                row = self.add_row(f"requires[{niche.id} -> {needed}]", coefs, -INF, 0)
-                self._group(f"requires[{niche.id} -> {needed}]", [row], "fixed")
+                rows = [self.add_row(name, coefs, -INF, 0)]
+                if self.offsets(niche.id) or self.offsets(needed):
+                    # start[needed] - start[niche] <= latest * (1 - chosen[niche])
+                    latest = float(len(s.periods) - 1)
+                    coefs = dict(self.offsets(needed))
+                    for c in self.levels_of[niche.id]:
+                        coefs[c] = latest
+                    for c, v in self.offsets(niche.id).items():
+                        coefs[c] = latest - v
+                    rows.append(self.add_row(f"{name}.start", coefs, -INF, latest))
+                self._group(name, rows, "fixed")
             for other in niche.excludes:
                 coefs = dict.fromkeys(self.levels_of[niche.id], 1.0)
                 for c in self.levels_of[other]:
@@ -496,6 +540,11 @@ class Formulation:
             return dict(self.row_coef[self.uses_row[inner]])
         if name == "tie_rank":
             return {col: float(i + 1) for i, col in enumerate(self.choose.values())}
+        if name == "start_rank":
+            s = self.scenario
+            return {
+                self.choose[n.id, lv.id]: float(lv.offset) for n in s.niches for lv in n.levels if lv.offset
+            }
         if name == "budget_scale":
             found = [i for i, n in enumerate(self.col_name) if n == "budget_scale"]
             if not found:
@@ -518,8 +567,12 @@ class Formulation:
     def binary_start(self, portfolio: Mapping[str, str]) -> dict[int, float]:
         """Return column -> value of every binary and pair column for `portfolio`."""
         start = {col: 1.0 if portfolio.get(nid) == lid else 0.0 for (nid, lid), col in self.choose.items()}
+        s = self.scenario
+        share = {nid: s.niche(nid).level(lid).share for nid, lid in portfolio.items()}
         for (a, b), col in self.both.items():
-            start[col] = 1.0 if a in portfolio and b in portfolio else 0.0
+            start[col] = min(share.get(a, 0.0), share.get(b, 0.0))
+            if (a, b) in self.shorter:
+                start[self.shorter[a, b]] = 1.0 if share.get(a, 0.0) <= share.get(b, 0.0) else 0.0
         return start
 
     def portfolio(self, col_value: list[float]) -> dict[str, str]:

@@ -369,7 +369,7 @@ def solve(
         with model.form.variant():
             if stars is not None:
                 model.form.set_regret_targets(stars)
-            goals = tie_break_goals(kind) if tie_breaks else [KIND_GOAL[kind]]
+            goals = tie_break_goals(kind, scenario.timed) if tie_breaks else [KIND_GOAL[kind]]
             if write_lp:
                 model.write_lp(write_lp, goals[0])
             result = model.chain(goals, measure_goals(scenario, stars), deadline, start=start)

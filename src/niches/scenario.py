@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +51,9 @@ TOP_KEYS = (
     "objective",
     "assertions",
 )
-LEVEL_KEYS = ("name", "description", "cost", "scores", "uses")
+LEVEL_KEYS = ("name", "description", "cost", "scores", "uses", "start")
+ANY = "any"
+"""`start: any` lets a niche or level start in every period."""
 NICHE_KEYS = (
     "name",
     "description",
@@ -61,6 +63,7 @@ NICHE_KEYS = (
     "requires",
     "excludes",
     "synergy",
+    "start",
 )
 RULE_KEYS = (
     "min_niches",
@@ -122,14 +125,28 @@ class Score:
     def point(value: float) -> Score:
         return Score(value, value, None, "point")
 
+    def scaled(self, factor: float) -> Score:
+        """Return the judgement multiplied by `factor` (> 0): every bound and the mode."""
+        mode = None if self.mode is None else self.mode * factor
+        return Score(self.low * factor, self.high * factor, mode, self.kind)
+
 
 @dataclass(frozen=True)
 class Level:
     """One way to pursue a niche.
 
+    A level is one choice the model can make: a declared level started in
+    one period. Started in the first period (the default), its id is the
+    declared id; started later, its id is `level@period`, its cost profile is
+    shifted right by `offset` periods (amounts past the last period dropped)
+    and its scores are multiplied by `share`, the fraction of the periods it
+    is active, (periods from its start to the end) / (number of periods).
+
     `cost` maps every period id to spend in that period (money units);
     `scores` maps every criterion id to a Score (missing criteria score 0);
-    `uses` maps capacity id -> amount consumed.
+    `uses` maps capacity id -> amount consumed; `declared` is the level's id
+    as declared (None: the same as `id`); `start` the period it starts in
+    (None: the first period).
     """
 
     id: str
@@ -137,6 +154,15 @@ class Level:
     cost: Mapping[str, float]
     scores: Mapping[str, Score]
     uses: Mapping[str, float]
+    declared: str | None = None
+    start: str | None = None
+    offset: int = 0
+    share: float = 1.0
+
+    @property
+    def base(self) -> str:
+        """Return the level's id as declared (without its start)."""
+        return self.declared or self.id
 
     @property
     def total_cost(self) -> float:
@@ -286,6 +312,11 @@ class Scenario:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {n.id: n for n in self.niches})
+
+    @property
+    def timed(self) -> bool:
+        """Return whether any level may start after the first period."""
+        return any(lv.offset for n in self.niches for lv in n.levels)
 
     def niche(self, niche_id: str) -> Niche:
         """Return the niche called `niche_id`."""
@@ -859,6 +890,9 @@ class _Reader:
         levels: list[Level] = []
         criterion_ids = self.declared_criteria if criteria is not None else None
         world_ids = self.declared_worlds if worlds is not None else None
+        niche_start = [0]
+        if "start" in items:
+            niche_start = self.starts(items["start"], periods, f"start of {where}") or [0]
         direct = [k for k in ("cost", "scores", "uses") if k in items]
         if "levels" in items:
             for key in direct:
@@ -881,15 +915,25 @@ class _Reader:
                 level = self.level(nid, lid, lnode, periods, criterion_ids, capacities)
                 if level is None:
                     ok = False
-                else:
-                    levels.append(level)
+                    continue
+                starts = niche_start
+                if isinstance(lnode.value, dict) and "start" in lnode.value:
+                    where_level = f"start of level '{lid}' of niche '{nid}'"
+                    starts = self.starts(lnode.value["start"], periods, where_level) or [0]
+                if "@" in lid and starts != [0]:
+                    self.error(
+                        lnode.at_key,
+                        f"level '{lid}' of niche '{nid}' may start later, so its id cannot contain '@' "
+                        "(it separates a level from its start period); rename the level",
+                    )
+                levels.extend(started(level, starts, periods))
             ok = ok and level_items is not None
         else:
             level = self.level(nid, SHORTHAND_LEVEL, node, periods, criterion_ids, capacities, shorthand=True)
             if level is None:
                 ok = False
             else:
-                levels.append(level)
+                levels.extend(started(level, niche_start, periods))
 
         exposure: dict[str, float] = {}
         if "exposure" in items:
@@ -934,6 +978,22 @@ class _Reader:
             excludes=tuple(excludes),
             synergy=synergy,
         )
+
+    def starts(self, node: YNode, periods: list[str], what: str) -> list[int] | None:
+        """Return the indices of the periods `node` allows a start in (`any` or a list of period ids)."""
+        if node.is_scalar() and node.text == ANY:
+            return list(range(len(periods)))
+        if periods == [TOTAL]:
+            self.error(node.loc, f"{what} needs periods; declare them under 'periods'")
+            return None
+        items = self.id_list(node, what)
+        found: set[int] = set()
+        for item in items:
+            if self.ref(item, periods, "period", what):
+                found.add(periods.index(item.text))
+        if not items and isinstance(node.value, list):
+            self.error(node.loc, f"{what} must list at least one period id, or be 'any'")
+        return sorted(found) or None
 
     def links(self, nid: str, node: YNode | None, niche_ids: list[str], kind: str) -> list[str]:
         if node is None:
@@ -1204,6 +1264,37 @@ class _Reader:
                         f"niche '{niche.id}' can never be chosen: it requires '{needed}', "
                         "which must_exclude names",
                     )
+
+
+def started(level: Level, starts: Iterable[int], periods: Sequence[str]) -> list[Level]:
+    """Return the choices of a declared level: one per period it may start in (in period order).
+
+    Started in the i-th period, the amount stated for the k-th period is spent
+    in the (k+i)-th (amounts past the last period are dropped) and every score
+    is multiplied by the active share (periods from the start to the end) / periods.
+    """
+    choices = []
+    count = len(periods)
+    for offset in starts:
+        if offset == 0:
+            choices.append(dataclasses.replace(level, start=periods[0]))
+            continue
+        share = (count - offset) / count
+        cost = {p: (level.cost[periods[k - offset]] if k >= offset else 0.0) for k, p in enumerate(periods)}
+        choices.append(
+            Level(
+                id=f"{level.id}@{periods[offset]}",
+                name=f"{level.name} from {periods[offset]}",
+                cost=cost,
+                scores={c: score.scaled(share) for c, score in level.scores.items()},
+                uses=level.uses,
+                declared=level.id,
+                start=periods[offset],
+                offset=offset,
+                share=share,
+            )
+        )
+    return choices
 
 
 def _range_message(what: str, number: float, low: float | None, high: float | None, low_open: bool) -> str:

@@ -38,6 +38,13 @@ _level_properties: dict[str, Any] = {
     },
     "scores": {"type": "object", "additionalProperties": _score, "description": "criterion -> score"},
     "uses": {"type": "object", "additionalProperties": _nonneg, "description": "capacity -> amount"},
+    "start": {
+        "description": (
+            "Periods the level may start in: a list of period ids, or 'any' (default: the first period "
+            "only). Started later, its cost profile shifts right and its value scales by its active share."
+        ),
+        "anyOf": [{"const": "any"}, _ids],
+    },
 }
 _niche_properties: dict[str, Any] = {
     "name": {"type": "string"},
@@ -65,6 +72,19 @@ _niche_properties: dict[str, Any] = {
     "cost": _level_properties["cost"],
     "scores": _level_properties["scores"],
     "uses": _level_properties["uses"],
+    "start": _level_properties["start"],
+}
+_floor: dict[str, Any] = {
+    "description": "In value units, or {share: s}: at least s times the best under the other rules.",
+    "oneOf": [
+        _number,
+        {
+            "type": "object",
+            "properties": {"share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}},
+            "required": ["share"],
+            "additionalProperties": False,
+        },
+    ],
 }
 _rules: dict[str, Any] = {
     "type": "object",
@@ -76,8 +96,8 @@ _rules: dict[str, Any] = {
         "max_share": _share,
         "max_exposure": {"oneOf": [_share, {"type": "object", "additionalProperties": _share}]},
         "max_imbalance": _share,
-        "min_worst_case": _number,
-        "min_cvar": _number,
+        "min_worst_case": _floor,
+        "min_cvar": _floor,
         "cvar_tail": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
     },
     "additionalProperties": False,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from niches.evaluate import FEASIBILITY_TOLERANCE, RELATIVE_TIE, rule_groups
 from niches.formulation import minimised, tie_break_goals
 from niches.render.numbers import plural
-from niches.scenario import Scenario
+from niches.scenario import Level, Scenario
 
 ENUMERATION_LIMIT = 1_000_000
 """Largest number of portfolios enumerated; above it analyses use the MILP."""
@@ -141,10 +141,11 @@ class PortfolioTable:
         self.rank = self.gather(np.arange(1.0, len(self.levels) + 1)[:, None])[:, 0]
         index_of = {n.id: j for j, n in enumerate(scenario.niches)}
         self.pairs = [(index_of[n.id], index_of[o]) for n in scenario.niches for o in n.synergy]
-        self.both = (
-            np.stack([self.chosen[:, a] & self.chosen[:, b] for a, b in self.pairs], axis=1).astype(
-                np.float64
-            )
+        self.offset = self._per_niche(lambda lv: float(lv.offset))  # start offset of each chosen niche
+        self.share = self._per_niche(lambda lv: lv.share)  # active share of each niche, 0 when left out
+        self.start_rank = self.offset.sum(axis=1)
+        self.both = (  # the smaller active share of each synergy pair (1 when both are chosen throughout)
+            np.stack([np.minimum(self.share[:, a], self.share[:, b]) for a, b in self.pairs], axis=1)
             if self.pairs
             else np.zeros((count, 0))
         )
@@ -158,6 +159,14 @@ class PortfolioTable:
             [[lv.uses.get(r, 0.0) for r in scenario.capacities] for n in scenario.niches for lv in n.levels]
         ).reshape(len(self.levels), len(scenario.capacities))
         self._uses = self.gather(use_matrix)
+
+    def _per_niche(self, of: Callable[[Level], float]) -> Floats:
+        """Return the (portfolios, niches) matrix of `of(chosen level)` (0 where a niche is left out)."""
+        columns = [
+            self.niche_sum(j, np.array([[of(lv)] for lv in n.levels]))[:, 0]
+            for j, n in enumerate(self.scenario.niches)
+        ]
+        return np.stack(columns, axis=1) if columns else np.zeros((len(self.choice), 0))
 
     def gather(self, per_level: Floats, rows: NDArray[np.int64] | None = None) -> Floats:
         """Return, for each portfolio (or `rows`), the sum over its chosen levels of `per_level` rows."""
@@ -357,7 +366,9 @@ class PortfolioTable:
         for niche in s.niches:
             a = self.chosen[:, index[niche.id]]
             for needed in niche.requires:
-                ok.require(f"requires[{niche.id} -> {needed}]", ~a | self.chosen[:, index[needed]])
+                b = index[needed]
+                in_time = self.chosen[:, b] & (self.offset[:, b] <= self.offset[:, index[niche.id]])
+                ok.require(f"requires[{niche.id} -> {needed}]", ~a | in_time)
             for other in niche.excludes:
                 ok.require(f"excludes[{niche.id}, {other}]", ~(a & self.chosen[:, index[other]]))
         if len(self._mask_cache) > 64:
@@ -502,6 +513,8 @@ class PortfolioTable:
             return np.asarray((stars[None, :] - scores.values).max(axis=1), dtype=np.float64)
         if goal == "tie_rank":
             return np.asarray(self.rank[scores.rows], dtype=np.float64)
+        if goal == "start_rank":
+            return np.asarray(self.start_rank[scores.rows], dtype=np.float64)
         if goal == "budget_scale":
             return self.budget_usage(scores)
         family, _, inner = goal.partition("[")
@@ -558,7 +571,7 @@ class PortfolioTable:
 
     def best(self, scores: Scores, kind: str, stars: Floats | None = None) -> int | None:
         """Return the table row of the optimum under `kind`, with the documented tie-breaks; None if none."""
-        return self.chain(scores, tie_break_goals(kind), stars=stars)
+        return self.chain(scores, tie_break_goals(kind, self.scenario.timed), stars=stars)
 
     def best_by_world(self, scores: Scores) -> Floats | None:
         """Return V*_k over feasible portfolios, or None if none is feasible."""

@@ -122,6 +122,19 @@ class Sampler:
         self.uniform = np.array([s.kind == "uniform" for s in scores])
         self.triangular = np.array([s.kind == "triangular" for s in scores])
         self.mean = np.array([s.mean for s in scores])
+        # One draw per declared level and criterion: a level started later is the same judgement
+        # times its active share (its bounds are scaled, so the same uniform gives the scaled draw).
+        declared: dict[tuple[str, str, str], int] = {}
+        self.draw_of = np.array(
+            [
+                declared.setdefault((n.id, lv.base, c.id), len(declared))
+                for n in scenario.niches
+                for lv in n.levels
+                for c in scenario.criteria
+            ],
+            dtype=np.int64,
+        )
+        self.draws = len(declared)
         self.levels = sum(len(n.levels) for n in scenario.niches)
         self.outlook = np.array(
             [[n.outlook.get(w.id, 1.0) for w in scenario.worlds] for n in scenario.niches for _ in n.levels]
@@ -140,7 +153,7 @@ class Sampler:
         """Return (scores as levels x criteria, normalised weights, probabilities) for sample `index`."""
         scores = self.mean
         if "scores" in self.vary:
-            u = _stream(seed, index, "scores").random(self.low.size)
+            u = _stream(seed, index, "scores").random(self.draws)[self.draw_of]
             scores = np.where(self.uniform, self.low + u * (self.high - self.low), self.low)
             spread = self.high - self.low
             left = np.divide(self.mode - self.low, spread, out=np.zeros_like(spread), where=spread > 0)

@@ -561,7 +561,7 @@ def order_of_buy(
     position = 0
     for niche in scenario.niches:
         hull: list[tuple[float, float, str | None]] = [(0.0, 0.0, None)]
-        for level in niche.levels:
+        for level in sorted(niche.levels, key=lambda lv: lv.total_cost):  # the hull is built left to right
             cost = level.total_cost
             value = (
                 evaluate(scenario, {niche.id: level.id}).expected_value

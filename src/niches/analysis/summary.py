@@ -14,6 +14,7 @@ from niches.evaluate import (
     objective_value,
     rule_checks,
     rule_groups,
+    starts_in_time,
 )
 from niches.model import Solution
 
@@ -129,23 +130,25 @@ def left_out(solution: Solution) -> list[LeftOut]:
         for res in scenario.capacities
     }
     pairs = [(n.id, other, bonus) for n in scenario.niches for other, bonus in n.synergy.items()]
-    synergy_with = {
-        n.id: sum(
-            bonus for a, b, bonus in pairs if (a == n.id and b in chosen) or (b == n.id and a in chosen)
+    share = {nid: niche_of[nid].level(lid).share for nid, lid in chosen.items()}
+    synergy_with = [
+        sum(
+            bonus * min(lv.share, share[b if a == n.id else a])
+            for a, b, bonus in pairs
+            if (a == n.id and b in chosen) or (b == n.id and a in chosen)
         )
-        for n, _ in trials
-    }
+        for n, lv in trials
+    ]
     weights = {c.id: c.weight for c in scenario.criteria}
     base_values = np.array([m.value_by_world[k] for k in worlds])
     values = (
         np.array(
             [
                 [
-                    n.outlook.get(k, 1.0) * sum(weights[c] * lv.scores[c].mean for c in weights)
-                    + synergy_with[n.id]
+                    n.outlook.get(k, 1.0) * sum(weights[c] * lv.scores[c].mean for c in weights) + synergy
                     for k in worlds
                 ]
-                for n, lv in trials
+                for (n, lv), synergy in zip(trials, synergy_with, strict=True)
             ]
         ).reshape(len(trials), len(worlds))
         + base_values
@@ -204,8 +207,8 @@ def left_out(solution: Solution) -> list[LeftOut]:
     for niche in scenario.niches:
         for needed in niche.requires:
             flags = [
-                (n.id == niche.id or niche.id in chosen) and not (needed in chosen or n.id == needed)
-                for n, _ in trials
+                niche.id in trial and not starts_in_time(scenario, trial, niche.id, needed)
+                for trial in ({**chosen, n.id: lv.id} for n, lv in trials)
             ]
             broken.append((f"requires[{niche.id} -> {needed}]", np.array(flags)))
         for other in niche.excludes:
