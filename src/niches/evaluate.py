@@ -315,8 +315,34 @@ def close(a: float, b: float) -> bool:
     return abs(a - b) <= RELATIVE_TIE * max(1.0, abs(a), abs(b))
 
 
+def floors_by_enumeration(scenario: Scenario) -> Scenario:
+    """Return `scenario` with its floors declared as shares turned into figures, by enumeration.
+
+    The oracle of `model.resolve_floors`: the best CVaR (worst case) over every
+    portfolio that keeps the other rules, times the share (see `floor_figure` there).
+    """
+    import dataclasses
+
+    r = scenario.rules
+    if not r.unresolved:
+        return scenario
+    bare = dataclasses.replace(scenario, rules=dataclasses.replace(r, floor_shares={}))
+    feasible = feasible_portfolios(bare)
+    bests = dict(r.floor_bests)
+    figures: dict[str, float | None] = {}
+    for rule in r.unresolved:
+        if not feasible:
+            bests[rule], figures[rule] = math.nan, None
+            continue
+        best = max(m.cvar if rule == "min_cvar" else m.worst_case for _, m in feasible)
+        bests[rule], figures[rule] = best, best - (1.0 - r.floor_shares[rule]) * abs(best)
+    rules = dataclasses.replace(r, floor_bests=bests, **figures)  # type: ignore[arg-type]
+    return dataclasses.replace(scenario, rules=rules)
+
+
 def brute_force(scenario: Scenario, objective: str | None = None) -> Enumerated:
     """Enumerate every portfolio and pick the best, with the documented tie-breaks."""
+    scenario = floors_by_enumeration(scenario)
     kind = objective or scenario.objective
     feasible = feasible_portfolios(scenario)
     best_by_world = {

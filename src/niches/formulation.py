@@ -96,6 +96,10 @@ class Formulation:
     """The MILP of one scenario; changed in place by variants and restored after."""
 
     def __init__(self, scenario: Scenario) -> None:
+        if scenario.rules.unresolved:
+            raise ValueError(
+                "resolve the floors declared as shares (model.resolve_floors) before building a model"
+            )
         self.scenario = scenario
         self.col_name: list[str] = []
         self.col_lower: list[float] = []

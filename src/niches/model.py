@@ -15,6 +15,8 @@ portfolio, says the scenario is infeasible, or raises `SolverFailed`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -358,6 +360,10 @@ def solve(
     if kind not in OBJECTIVES:
         raise ValueError(f"unknown objective {kind!r}; choose one of {', '.join(OBJECTIVES)}")
     deadline = deadline or Deadline(time_limit)
+    if scenario.rules.unresolved:
+        if model is not None:
+            raise ValueError("resolve the floors declared as shares (resolve_floors) before building a model")
+        scenario = resolve_floors(scenario, solver, deadline)
     model = model or PortfolioModel(scenario, solver)
     before = model.solves
     with model.variant(disabled=disabled):
@@ -408,3 +414,38 @@ def _infeasible(scenario: Scenario, kind: str, solver: str, solves: int, deadlin
         solves=solves,
         seconds=deadline.elapsed(),
     )
+
+
+FLOOR_KIND = {"min_cvar": "cvar", "min_worst_case": "worst_case"}
+"""The objective each floor declared as a share is measured with."""
+
+
+def floor_figure(share: float, best: float) -> float:
+    """Return the floor "at least `share` of the best": `share` x best, and as far below a negative best."""
+    return best - (1.0 - share) * abs(best)
+
+
+def resolve_floors(scenario: Scenario, solver: str = "highs", deadline: Deadline | None = None) -> Scenario:
+    """Return `scenario` with every floor declared as `{share: s}` turned into its figure.
+
+    The best value of each such floor's measure (CVaR, worst case) is found
+    under every other rule (floors declared as shares left out); the floor
+    becomes `floor_figure(s, best)`. Where no portfolio keeps the other rules
+    the best is NaN and the floor is left out (the other rules' conflict is
+    what explains the scenario).
+    """
+    r = scenario.rules
+    if not r.unresolved:
+        return scenario
+    bare = dataclasses.replace(scenario, rules=dataclasses.replace(r, floor_shares={}))
+    bests = dict(r.floor_bests)
+    figures: dict[str, float | None] = {}
+    for rule in r.unresolved:
+        found = solve(bare, FLOOR_KIND[rule], solver, tie_breaks=False, deadline=deadline)
+        if found.objective is None:
+            bests[rule], figures[rule] = math.nan, None
+        else:
+            bests[rule] = found.objective
+            figures[rule] = floor_figure(r.floor_shares[rule], found.objective)
+    rules = dataclasses.replace(r, floor_bests=bests, **figures)  # type: ignore[arg-type]
+    return dataclasses.replace(scenario, rules=rules)

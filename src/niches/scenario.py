@@ -228,7 +228,11 @@ class Rules:
 
     Shares (`max_share`, `max_exposure`, `max_imbalance`) are fractions in [0, 1];
     `min_worst_case` and `min_cvar` are in value units; `cvar_tail` is the lower
-    tail's probability mass in (0, 1].
+    tail's probability mass in (0, 1]. `floor_shares` maps a floor declared as
+    `{share: s}` (`min_cvar`, `min_worst_case`) to s; until `floor_bests` holds
+    the best value reachable under the other rules for it, the floor is not
+    yet a number (`study.resolve_floors` makes it one: s times that best).
+    `pins` maps a niche pinned on the command line to the level ids it may take.
     """
 
     min_niches: int | None = None
@@ -241,6 +245,14 @@ class Rules:
     min_worst_case: float | None = None
     min_cvar: float | None = None
     cvar_tail: float = 0.25
+    floor_shares: Mapping[str, float] = field(default_factory=dict)
+    floor_bests: Mapping[str, float] = field(default_factory=dict)
+    pins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def unresolved(self) -> tuple[str, ...]:
+        """Return the floors declared as a share whose figure is not yet computed."""
+        return tuple(f for f in self.floor_shares if f not in self.floor_bests)
 
 
 @dataclass(frozen=True)
@@ -1097,8 +1109,18 @@ class _Reader:
         for key in ("max_share", "max_imbalance"):
             if key in items:
                 values[key] = self.number(items[key], key, low=0, high=1)
+        shares: dict[str, float] = {}
         for key in ("min_worst_case", "min_cvar"):
-            if key in items:
+            if key in items and isinstance(items[key].value, dict):
+                relative = self.mapping(items[key], key) or {}
+                self.check_keys(relative, ("share",), key)
+                if "share" not in relative:
+                    self.error(items[key].loc, f"{key} must be a number or {{share: s}} with 0 < s <= 1")
+                else:
+                    s = self.number(relative["share"], f"share of {key}", low=0, high=1, low_open=True)
+                    if s is not None:
+                        shares[key] = s
+            elif key in items:
                 values[key] = self.number(items[key], key)
         if "cvar_tail" in items:
             tail = self.number(items["cvar_tail"], "cvar_tail", low=0, high=1, low_open=True)
@@ -1157,6 +1179,7 @@ class _Reader:
             min_worst_case=_opt_float(values.get("min_worst_case")),
             min_cvar=_opt_float(values.get("min_cvar")),
             cvar_tail=_opt_float(values.get("cvar_tail")) or 0.25,
+            floor_shares=shares,
         )
 
     def assertions(self, node: YNode | None, niche_nodes: dict[str, YNode], powers: list[str]) -> Assertions:

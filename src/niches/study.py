@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from niches.engine import Engine, MilpEngine, TableEngine
-from niches.model import Deadline, Solution, solve
+from niches.model import Deadline, Solution, resolve_floors, solve
 from niches.scenario import OBJECTIVES, Scenario
 from niches.solvers import SOLVERS
 
@@ -61,10 +61,10 @@ class Study:
             raise ValueError(f"unknown objective {kind!r}; choose one of {', '.join(OBJECTIVES)}")
         if solver not in SOLVERS:
             raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
-        self.scenario = scenario
+        self.deadline = deadline or Deadline(time_limit)
+        self.scenario = resolve_floors(scenario, solver, self.deadline)
         self.kind = kind
         self.solver = solver
-        self.deadline = deadline or Deadline(time_limit)
         self.prefer = engine
         self.unfinished: list[str] = []
         self.extra_solves = 0  # solves on models an analysis built for a second thread

@@ -56,6 +56,7 @@ def portfolio_list(scenario: Scenario, portfolio: dict[str, str], metrics: Metri
                 "cost": clean(level.total_cost),
                 "cost_by_period": _floats(dict(level.cost)),
                 "expected_value": clean(metrics.niche_value[niche.id]),
+                **({"declared_level": level.base, "start": level.start} if scenario.timed else {}),
             }
         )
     return rows
@@ -91,6 +92,7 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
             "slack": clean(check.slack),
             "tight": check.tight,
             "binding": None if check.rule in report.unknown else check.rule in report.binding,
+            **_floor_source(scenario, check.rule),
         }
         for check in report.checks
     ]
@@ -107,6 +109,14 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
     data["notes"] = list(solution.notes)
     data["unfinished"] = list(report.unfinished)
     return data
+
+
+def _floor_source(scenario: Scenario, rule: str) -> dict[str, Any]:
+    """Return, for a floor declared as a share, the share and the best it is a share of."""
+    r = scenario.rules
+    if rule not in r.floor_shares:
+        return {}
+    return {"share": clean(r.floor_shares[rule]), "best_under_other_rules": clean(r.floor_bests[rule])}
 
 
 def _location(scenario: Scenario, rule: str) -> str | None:

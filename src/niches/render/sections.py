@@ -6,6 +6,7 @@ agree on what is shown and how numbers are written.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from niches.analysis.summary import SolveReport
@@ -170,7 +171,26 @@ def rules_section(report: SolveReport) -> Section:
         tuple(rows),
         frozenset({1, 2, 3}),
         frozenset(strong),
+        tuple(floor_notes(sc)),
     )
+
+
+def floor_notes(sc: Scenario) -> list[str]:
+    """Return a line for each floor declared as a share: the figure it became, and from what."""
+    r = sc.rules
+    lines = []
+    for rule, part in r.floor_shares.items():
+        measure = "CVaR" if rule == "min_cvar" else "worst case"
+        best = r.floor_bests.get(rule, math.nan)
+        limit = r.min_cvar if rule == "min_cvar" else r.min_worst_case
+        if limit is None or math.isnan(best):
+            lines.append(f"{rule}: {share(part)} of the best {measure}; no portfolio keeps the other rules")
+        else:
+            lines.append(
+                f"{rule}: {share(part)} of the best {measure} under the other rules "
+                f"({value(best)} {sc.value_unit}) = {value(limit)} {sc.value_unit}"
+            )
+    return lines
 
 
 def _unit_of(unit: str, sc: Scenario) -> str:
