@@ -85,6 +85,63 @@ TimeLimitOpt = Annotated[
 ]
 
 
+PinOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--pin",
+        metavar="NICHE=LEVEL[@PERIOD]",
+        help="Keep NICHE at LEVEL (started in PERIOD), as a rule of the scenario. Repeatable.",
+        show_default=False,
+    ),
+]
+IncludeOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--include",
+        metavar="NICHE",
+        help="Choose NICHE at some level (like must_include). Repeatable.",
+        show_default=False,
+    ),
+]
+ExcludeOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--exclude",
+        metavar="NICHE",
+        help="Leave NICHE out (like must_exclude). Repeatable.",
+        show_default=False,
+    ),
+]
+
+
+def _commitments(pin: list[str] | None, include: list[str] | None, exclude: list[str] | None) -> list[Any]:
+    """Read `--pin`, `--include` and `--exclude` into commitments; exit 2 on a malformed one."""
+    from niches.scenario import Commitment
+
+    found = []
+    for text in pin or []:
+        c = Commitment.parse(text)
+        if c.excluded or c.level is None or not c.level:
+            _fail(EXIT_INVALID, f"command line: --pin {text}: write NICHE=LEVEL or NICHE=LEVEL@PERIOD")
+        found.append(c)
+    for option, items, excluded in (("--include", include, False), ("--exclude", exclude, True)):
+        for text in items or []:
+            if not text or "=" in text or text.startswith("-"):
+                _fail(EXIT_INVALID, f"command line: {option} {text}: give a niche id")
+            found.append(Commitment(text, excluded=excluded))
+    return found
+
+
+def committed(scenario: Scenario, commitments: list[Any]) -> Scenario:
+    """Return `scenario` with `commitments` as rules from the command line; exit 2 if one is unknown."""
+    from niches.scenario import CommitmentError, commit
+
+    try:
+        return commit(scenario, commitments)
+    except CommitmentError as exc:
+        _fail(EXIT_INVALID, f"command line: {exc}")
+
+
 def _err(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
 
@@ -94,14 +151,22 @@ def _fail(code: int, message: str) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(path: str | None, text: str | None = None) -> Scenario:
+def load(
+    path: str | None,
+    text: str | None = None,
+    pin: list[str] | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> Scenario:
     """Load a scenario (or the bundled default), printing problems and exiting 2 on error.
 
-    `text`, when given, is the scenario already read from `path` (standard input read once).
+    `text`, when given, is the scenario already read from `path` (standard input read once);
+    `pin`, `include` and `exclude` are the command line's commitments, added as rules.
     """
     from niches.defaults import default_choice
     from niches.scenario import ScenarioError, load_scenario, parse_scenario
 
+    wanted = _commitments(pin, include, exclude)  # a malformed option is refused before any reading
     try:
         if text is not None:
             scenario = parse_scenario(text, "<stdin>" if path == "-" else str(path))
@@ -118,7 +183,7 @@ def load(path: str | None, text: str | None = None) -> Scenario:
         _fail(EXIT_INVALID, f"{plural(count, 'problem')} found; nothing was solved")
     for warning in scenario.warnings:
         _err(warning)
-    return scenario
+    return committed(scenario, wanted)
 
 
 def _deadline(seconds: float | None) -> Any:
@@ -163,6 +228,9 @@ def main_options(
 @app.command()
 def solve(
     scenario: ScenarioArg = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.highs,
@@ -182,7 +250,7 @@ def solve(
 
     deadline = _deadline(time_limit)
     lp_file = _writable(lp) if lp is not None else None
-    loaded = load(scenario)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     try:
         solution = study.solution(write_lp=str(lp_file) if lp_file else None)
@@ -290,6 +358,9 @@ def _emit(
 @app.command()
 def frontier(
     scenario: ScenarioArg = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
     axis: Annotated[Axis, typer.Option("--axis", help="What to trade the objective against.")] = Axis.budget,
     start: Annotated[float, typer.Option("--from", min=0.0, help="Budget axis: smallest scale.")] = 0.0,
     stop: Annotated[float, typer.Option("--to", min=0.0, help="Budget axis: largest scale.")] = 1.5,
@@ -309,7 +380,7 @@ def frontier(
     from niches.study import Study
 
     deadline = _deadline(time_limit)
-    loaded = load(scenario)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)
@@ -343,6 +414,9 @@ def frontier(
 @app.command()
 def sensitivity(
     scenario: ScenarioArg = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.highs,
@@ -354,7 +428,7 @@ def sensitivity(
     from niches.study import Study
 
     deadline = _deadline(time_limit)
-    loaded = load(scenario)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)
@@ -375,6 +449,9 @@ def sensitivity(
 @app.command()
 def explain(
     scenario: ScenarioArg = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
     format: FormatOpt = Format.table,
     solver: SolverOpt = SolverName.highs,
 ) -> None:
@@ -382,7 +459,7 @@ def explain(
     and the smallest relaxation of each that restores feasibility. Exit 1 when infeasible."""
     from niches.study import Study
 
-    loaded = load(scenario)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     explanation = Study(loaded, solver=solver.value).explain()
     _emit_explanation(explanation, format)
     if not explanation.feasible:
@@ -453,9 +530,66 @@ def main() -> None:
         os._exit(exc.code)  # solver threads abandoned mid-solve must not hold the exit
 
 
+@app.command(context_settings={"ignore_unknown_options": True})
+def price(
+    items: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[SCENARIO] COMMITMENT...",
+            help="Optional scenario file (.yaml, .yml or -), then commitments: NICHE=LEVEL[@PERIOD] "
+            "(that level, from that period), NICHE (any level), -NICHE (left out).",
+            show_default=False,
+        ),
+    ],
+    format: FormatOpt = Format.table,
+    objective: ObjectiveOpt = None,
+    solver: SolverOpt = SolverName.highs,
+    time_limit: TimeLimitOpt = None,
+) -> None:
+    """Price political commitments: the optimum with and without them side by side, what they
+    displace, and the rules that make them expensive. Exit 1 when no portfolio keeps them."""
+    from niches.analysis.price import price as price_of
+    from niches.render.analysis import commitments_text, price_json, price_sections
+    from niches.scenario import Commitment
+    from niches.study import Study
+
+    deadline = _deadline(time_limit)
+    path = None
+    if items and (items[0] == "-" or items[0].lower().endswith((".yaml", ".yml"))):
+        path, items = items[0], items[1:]
+    if not items:
+        _fail(
+            EXIT_INVALID, "command line: give at least one commitment (NICHE=LEVEL[@PERIOD], NICHE or -NICHE)"
+        )
+    commitments = tuple(Commitment.parse(text) for text in items)
+    for c, text in zip(commitments, items, strict=True):
+        if not c.niche or c.level == "" or text.startswith("--"):
+            _fail(EXIT_INVALID, f"command line: {text}: write NICHE=LEVEL[@PERIOD], NICHE or -NICHE")
+    loaded = load(path)
+    kind = objective.value if objective else None
+    free = Study(loaded, kind, solver.value, deadline=deadline)
+    if free.solution().metrics is None:
+        _err("no portfolio keeps the scenario's rules even without the commitments")
+        _infeasible_exit(free, format)
+    committed_study = Study(committed(loaded, list(commitments)), kind, solver.value, deadline=deadline)
+    result = price_of(free, committed_study, commitments)
+    if result.committed is None:
+        _err(f"no portfolio keeps the scenario's rules with {commitments_text(result)}")
+        _infeasible_exit(committed_study, format)
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(price_json(result)))
+        return
+    _emit(f"{loaded.name}: the price of {commitments_text(result)}", price_sections(result), format)
+
+
 @app.command()
 def worlds(
     scenario: ScenarioArg = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
     format: FormatOpt = Format.table,
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
@@ -466,7 +600,7 @@ def worlds(
     from niches.study import Study
 
     deadline = _deadline(time_limit)
-    loaded = load(scenario)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, solver=solver.value, deadline=deadline)
     report = study.worlds()
     if report is None:
@@ -483,6 +617,9 @@ def worlds(
 @app.command()
 def robust(
     scenario: ScenarioArg = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
     samples: Annotated[
         int, typer.Option("--samples", "-n", min=1, help="Number of Monte Carlo samples.")
     ] = 1000,
@@ -519,7 +656,7 @@ def robust(
     unknown = [v for v in items if v not in VARY]
     if unknown:  # a wrong option is refused before any work
         _fail(EXIT_INVALID, f"error: unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
-    loaded = load(scenario)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, objective.value if objective else None, solver.value)
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)

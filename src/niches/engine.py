@@ -30,7 +30,7 @@ from niches.scenario import Scenario
 if TYPE_CHECKING:
     from niches.table import Scores
 
-INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "min_niches", "max_niches")
+INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "pin[", "min_niches", "max_niches")
 """Rule groups whose rows count whole niches: a violation is off by at least one."""
 
 Relaxed = dict[frozenset[str], "float | None"]

@@ -192,6 +192,8 @@ def violated_rules(
         check(f"must_include[{nid}]", nid not in portfolio)
     for nid in rules.must_exclude:
         check(f"must_exclude[{nid}]", nid in portfolio)
+    for nid, allowed in rules.pins.items():
+        check(f"pin[{nid}]", portfolio.get(nid) not in allowed)
     numerators = m.exposure_spend
     if rules.max_share is not None:
         check(
@@ -430,6 +432,7 @@ def rule_groups(scenario: Scenario) -> list[str]:
     groups += [name for name in ("min_niches", "max_niches") if getattr(r, name) is not None]
     groups += [f"must_include[{n}]" for n in r.must_include]
     groups += [f"must_exclude[{n}]" for n in r.must_exclude]
+    groups += [f"pin[{n}]" for n in r.pins]
     if r.max_share is not None:
         groups.append("max_share")
     groups += [f"max_exposure[{p}]" for p in r.max_exposure]

@@ -392,6 +392,9 @@ class Formulation:
         for nid in r.must_exclude:
             row = self.add_row(f"must_exclude[{nid}]", dict.fromkeys(self.levels_of[nid], 1.0), -INF, 0)
             self._group(f"must_exclude[{nid}]", [row], "fixed")
+        for nid, allowed in r.pins.items():
+            row = self.add_row(f"pin[{nid}]", {self.choose[nid, lid]: 1.0 for lid in allowed}, 1, INF)
+            self._group(f"pin[{nid}]", [row], "fixed")
         self.share_row: dict[str, int] = {}
         if r.max_share is not None:
             rows = []

@@ -438,6 +438,7 @@ def _assumptions(sc: Scenario) -> str:
     ]
     rules += [("must_include", ", ".join(r.must_include))] if r.must_include else []
     rules += [("must_exclude", ", ".join(r.must_exclude))] if r.must_exclude else []
+    rules += [(f"pin[{n}]", " or ".join(levels)) for n, levels in r.pins.items()]
     rules += [(f"max_exposure[{p}]", share(c)) for p, c in r.max_exposure.items()]
     budget = [(f"budget[{p}]", f"{money(c)} {sc.units}") for p, c in sc.budget.items()]
     if sc.budget_total is not None:

@@ -363,6 +363,10 @@ class PortfolioTable:
             ok.require(f"must_include[{nid}]", self.chosen[:, index[nid]])
         for nid in r.must_exclude:
             ok.require(f"must_exclude[{nid}]", ~self.chosen[:, index[nid]])
+        for nid, allowed in r.pins.items():
+            j = index[nid]
+            wanted = [1 + k for k, lv in enumerate(s.niches[j].levels) if lv.id in allowed]
+            ok.require(f"pin[{nid}]", np.isin(self.choice[:, j], wanted))
         for niche in s.niches:
             a = self.chosen[:, index[niche.id]]
             for needed in niche.requires:

@@ -23,6 +23,8 @@ class Location:
     column: int
 
     def __str__(self) -> str:
+        if self.line == 0:  # not in a file: "command line"
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
 

@@ -190,6 +190,15 @@ def left_out(solution: Solution) -> list[LeftOut]:
         broken.append((f"must_include[{nid}]", nothing | (nid not in chosen)))
     for nid in r.must_exclude:
         broken.append((f"must_exclude[{nid}]", np.array([n.id == nid or nid in chosen for n, _ in trials])))
+    for nid, allowed in r.pins.items():
+        broken.append(
+            (
+                f"pin[{nid}]",
+                np.array(
+                    [chosen.get(nid, lv.id if n.id == nid else None) not in allowed for n, lv in trials]
+                ),
+            )
+        )
     if r.max_share is not None:
         broken.append(("max_share", over(largest, r.max_share * total)))
     for power, cap in r.max_exposure.items():
