@@ -13,6 +13,18 @@ from .conftest import run_cli
 DATA = Path(__file__).parent / "data"
 
 EXPECTED = {
+    "start_unknown_period.yaml": ["6:40: unknown period '2028' in start of niche 'x'; did you mean '2027'?"],
+    "start_empty.yaml": [
+        "8:47: start of level 'small' of niche 'x' must list at least one period id, or be 'any'"
+    ],
+    "start_at_in_level_id.yaml": [
+        "9:7: level 'big@home' of niche 'x' may start later, so its id cannot contain '@' "
+        "(it separates a level from its start period); rename the level"
+    ],
+    "floor_share.yaml": [
+        "7:21: share of min_cvar must be in (0, 1], got 0",
+        "8:20: unknown key 'shares' in min_worst_case; did you mean 'share'?",
+    ],
     "syntax_error.yaml": [
         "4:7: YAML syntax error: expected ',' or '}', but got ':'; check indentation, colons and quoting here"
     ],

@@ -1113,9 +1113,10 @@ class _Reader:
         for key in ("min_worst_case", "min_cvar"):
             if key in items and isinstance(items[key].value, dict):
                 relative = self.mapping(items[key], key) or {}
-                self.check_keys(relative, ("share",), key)
+                meant = self.check_keys(relative, ("share",), key)
                 if "share" not in relative:
-                    self.error(items[key].loc, f"{key} must be a number or {{share: s}} with 0 < s <= 1")
+                    if "share" not in meant:
+                        self.error(items[key].loc, f"{key} must be a number or {{share: s}} with 0 < s <= 1")
                 else:
                     s = self.number(relative["share"], f"share of {key}", low=0, high=1, low_open=True)
                     if s is not None:
@@ -1433,8 +1434,7 @@ def _pinned_levels(niche: Niche, c: Commitment) -> tuple[str, ...]:
     level, at, start = c.level.rpartition("@") if "@" in c.level else (c.level, "", "")
     declared = list(dict.fromkeys(lv.base for lv in niche.levels))
     if level not in declared:
-        hint = _hint(level, declared) or f"; its levels: {', '.join(declared)}"
-        raise CommitmentError(f"{c}: niche '{niche.id}' has no level '{level}'{hint}")
+        raise CommitmentError(f"{c}: niche '{niche.id}' has no level '{level}'{_hint(level, declared)}")
     allowed = [lv for lv in niche.levels if lv.base == level]
     if at:
         allowed = [lv for lv in allowed if lv.start == start]
