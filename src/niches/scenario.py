@@ -1428,8 +1428,8 @@ def commit(scenario: Scenario, commitments: Sequence[Commitment]) -> Scenario:
 def _pinned_levels(niche: Niche, c: Commitment) -> tuple[str, ...]:
     """Return the level ids (with their starts) commitment `c` allows niche `niche` to take."""
     assert c.level is not None
-    exact = [lv.id for lv in niche.levels if lv.id == c.level]
-    if exact:  # an id as the scenario spells it, `corridor@2028` included
+    exact = [lv.id for lv in niche.levels if lv.id == c.level and "@" in c.level]
+    if exact:  # a declared id with an '@' in it (its niche cannot start later)
         return tuple(exact)
     level, at, start = c.level.rpartition("@") if "@" in c.level else (c.level, "", "")
     declared = list(dict.fromkeys(lv.base for lv in niche.levels))
