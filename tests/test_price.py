@@ -252,3 +252,13 @@ def test_commit_leaves_the_scenario_alone_without_commitments() -> None:
     pinned = commit(scenario, (Commitment("ai", "lead"),))
     assert pinned.rules.pins == {"ai": ("lead",)}
     assert dataclasses.replace(pinned.rules, pins={}) == scenario.rules
+
+
+@pytest.mark.parametrize("commitment", ["logistics=corridor@2026", "logistics=corridor"])
+def test_the_readme_shows_the_price_of_the_corridor_as_it_is(commitment: str) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start = readme.index(f"$ niches price {commitment}\n") + len(f"$ niches price {commitment}\n")
+    shown = readme[start : readme.index("```", start)]
+    result = run_cli("price", commitment, columns=100)
+    assert result.returncode == 0
+    assert result.stdout == shown

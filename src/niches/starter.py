@@ -54,7 +54,7 @@ niches:
         uses: {diplomats: 25}
     outlook: {deals: 1.3, blocs: 0.8}          # value multiplier per world
   logistics:
-    name: Transit corridor
+    name: Transit corridor    # `start: [2027, 2028]` here would let it start later (or `any`)
     levels:
       corridor:
         cost: 60
@@ -79,7 +79,7 @@ rules:
   min_niches: 2
   max_exposure: 0.45          # no power above 45% of spend-weighted exposure
   cvar_tail: 0.3
-  min_cvar: 8                 # the portfolio must still deliver in the worst 30%
+  min_cvar: 8                 # the worst 30% must still deliver (or {share: 0.8} of the best)
 
 objective: expected           # expected, worst_case, cvar or regret
 
