@@ -29,7 +29,8 @@ def test_diff_json_attributes_each_change() -> None:
         "max_exposure",
     ]
     assert data["recommendation"]["changes"] == [
-        {"niche": "logistics", "before": "corridor@2028", "after": "corridor"},  # the 2026 money starts it early
+        # the money added in 2026 starts the corridor two years earlier
+        {"niche": "logistics", "before": "corridor@2028", "after": "corridor"},
         {"niche": "food", "before": "hub", "after": "trade"},
     ]
     assert [(c["niche"], c["caused_by"], c["alone"]) for c in data["causes"]] == [

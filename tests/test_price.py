@@ -1,4 +1,4 @@
-"""Commitments (--pin, --include, --exclude, niches price) and floors declared as shares, against brute force."""
+"""Commitments (--pin, --include, --exclude, niches price) and share floors, against brute force."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from .conftest import run_cli
 from .strategies import scenario_dict, to_scenario
 from .test_oracle import _check
 
+TWO_NICHES = (
+    "name: s\nbudget: 10\ncriteria: {x: 1}\nniches:\n  a: {cost: 8, scores: {x: 10}}\n  b: {cost: 4, scores: {x: 3}}\n"
+)
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
@@ -214,9 +217,7 @@ def test_price_refuses_unknown_commitments(tmp_path: Path, args: list[str], mess
 
 def test_pins_are_rules_declared_on_the_command_line(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text(
-        "name: s\nbudget: 10\ncriteria: {x: 1}\nniches:\n  a: {cost: 8, scores: {x: 10}}\n  b: {cost: 4, scores: {x: 3}}\n"
-    )
+    path.write_text(TWO_NICHES)
     result = run_cli("solve", str(path), "--include", "b", "-f", "json")
     data = json.loads(result.stdout)
     assert [p["niche"] for p in data["portfolio"]] == ["b"]
@@ -235,9 +236,7 @@ def test_pins_are_rules_declared_on_the_command_line(tmp_path: Path) -> None:
 
 def test_a_commitment_no_portfolio_keeps_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text(
-        "name: s\nbudget: 10\ncriteria: {x: 1}\nniches:\n  a: {cost: 8, scores: {x: 10}}\n  b: {cost: 4, scores: {x: 3}}\n"
-    )
+    path.write_text(TWO_NICHES)
     result = run_cli("price", str(path), "a", "b")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == "no portfolio keeps the scenario's rules with a, b"
