@@ -21,7 +21,8 @@ from .strategies import scenario_dict, to_scenario
 from .test_oracle import _check
 
 TWO_NICHES = (
-    "name: s\nbudget: 10\ncriteria: {x: 1}\nniches:\n  a: {cost: 8, scores: {x: 10}}\n  b: {cost: 4, scores: {x: 3}}\n"
+    "name: s\nbudget: 10\ncriteria: {x: 1}\n"
+    "niches:\n  a: {cost: 8, scores: {x: 10}}\n  b: {cost: 4, scores: {x: 3}}\n"
 )
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
