@@ -262,3 +262,22 @@ def test_the_readme_shows_the_price_of_the_corridor_as_it_is(commitment: str) ->
     result = run_cli("price", commitment, columns=100)
     assert result.returncode == 0
     assert result.stdout == shown
+
+
+def test_a_report_records_its_commitments_and_checks_with_them(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(TWO_NICHES)
+    made = run_cli("report", str(scenario), "-n", "20", "--include", "b", "-o", str(tmp_path / "r.md"))
+    assert made.returncode == 0, made.stderr
+    text = (tmp_path / "r.md").read_text()
+    assert "| commitments | --include b |" in text
+    assert "| must_include[b] | command line | +7.00 |" in text  # the rule's price, where it was declared
+    assert (
+        run_cli("report", "--check", str(tmp_path / "r.md")).stdout == f"{tmp_path / 'r.md'} is up to date\n"
+    )
+    stale = run_cli("report", "--check", str(tmp_path / "r.md"), "--exclude", "a")
+    assert (stale.returncode, stale.stderr) == (
+        1,
+        f"{tmp_path / 'r.md'} is stale: regenerate it with "
+        f"`niches report {scenario} -o {tmp_path / 'r.md'} --samples 20 --exclude a`\n",
+    )

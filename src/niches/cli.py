@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
@@ -822,6 +822,9 @@ def report(
     ] = None,
     timestamp: Annotated[bool, typer.Option("--timestamp", help="Add the time of the run (UTC).")] = False,
     time_limit: TimeLimitOpt = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
     their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
@@ -834,7 +837,7 @@ def report(
             _fail(EXIT_INVALID, "error: --check writes nothing; drop -o")
         if timestamp:
             _fail(EXIT_INVALID, "error: --check reuses the timestamp FILE.md records; drop --timestamp")
-        _check_report(check, scenario, samples, seed, solver, time_limit)
+        _check_report(check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude))
         return
     deadline = _deadline(time_limit)
     target = _writable(output) if output is not None else None
@@ -843,10 +846,19 @@ def report(
         import datetime
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    loaded, source = _report_source(scenario)
+    options = _options(pin, include, exclude)
+    loaded, source = _report_source(scenario, options)
     chosen = (solver or SolverName.highs).value
     text, feasible = _report_text(
-        loaded, source, samples or 500, seed or 0, chosen, stamp, deadline, quiet=target is None
+        loaded,
+        source,
+        samples or 500,
+        seed or 0,
+        chosen,
+        stamp,
+        deadline,
+        quiet=target is None,
+        options=options,
     )
     if target is None:
         sys.stdout.write(text)
@@ -859,15 +871,35 @@ def report(
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
-def _report_source(scenario: str | None) -> tuple[Scenario, Provenance]:
-    """Load `scenario` (read once) and return it with its provenance."""
+def _options(pin: list[str] | None, include: list[str] | None, exclude: list[str] | None) -> list[str]:
+    """Return the commitment options as words: `["--pin", "a=b", "--exclude", "c"]`."""
+    words = []
+    for option, items in (("--pin", pin), ("--include", include), ("--exclude", exclude)):
+        for item in items or []:
+            words += [option, item]
+    return words
+
+
+def _split_options(words: Sequence[str]) -> dict[str, list[str]]:
+    """Return option words (as `_options` makes them) as pin, include and exclude lists."""
+    found: dict[str, list[str]] = {"pin": [], "include": [], "exclude": []}
+    for option, item in zip(words[::2], words[1::2], strict=False):
+        found.setdefault(option.lstrip("-"), []).append(item)
+    return found
+
+
+def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[Scenario, Provenance]:
+    """Load `scenario` (read once) with the commitment `options`; return it with its provenance."""
     from niches.defaults import default_choice
     from niches.report import provenance
 
+    given = _split_options(options)
+    pin, include, exclude = given["pin"], given["include"], given["exclude"]
     if scenario == "-":  # read once: the same bytes are parsed and hashed
         data = sys.stdin.buffer.read()
-        return load(scenario, data.decode("utf-8", errors="replace")), provenance("<stdin>", data)
-    loaded = load(scenario)
+        text = data.decode("utf-8", errors="replace")
+        return load(scenario, text, pin, include, exclude), provenance("<stdin>", data)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
     return loaded, provenance(shown, real.read_bytes())
 
@@ -881,6 +913,7 @@ def _report_text(
     stamp: str | None,
     deadline: Any,
     quiet: bool = True,
+    options: Sequence[str] = (),
 ) -> tuple[str, bool]:
     """Return the report of the scenario and whether it is feasible."""
     from niches.report import build_report
@@ -888,7 +921,7 @@ def _report_text(
 
     study = Study(loaded, solver=solver, deadline=deadline)
     with _progress("report", Format.json if quiet else Format.table) as progress:
-        text = build_report(study, source, samples, seed, stamp, progress)
+        text = build_report(study, source, samples, seed, stamp, progress, options)
     return text, study.solution().status != "infeasible"
 
 
@@ -899,6 +932,7 @@ def _check_report(
     seed: int | None,
     solver: SolverName | None,
     time_limit: float | None,
+    options: list[str],
 ) -> NoReturn:
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
     import shlex
@@ -920,9 +954,12 @@ def _check_report(
     samples = samples or was.samples or 500
     seed = seed if seed is not None else was.seed if was.seed is not None else 0
     chosen = solver.value if solver else was.solver or "highs"
-    loaded, source = _report_source(scenario)
+    options = options or list(was.commitments)
+    loaded, source = _report_source(scenario, options)
     if was.sha256 in (None, source.sha256):  # other bytes: stale without computing anything
-        text, _ = _report_text(loaded, source, samples, seed, chosen, was.timestamp, deadline)
+        text, _ = _report_text(
+            loaded, source, samples, seed, chosen, was.timestamp, deadline, options=options
+        )
         if text.encode("utf-8") == data:
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)
@@ -930,6 +967,7 @@ def _check_report(
     words += ["--samples", str(samples)] if samples != 500 else []
     words += ["--seed", str(seed)] if seed != 0 else []
     words += ["--solver", chosen] if chosen != "highs" else []
+    words += options
     words += ["--timestamp"] if was.timestamp else []
     words += ["--time-limit", f"{time_limit:g}"] if time_limit is not None else []
     _fail(EXIT_INFEASIBLE, f"{path} is stale: regenerate it with `{shlex.join(words)}`")

@@ -11,8 +11,9 @@ import contextlib
 import hashlib
 import math
 import re
+import shlex
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -126,6 +127,8 @@ class Recorded:
     seed: int | None = None
     solver: str | None = None
     timestamp: str | None = None
+    commitments: tuple[str, ...] = ()
+    """The command line's commitments as options: `("--pin", "logistics=corridor", "--exclude", "ai")`."""
 
 
 _CELL = re.compile(r"(?<!\\)\|")
@@ -151,6 +154,7 @@ def recorded(text: str) -> Recorded:
         seed=int(monte_carlo.group(2)) if monte_carlo else None,
         solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
         timestamp=rows.get("generated") or None,
+        commitments=tuple(shlex.split(rows.get("commitments", ""))),
     )
 
 
@@ -197,11 +201,13 @@ def build_report(
     seed: int = 0,
     timestamp: str | None = None,
     progress: Progress | None = None,
+    commitments: Sequence[str] = (),
 ) -> str:
     """Return the full markdown report of the study's scenario (every analysis computed once).
 
     `progress` receives the share of the work done as each analysis ends (the Monte Carlo
-    after each batch of `BATCH` samples), ending at 1.0.
+    after each batch of `BATCH` samples), ending at 1.0. `commitments` are the command line's
+    options that added rules (`--pin`, `--include`, `--exclude`), recorded in the provenance.
     """
     scenario, solver = study.scenario, study.solver
     batches = math.ceil(samples / BATCH)
@@ -218,7 +224,8 @@ def build_report(
         return (
             f"# {scenario.name}\n\n**Infeasible:** no portfolio keeps every rule.\n\n"
             + section_markdown(conflict_section(explanation))
-            + _provenance_text(source, solver, samples, seed, timestamp)
+            + "\n"
+            + _provenance_text(source, solver, samples, seed, timestamp, commitments)
         )
     with stages.stage():
         report = study.summary()
@@ -282,7 +289,7 @@ def build_report(
             "## Not finished\n\nThe time limit cut these short:\n\n"
             + "".join(f"- {what}\n" for what in study.unfinished)
         )
-    out.append(_provenance_text(source, solver, samples, seed, timestamp))
+    out.append(_provenance_text(source, solver, samples, seed, timestamp, commitments))
     return "\n".join(out)
 
 
@@ -466,7 +473,14 @@ def _declared(score: object) -> str:
     return f"{{low: {score.low:g}, mode: {score.mode:g}, high: {score.high:g}}}"
 
 
-def _provenance_text(source: Provenance, solver: str, samples: int, seed: int, timestamp: str | None) -> str:
+def _provenance_text(
+    source: Provenance,
+    solver: str,
+    samples: int,
+    seed: int,
+    timestamp: str | None,
+    commitments: Sequence[str],
+) -> str:
     rows = [
         ("scenario", source.path),
         ("SHA-256 of the scenario", source.sha256),
@@ -475,6 +489,8 @@ def _provenance_text(source: Provenance, solver: str, samples: int, seed: int, t
         ("solver", solver_version(solver)),
         ("Monte Carlo", f"{plural(samples, 'sample')}, seed {seed}"),
     ]
+    if commitments:
+        rows.append(("commitments", shlex.join(commitments)))
     if timestamp:
         rows.append(("generated", timestamp))
     return "## Provenance\n\n" + table(("what", "value"), rows)
