@@ -689,6 +689,9 @@ def check(
     ] = None,
     format: FormatOpt = Format.table,
     solver: SolverOpt = SolverName.highs,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Evaluate the policy assertions declared under `assertions:`; exit 1 listing what failed,
     0 when all hold (a CI job guards a strategy the way tests guard code)."""
@@ -697,7 +700,7 @@ def check(
     failures = 0
     paths: list[str | None] = list(scenarios) if scenarios else [None]
     for path in paths:
-        loaded = load(path)
+        loaded = load(path, pin=pin, include=include, exclude=exclude)
         results = Study(loaded, solver=solver.value).check()
         failed = [r for r in results if not r.holds]
         failures += len(failed)

@@ -48,7 +48,7 @@ def check(study: Study) -> list[AssertionResult]:
             f"recommend {nid}",
             level or "any level",
             found,
-            nid in portfolio and level in (None, found),
+            nid in portfolio and level in (None, found, scenario.niche(nid).level(found).base),
         )
     for nid in a.exclude:
         add("exclude", f"exclude {nid}", "left out", portfolio.get(nid, "left out"), nid not in portfolio)
