@@ -1,6 +1,7 @@
 """Whole commands side by side: a baseline revision of niches against this tree, in one run.
 
     python bench/versus.py [--baseline 68656bf] [--cap 300] [--only default,30]
+    python bench/versus.py --baseline 21dcdc6 --only v1,timed   # planning in time: v1 files, and starts
 
 The baseline is checked out into a temporary git worktree and run from the same
 virtual environment (its `src` first on PYTHONPATH); every command runs as a
@@ -69,7 +70,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="68656bf")
     parser.add_argument("--cap", type=float, default=300.0)
-    parser.add_argument("--only", default="", help="comma-separated groups: default,30,60,100,200,limit")
+    parser.add_argument(
+        "--only", default="", help="comma-separated groups: v1,timed,default,30,60,100,200,limit"
+    )
     args = parser.parse_args()
     groups = set(filter(None, args.only.split(","))) or {"default", "30", "60", "100", "200", "limit"}
     work = Path(tempfile.mkdtemp(prefix="niches-versus-"))
@@ -95,7 +98,16 @@ def main() -> None:
         new_src, old_src = ROOT / "src", old / "src"
         kz = str(ROOT / "options" / "kazakhstan.yaml")
         ca = str(ROOT / "options" / "canada.yaml")
+        kz_v1 = str(old / "options" / "kazakhstan.yaml")  # the baseline's own default scenario
         cases: list[tuple[str, str, list[str] | None, list[str]]] = [
+            *[
+                ("v1", f"{name} (the baseline's default, both)", [name, kz_v1], [name, kz_v1])
+                for name in ("solve", "report", "sensitivity", "frontier", "worlds")
+            ],
+            *[
+                ("timed", f"{name} (each its own default; this tree's has start)", [name, kz_v1], [name, kz])
+                for name in ("solve", "report", "sensitivity", "frontier", "worlds")
+            ],
             ("default", "report", ["report", kz], ["report", kz]),
             ("default", "solve", ["solve", kz], ["solve", kz]),
             ("default", "frontier --axis budget", ["frontier", kz], ["frontier", kz]),
@@ -139,7 +151,9 @@ def main() -> None:
             ratio = "-" if t_old is None or t_new is None else f"{t_old / t_new:.1f}"
             if t_old is None and t_new is not None:
                 ratio = f"> {args.cap / t_new:.1f}"
-            name = {"default": "default"}.get(group, f"synthetic {group}")
+            name = {"default": "default", "v1": "default", "timed": "default"}.get(
+                group, f"synthetic {group}"
+            )
             print(f"| {name} | {label} | {cell(t_old, args.cap)} | {cell(t_new, args.cap * 4)} | {ratio} |")
             sys.stdout.flush()
         if "200" in groups:
