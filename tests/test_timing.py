@@ -193,3 +193,34 @@ def test_left_out_reasons_with_starts_match_the_evaluator(scenario: Scenario) ->
     solution = solve(scenario)
     if solution.metrics is not None:
         assert [(x.niche, x.reason) for x in left_out(solution)] == _left_out_by_evaluation(solution)
+
+
+@given(timed_scenarios)
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_monte_carlo_draws_one_judgement_per_declared_level(scenario: Scenario) -> None:
+    import numpy as np
+
+    from niches.analysis.robust import Sampler
+
+    sampler = Sampler(scenario, ("scores", "weights", "probabilities"), 50.0)
+    scores, _, _ = sampler.draw(7, 3)
+    rows = [(n, lv) for n in scenario.niches for lv in n.levels]
+    first = {(n.id, lv.base): i for i, (n, lv) in reversed(list(enumerate(rows))) if lv.offset == 0}
+    for i, (niche, level) in enumerate(rows):
+        if (niche.id, level.base) in first:  # the level also starts in the first period: same draw, scaled
+            np.testing.assert_allclose(
+                scores[i], level.share * scores[first[niche.id, level.base]], atol=1e-12
+            )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["enumeration", "milp"])
+def test_core_index_with_starts_matches_enumeration(engine: str) -> None:
+    from .test_uncertainty import _core_index_and_regret_match
+
+    @given(timed_scenarios)
+    @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def check(scenario: Scenario) -> None:
+        _core_index_and_regret_match(scenario, engine)
+
+    check()
