@@ -13,6 +13,28 @@ from .conftest import run_cli
 DATA = Path(__file__).parent / "data"
 
 EXPECTED = {
+    "pairwise_missing_pair.yaml": [
+        "7:3: pairwise comparisons of criteria miss 2 pairs: [relevance, autonomy, x], "
+        "[economic, autonomy, x]; compare every pair once"
+    ],
+    "pairwise_off_scale.yaml": [
+        "7:29: pairwise comparisons of criteria: relevance vs economic must be on Saaty's scale, "
+        "1/9 to 9, got 12"
+    ],
+    "pairwise_twice.yaml": [
+        "8:7: pairwise comparisons of criteria: economic and relevance are compared twice "
+        "(also on line 7); compare each pair once",
+        "9:7: pairwise comparisons of criteria: 'relevance' is compared with itself; compare it with another",
+        "10:19: unknown criterion 'econmic' in pairwise comparisons of criteria; did you mean 'economic'?",
+    ],
+    "pairwise_and_weight.yaml": [
+        "4:15: criterion 'relevance' has a weight, but the criteria's weights come from 'pairwise'; "
+        "remove the weight or the comparisons",
+        "5:13: criterion 'economic' has a weight, but the criteria's weights come from 'pairwise'; "
+        "give it a mapping (description, scale) or nothing",
+        "7:29: pairwise comparisons of criteria: relevance vs economic must be a number or a fraction "
+        "like 1/3, got text 'three'",
+    ],
     "start_unknown_period.yaml": ["6:40: unknown period '2028' in start of niche 'x'; did you mean '2027'?"],
     "start_empty.yaml": [
         "8:47: start of level 'small' of niche 'x' must list at least one period id, or be 'any'"

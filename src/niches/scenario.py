@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from niches import ahp
 from niches.render.numbers import plural, plural_of
 from niches.yamlsource import Location, Problem, YNode, parse_yaml
 
@@ -52,6 +53,8 @@ TOP_KEYS = (
     "assertions",
 )
 LEVEL_KEYS = ("name", "description", "cost", "scores", "uses", "start")
+PAIRWISE = "pairwise"
+"""The key under `criteria` that gives weights by pairwise comparison (so no criterion is named so)."""
 ANY = "any"
 """`start: any` lets a niche or level start in every period."""
 NICHE_KEYS = (
@@ -321,6 +324,8 @@ class Scenario:
     warnings: tuple[str, ...] = ()
     assertions: Assertions = field(default_factory=Assertions)
     value_unit: str = "points"
+    weights_cr: float | None = None
+    """The consistency ratio of the criteria's pairwise comparisons (None: weights given as numbers)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {n.id: n for n in self.niches})
@@ -464,6 +469,7 @@ class _Reader:
         self.locations: dict[str, Location] = {}
         self.declared_criteria: list[str] = []
         self.scales: dict[str, tuple[float, float]] = {}
+        self.weights_cr: float | None = None
         self.declared_worlds: list[str] = [BASELINE]
 
     # ------------------------------------------------------------------ helpers
@@ -689,6 +695,7 @@ class _Reader:
             locations=dict(self.locations),
             assertions=assertions,
             value_unit=value_unit,
+            weights_cr=self.weights_cr,
         )
 
     def periods(self, node: YNode | None) -> list[str]:
@@ -758,7 +765,10 @@ class _Reader:
         items = self.mapping(node, "criteria")
         if items is None:
             return None
+        pairwise = items.pop(PAIRWISE, None)
         self.declared_criteria = list(items)  # referable even when a definition is wrong
+        if pairwise is not None:
+            return self.pairwise_criteria(items, pairwise)
         raw: list[tuple[str, Score, str]] = []
         for key, child in items.items():
             description = ""
@@ -795,6 +805,124 @@ class _Reader:
         return [
             Criterion(k, (w.mean / total) if total > 0 else 0.0, w, d, self.scales.get(k)) for k, w, d in raw
         ]
+
+    def pairwise_criteria(self, items: dict[str, YNode], pairwise: YNode) -> list[Criterion] | None:
+        """Return criteria whose weights come from the pairwise comparisons at `pairwise`."""
+        descriptions: dict[str, str] = {}
+        for key, child in items.items():
+            self.locations[f"criterion[{key}]"] = child.at_key
+            if child.value is None:
+                continue
+            if not isinstance(child.value, dict):
+                self.error(
+                    child.loc,
+                    f"criterion '{key}' has a weight, but the criteria's weights come from 'pairwise'; "
+                    "give it a mapping (description, scale) or nothing",
+                )
+                continue
+            if "weight" in child.value:
+                self.error(
+                    child.value["weight"].at_key,
+                    f"criterion '{key}' has a weight, but the criteria's weights come from 'pairwise'; "
+                    "remove the weight or the comparisons",
+                )
+                continue
+            self.check_keys(child.value, ("description", "name", "scale"), f"criterion '{key}'")
+            if "scale" in child.value:
+                self.scale(key, child.value["scale"])
+            if "description" in child.value:
+                descriptions[key] = self.text(child.value["description"], "description") or ""
+        if not items:
+            self.error(pairwise.at_key, "criteria must declare at least one criterion")
+            return None
+        ids = list(items)
+        a = self.comparisons(pairwise, ids, "pairwise comparisons of criteria")
+        if a is None:
+            return None
+        found = ahp.priorities(a)
+        self.weights_cr = found.cr
+        self.cr_warning(a, found, ids, pairwise, "criteria")
+        return [
+            Criterion(k, w, Score.point(w), descriptions.get(k, ""), self.scales.get(k))
+            for k, w in zip(ids, found.weights, strict=True)
+        ]
+
+    def comparisons(self, node: YNode, ids: list[str], what: str) -> ahp.Matrix | None:
+        """Return the reciprocal matrix of `[a, b, x]` items at `node`: every pair of `ids` once."""
+        self.locations[what] = node.at_key
+        if not isinstance(node.value, list):
+            self.error(node.loc, f"{what} must be a list of [a, b, x] items, got {_describe(node)}")
+            return None
+        count = len(self.problems)
+        seen: dict[frozenset[str], Location] = {}
+        pairs: list[tuple[int, int, float]] = []
+        for item in node.value:
+            parts = item.value if isinstance(item.value, list) else None
+            if parts is None or len(parts) != 3 or not all(p.is_scalar() for p in parts):
+                self.error(
+                    item.loc,
+                    f"each of the {what} must be [a, b, x] (a is x times as important as b), "
+                    f"got {_describe(item)}",
+                )
+                continue
+            a, b, x = parts
+            if not (self.ref(a, ids, "criterion", what) & self.ref(b, ids, "criterion", what)):
+                continue
+            if a.text == b.text:
+                self.error(item.loc, f"{what}: '{a.text}' is compared with itself; compare it with another")
+                continue
+            value = ahp.ratio(x.text) if not isinstance(x.value, bool) else None
+            if value is None or not math.isfinite(value):
+                self.error(
+                    x.loc,
+                    f"{what}: {a.text} vs {b.text} must be a number or a fraction like 1/3, "
+                    f"got {_describe(x)}",
+                )
+                continue
+            if not ahp.on_scale(value):
+                self.error(
+                    x.loc,
+                    f"{what}: {a.text} vs {b.text} must be on Saaty's scale, 1/9 to 9, got {x.text}",
+                )
+                continue
+            key = frozenset((a.text, b.text))
+            if key in seen:
+                self.error(
+                    item.loc,
+                    f"{what}: {a.text} and {b.text} are compared twice (also on line {seen[key].line}); "
+                    "compare each pair once",
+                )
+                continue
+            seen[key] = item.loc
+            pairs.append((ids.index(a.text), ids.index(b.text), value))
+        missing = [
+            f"[{a}, {b}, x]" for i, a in enumerate(ids) for b in ids[i + 1 :] if frozenset((a, b)) not in seen
+        ]
+        if missing and len(self.problems) == count:
+            self.error(
+                node.at_key,
+                f"{what} miss {plural(len(missing), 'pair')}: {', '.join(missing)}; compare every pair once",
+            )
+        if len(self.problems) > count:
+            return None
+        return ahp.matrix(len(ids), pairs)
+
+    def cr_warning(
+        self, a: ahp.Matrix, found: ahp.Priorities, ids: list[str], node: YNode, what: str
+    ) -> None:
+        """Warn when the comparisons' consistency ratio is above 0.1, naming the one to revisit."""
+        if found.cr <= ahp.CR_LIMIT:
+            return
+        advice = ""
+        change = ahp.revisit(a)
+        if change is not None:
+            advice = (
+                f"; revisit {ids[change.a]} vs {ids[change.b]} (given {_ratio_text(change.given)}): "
+                f"{_ratio_text(change.consistent)} agrees with the rest (CR {change.cr_after:.2f})"
+            )
+        self.warn(
+            node.at_key, f"{what} pairwise comparisons are inconsistent: CR {found.cr:.2f} > 0.10{advice}"
+        )
 
     def scale(self, key: str, node: YNode) -> None:
         what = f"scale of criterion '{key}'"
@@ -1319,6 +1447,16 @@ def started(level: Level, starts: Iterable[int], periods: Sequence[str]) -> list
             )
         )
     return choices
+
+
+def _ratio_text(x: float) -> str:
+    """Return a comparison as written on Saaty's scale: `3`, `1/3`, or two decimals between."""
+    for whole in range(1, 10):
+        if math.isclose(x, whole, rel_tol=1e-9):
+            return str(whole)
+        if math.isclose(x, 1.0 / whole, rel_tol=1e-9):
+            return f"1/{whole}"
+    return f"{x:.2f}" if x >= 1 else f"1/{1 / x:.2f}"
 
 
 def _range_message(what: str, number: float, low: float | None, high: float | None, low_open: bool) -> str:

@@ -86,6 +86,19 @@ _floor: dict[str, Any] = {
         },
     ],
 }
+_pairwise: dict[str, Any] = {
+    "description": (
+        "Weights by pairwise comparison instead of numbers: [a, b, x], a is x times as important as b, "
+        "x on Saaty's 1-9 scale (fractions written 1/3); every pair once, reciprocals implied."
+    ),
+    "type": "array",
+    "items": {
+        "type": "array",
+        "minItems": 3,
+        "maxItems": 3,
+        "prefixItems": [_id, _id, {"oneOf": [_number, {"type": "string", "pattern": "^[0-9.]+/[0-9.]+$"}]}],
+    },
+}
 _rules: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -152,8 +165,10 @@ def scenario_schema() -> dict[str, Any]:
             "criteria": {
                 "type": "object",
                 "minProperties": 1,
+                "properties": {"pairwise": _pairwise},
                 "additionalProperties": {
                     "oneOf": [
+                        {"type": "null", "description": "A criterion weighted by 'pairwise'."},
                         _score,
                         {
                             "type": "object",
@@ -170,7 +185,6 @@ def scenario_schema() -> dict[str, Any]:
                                     "a score outside it is a warning.",
                                 },
                             },
-                            "required": ["weight"],
                             "additionalProperties": False,
                         },
                     ]
