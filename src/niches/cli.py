@@ -585,6 +585,38 @@ def price(
 
 
 @app.command()
+def judges(
+    scenario: ScenarioArg = None,
+    format: FormatOpt = Format.table,
+    objective: ObjectiveOpt = None,
+    solver: SolverOpt = SolverName.highs,
+    time_limit: TimeLimitOpt = None,
+) -> None:
+    """Compare the judges of a scenario: each one's weights and consistency ratio, each one's own
+    recommendation beside the group's, and the disagreements ranked by what they cost the group's
+    choice. Exit 2 when the scenario declares no judges."""
+    from niches.analysis.judges import judges_report
+    from niches.render.analysis import judges_json, judges_sections
+    from niches.study import Study
+
+    deadline = _deadline(time_limit)
+    loaded = load(scenario)
+    if not loaded.judges:
+        _fail(EXIT_INVALID, f"{loaded.source}: declares no judges; list judgement files under 'judges:'")
+    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
+    if study.solution().metrics is None:
+        _infeasible_exit(study, format)
+    report = judges_report(study)
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(judges_json(report)))
+        return
+    heading = f"{loaded.name}: {plural(len(loaded.judges), 'judge')}, aggregated by {loaded.aggregate}"
+    _emit(heading, judges_sections(report), format)
+
+
+@app.command()
 def worlds(
     scenario: ScenarioArg = None,
     pin: PinOpt = None,

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from niches import ahp
+from niches import judges as panel
+from niches.judges import Judge
 from niches.render.numbers import plural, plural_of
 from niches.yamlsource import Location, Problem, YNode, parse_yaml
 
@@ -51,7 +53,10 @@ TOP_KEYS = (
     "rules",
     "objective",
     "assertions",
+    "judges",
+    "aggregate",
 )
+JUDGE_KEYS = ("judge", "description", "weights", "probabilities", "scores")
 LEVEL_KEYS = ("name", "description", "cost", "scores", "uses", "start")
 PAIRWISE = "pairwise"
 """The key under `criteria` that gives weights by pairwise comparison (so no criterion is named so)."""
@@ -110,16 +115,21 @@ class Score:
     """A judgement: a point, a uniform range [low, high] or a triangular low/mode/high.
 
     `kind` is "point", "uniform" or "triangular"; `mode` is None unless triangular.
+    `value`, when set, is the value `solve` uses instead of the mean (a group's
+    aggregate of several judges, whose spread is the distribution).
     """
 
     low: float
     high: float
     mode: float | None = None
     kind: str = "point"
+    value: float | None = None
 
     @property
     def mean(self) -> float:
-        """Return the distribution's mean, the value `solve` uses."""
+        """Return the value `solve` uses: `value` when set, else the distribution's mean."""
+        if self.value is not None:
+            return self.value
         if self.kind == "triangular" and self.mode is not None:
             return (self.low + self.mode + self.high) / 3.0
         return (self.low + self.high) / 2.0 if self.kind == "uniform" else self.low
@@ -129,9 +139,10 @@ class Score:
         return Score(value, value, None, "point")
 
     def scaled(self, factor: float) -> Score:
-        """Return the judgement multiplied by `factor` (> 0): every bound and the mode."""
+        """Return the judgement multiplied by `factor` (> 0): every bound, the mode and the value."""
         mode = None if self.mode is None else self.mode * factor
-        return Score(self.low * factor, self.high * factor, mode, self.kind)
+        value = None if self.value is None else self.value * factor
+        return Score(self.low * factor, self.high * factor, mode, self.kind, value)
 
 
 @dataclass(frozen=True)
@@ -326,6 +337,10 @@ class Scenario:
     value_unit: str = "points"
     weights_cr: float | None = None
     """The consistency ratio of the criteria's pairwise comparisons (None: weights given as numbers)."""
+    judges: tuple[Judge, ...] = ()
+    """The judges whose judgements the scenario's values aggregate (see niches.judges)."""
+    aggregate: str = "mean"
+    """How judges combine: mean, median or geometric."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {n.id: n for n in self.niches})
@@ -672,8 +687,24 @@ class _Reader:
         if built and len(built) == len(niches):
             self.synergy_pairs(built, niche_nodes)
             self.impossible_niches(built, rules)
+        aggregate = "mean"
+        if "aggregate" in top:
+            node = top["aggregate"]
+            if node.is_scalar() and node.text in panel.AGGREGATES:
+                aggregate = node.text
+            else:
+                self.error(node.loc, f"unknown aggregate '{node.text}'{_hint(node.text, panel.AGGREGATES)}")
+        judges: list[Judge] = []
+        if "judges" in top and criteria is not None and worlds is not None and len(built) == len(niches):
+            judges = self.judges(top["judges"], criteria, worlds, built)
         if any(p.severity == "error" for p in self.problems):
             return None
+        assert criteria is not None and worlds is not None
+        if judges:
+            applied = self.apply_judges(judges, aggregate, criteria, worlds, built, top.get("aggregate"))
+            if applied is None:
+                return None
+            criteria, worlds, built = applied
         assert name is not None and description is not None and units is not None
         assert value_unit is not None
         assert criteria is not None and worlds is not None and budget is not None
@@ -696,6 +727,8 @@ class _Reader:
             assertions=assertions,
             value_unit=value_unit,
             weights_cr=self.weights_cr,
+            judges=tuple(judges),
+            aggregate=aggregate,
         )
 
     def periods(self, node: YNode | None) -> list[str]:
@@ -805,6 +838,241 @@ class _Reader:
         return [
             Criterion(k, (w.mean / total) if total > 0 else 0.0, w, d, self.scales.get(k)) for k, w, d in raw
         ]
+
+    # ---------------------------------------------------------------- judges
+    def judges(
+        self, node: YNode, criteria: list[Criterion], worlds: list[World], niches: list[Niche]
+    ) -> list[Judge]:
+        """Read every judgement file `node` lists (paths relative to the scenario, globs allowed)."""
+        base = Path(self.file).parent if not self.file.startswith("<") else Path()
+        found: list[Judge] = []
+        names: dict[str, str] = {}
+        for item in self.id_list(node, "judges"):
+            pattern = item.text
+            if any(ch in pattern for ch in "*?["):
+                paths = sorted(base.glob(pattern))
+                if not paths:
+                    self.error(
+                        item.loc, f"judges: '{pattern}' matches no file (paths are relative to the scenario)"
+                    )
+            else:
+                paths = [base / pattern]
+            for path in paths:
+                judge = self.judge_file(path, item, criteria, worlds, niches)
+                if judge is None:
+                    continue
+                if judge.name in names:
+                    self.error(
+                        item.loc,
+                        f"judge '{judge.name}' is named in both {names[judge.name]} and {judge.source}; "
+                        "give each judge one file",
+                    )
+                    continue
+                names[judge.name] = judge.source
+                found.append(judge)
+        return found
+
+    def judge_file(
+        self, path: Path, item: YNode, criteria: list[Criterion], worlds: list[World], niches: list[Niche]
+    ) -> Judge | None:
+        """Read one judgement file; its problems are located in it."""
+        shown = str(path)
+        try:
+            data = path.read_bytes()
+            text = data.decode("utf-8")
+        except FileNotFoundError:
+            self.error(item.loc, f"judges: no such file {shown}; check the path (relative to the scenario)")
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.error(item.loc, f"judges: {shown} cannot be read as UTF-8 text ({exc})")
+            return None
+        parsed = parse_yaml(text, shown, SIZE_LIMITS)
+        self.problems.extend(parsed.problems)
+        if parsed.root is None:
+            if not parsed.problems:
+                self.problems.append(
+                    Problem(Location(shown, 1, 1), "the judgement file is empty; it needs 'judge'")
+                )
+            return None
+        items = self.mapping(parsed.root, "a judgement file")
+        if items is None:
+            return None
+        where = f"judgement file {shown}"
+        self.check_keys(items, JUDGE_KEYS, "a judgement file")
+        if "judge" not in items:
+            self.error(
+                parsed.root.loc, f"{where} is missing required key 'judge' (who gives these judgements)"
+            )
+            return None
+        name = self.text(items["judge"], "judge")
+        if name is None:
+            return None
+        ids = [c.id for c in criteria]
+        weights: dict[str, float] | None = None
+        matrix = None
+        cr = None
+        if "weights" in items:
+            wnode = items["weights"]
+            witems = self.mapping(wnode, f"weights of judge '{name}'") or {}
+            if PAIRWISE in witems:
+                extra = [k for k in witems if k != PAIRWISE]
+                for key in extra:
+                    self.error(witems[key].at_key, f"weights of judge '{name}' give 'pairwise'; drop '{key}'")
+                a = self.comparisons(witems[PAIRWISE], ids, f"pairwise comparisons of judge '{name}'")
+                if a is not None and not extra:
+                    prio = ahp.priorities(a)
+                    weights, matrix, cr = dict(zip(ids, prio.weights, strict=True)), a, prio.cr
+                    self.cr_warning(a, prio, ids, witems[PAIRWISE], f"judge '{name}':")
+            elif witems:
+                raw: dict[str, float] = {}
+                for key, child in witems.items():
+                    if self.key_ref(key, child, ids, "criterion", f"weights of judge '{name}'"):
+                        w = self.number(child, f"weight of {key} by judge '{name}'", low=0)
+                        if w is not None:
+                            raw[key] = w
+                missing = [c for c in ids if c not in witems]
+                if missing:
+                    self.error(
+                        wnode.at_key,
+                        f"judge '{name}' gives no weight for {', '.join(missing)}; "
+                        "give every criterion a weight (0 is allowed) or none",
+                    )
+                elif len(raw) == len(ids):
+                    total = math.fsum(raw.values())
+                    if total <= 0:
+                        self.error(wnode.at_key, f"weights of judge '{name}' are all 0")
+                    else:
+                        weights = {c: raw[c] / total for c in ids}
+        probabilities: dict[str, float] = {}
+        if "probabilities" in items:
+            world_ids = [w.id for w in worlds]
+            for key, child in (
+                self.mapping(items["probabilities"], f"probabilities of judge '{name}'") or {}
+            ).items():
+                if self.key_ref(key, child, world_ids, "world", f"probabilities of judge '{name}'"):
+                    p = self.number(child, f"probability of {key} by judge '{name}'", low=0, high=1)
+                    if p is not None:
+                        probabilities[key] = p
+        scores: dict[tuple[str, str, str], float] = {}
+        if "scores" in items:
+            by_id = {n.id: n for n in niches}
+            for key, child in (self.mapping(items["scores"], f"scores of judge '{name}'") or {}).items():
+                target = self.score_target(key, child, by_id, name)
+                if target is None:
+                    continue
+                for crit, cnode in (self.mapping(child, f"scores of judge '{name}' for {key}") or {}).items():
+                    if self.key_ref(crit, cnode, ids, "criterion", f"scores of judge '{name}' for {key}"):
+                        score = self.score(cnode, f"score of {key} on {crit} by judge '{name}'")
+                        if score is not None:
+                            scores[target[0], target[1], crit] = score.mean
+        return Judge(
+            name,
+            shown,
+            weights,
+            None if matrix is None else tuple(tuple(r) for r in matrix),
+            cr,
+            probabilities,
+            scores,
+        )
+
+    def score_target(
+        self, key: str, child: YNode, niches: dict[str, Niche], judge: str
+    ) -> tuple[str, str] | None:
+        """Return (niche, declared level) a judge's score key `niche` or `niche.level` names."""
+        nid, dot, lid = key.partition(".")
+        where = f"scores of judge '{judge}'"
+        if not self.key_ref(nid, child, list(niches), "niche", where):
+            return None
+        levels = list(dict.fromkeys(lv.base for lv in niches[nid].levels))
+        if not dot:
+            if len(levels) == 1:
+                return nid, levels[0]
+            self.error(
+                child.at_key,
+                f"niche '{nid}' has {plural(len(levels), 'level')} ({', '.join(levels)}); "
+                f"name one, as {nid}.{levels[0]}",
+            )
+            return None
+        if lid not in levels:
+            self.error(child.at_key, f"unknown level '{lid}' of niche '{nid}' in {where}{_hint(lid, levels)}")
+            return None
+        return nid, lid
+
+    def apply_judges(
+        self,
+        judges: list[Judge],
+        how: str,
+        criteria: list[Criterion],
+        worlds: list[World],
+        niches: list[Niche],
+        node: YNode | None,
+    ) -> tuple[list[Criterion], list[World], list[Niche]] | None:
+        """Return criteria, worlds and niches with every judged value set to the group's aggregate."""
+        given: dict[panel.Judgement, list[float]] = {}
+        for judge in judges:
+            for judgement, value in judge.values().items():
+                given.setdefault(judgement, []).append(value)
+        if how == "geometric":
+            bad = [j for j, vs in given.items() if any(v <= 0 for v in vs)]
+            if bad:
+                where = node.loc if node is not None else Location(self.file, 1, 1)
+                self.error(
+                    where,
+                    f"aggregate: geometric needs judgements above 0; {panel.label(bad[0])} has "
+                    f"{_num(min(given[bad[0]]))}; use mean or median",
+                )
+                return None
+
+        def group(values: list[float], value: float) -> Score:
+            low_mode_high = panel.spread(values)
+            if low_mode_high is None:
+                return Score.point(value)
+            low, mode, high = low_mode_high
+            return Score(low, high, mode, "triangular", value)
+
+        ids = [c.id for c in criteria]
+        weights = panel.group_weights(judges, ids, how)
+        if weights is not None:
+            criteria = [
+                dataclasses.replace(
+                    c, weight=weights[c.id], raw_weight=group(given.get(("weight", c.id), []), weights[c.id])
+                )
+                for c in criteria
+            ]
+        if any(j.probabilities for j in judges):
+            raw = {
+                w.id: panel.combine(given[("probability", w.id)], how)
+                if ("probability", w.id) in given
+                else w.probability
+                for w in worlds
+            }
+            total = math.fsum(raw.values())
+            worlds = [dataclasses.replace(w, probability=raw[w.id] / total) for w in worlds]
+        scored = {j[1:]: vs for j, vs in given.items() if j[0] == "score"}
+        if scored:
+            niches = [
+                dataclasses.replace(
+                    n,
+                    levels=tuple(
+                        dataclasses.replace(
+                            lv,
+                            scores={
+                                c: (
+                                    group(
+                                        scored[n.id, lv.base, c], panel.combine(scored[n.id, lv.base, c], how)
+                                    ).scaled(lv.share)
+                                    if (n.id, lv.base, c) in scored
+                                    else s
+                                )
+                                for c, s in lv.scores.items()
+                            },
+                        )
+                        for lv in n.levels
+                    ),
+                )
+                for n in niches
+            ]
+        return criteria, worlds, niches
 
     def pairwise_criteria(self, items: dict[str, YNode], pairwise: YNode) -> list[Criterion] | None:
         """Return criteria whose weights come from the pairwise comparisons at `pairwise`."""

@@ -158,8 +158,7 @@ def with_weight(scenario: Scenario, criterion: str, weight: float) -> Scenario:
 
 
 def _scale_score(score: Score, factor: float) -> Score:
-    mode = None if score.mode is None else score.mode * factor
-    return Score(score.low * factor, score.high * factor, mode, score.kind)
+    return score.scaled(factor)
 
 
 def _replace_niche(scenario: Scenario, niche_id: str, change: Callable[[Level], Level]) -> Scenario:
