@@ -1,0 +1,299 @@
+"""Judges: group values by hand, judgement-file errors located in the file, disagreements vs brute force."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from niches.evaluate import brute_force, close, evaluate, objective_value, violated_rules
+from niches.scenario import Scenario, ScenarioError, Score, load_scenario
+from niches.study import Study
+
+from .conftest import run_cli
+from .strategies import CRITERIA, scenario_dict
+
+SCENARIO = """
+name: panel
+budget: 10
+criteria:
+  relevance: 0.5
+  economic: 0.5
+worlds: {calm: 0.5, storm: 0.5}
+niches:
+  a: {cost: 6, scores: {relevance: 8, economic: 2}}
+  b: {cost: 5, scores: {relevance: 3, economic: 7}}
+  c:
+    levels:
+      small: {cost: 4, scores: {relevance: 4, economic: 4}}
+      big: {cost: 8, scores: {relevance: 6, economic: 9}}
+judges: [panel/*.yaml]
+"""
+MINISTRY = """judge: ministry
+weights:
+  pairwise:
+    - [relevance, economic, 3]
+probabilities: {calm: 0.7}
+scores:
+  a: {relevance: 9}
+"""
+TREASURY = """judge: treasury
+weights: {relevance: 1, economic: 3}
+scores:
+  a: {relevance: 6}
+  c.big: {economic: [6, 8]}
+"""
+
+
+def _write(folder: Path, scenario: str, **judges: str) -> Path:
+    (folder / "panel").mkdir(exist_ok=True)
+    for name, text in judges.items():
+        (folder / "panel" / f"{name}.yaml").write_text(text)
+    path = folder / "s.yaml"
+    path.write_text(scenario)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("how", "relevance", "a_relevance"),
+    [("mean", 0.5, 7.5), ("median", 0.5, 7.5), ("geometric", 0.5, math.sqrt(54.0))],
+)
+def test_group_values_by_hand(tmp_path: Path, how: str, relevance: float, a_relevance: float) -> None:
+    path = _write(tmp_path, SCENARIO + f"aggregate: {how}\n", ministry=MINISTRY, treasury=TREASURY)
+    s = load_scenario(path)
+    weights = {c.id: c.weight for c in s.criteria}
+    # ministry 3:1 -> 0.75/0.25, treasury 1:3 -> 0.25/0.75: mean, median and geometric mean renormalised
+    assert weights["relevance"] == pytest.approx(relevance)
+    assert s.criteria[0].raw_weight == Score(0.25, 0.75, 0.5, "triangular", pytest.approx(relevance))
+    a = s.niche("a").levels[0].scores["relevance"]
+    assert a.mean == pytest.approx(a_relevance) and (a.low, a.mode, a.high, a.kind) == (
+        6.0,
+        7.5,
+        9.0,
+        "triangular",
+    )
+    assert s.niche("c").level("big").scores["economic"] == Score.point(7.0)  # one judge: no spread
+    # calm: the ministry's 0.7, storm the scenario's 0.5, renormalised
+    assert {w.id: w.probability for w in s.worlds} == pytest.approx({"calm": 0.7 / 1.2, "storm": 0.5 / 1.2})
+
+
+def test_pairwise_judges_combine_by_geometric_mean_of_judgements(tmp_path: Path) -> None:
+    other = (
+        MINISTRY.replace("ministry", "security")
+        .replace("3]", "1/5]")
+        .replace("probabilities: {calm: 0.7}\n", "")
+    )
+    path = _write(tmp_path, SCENARIO, ministry=MINISTRY, security=other)
+    s = load_scenario(path)
+    group = math.sqrt(3 * (1 / 5))  # AIJ: relevance vs economic
+    assert s.criteria[0].weight == pytest.approx(group / (1 + group))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "weights: {relevance: 1}\n",
+            "judgement file {p} is missing required key 'judge' (who gives these judgements)",
+        ),
+        (
+            "judge: x\nweights: {relevance: 1}\n",
+            "judge 'x' gives no weight for economic; give every criterion a weight (0 is allowed) or none",
+        ),
+        ("judge: x\nscore: {}\n", "unknown key 'score' in a judgement file; did you mean 'scores'?"),
+        (
+            "judge: x\nscores: {c: {economic: 3}}\n",
+            "niche 'c' has 2 levels (small, big); name one, as c.small",
+        ),
+        (
+            "judge: x\nscores: {c.huge: {economic: 3}}\n",
+            "unknown level 'huge' of niche 'c' in scores of judge 'x'; expected one of: small, big",
+        ),
+        (
+            "judge: x\nweights:\n  pairwise: [[relevance, economic, 10]]\n",
+            "pairwise comparisons of judge 'x': relevance vs economic must be on Saaty's scale, "
+            "1/9 to 9, got 10",
+        ),
+        (
+            "judge: x\nprobabilities: {calme: 0.2}\n",
+            "unknown world 'calme' in probabilities of judge 'x'; did you mean 'calm'?",
+        ),
+    ],
+)
+def test_judgement_file_errors_point_into_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, SCENARIO, x=text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    shown = str(tmp_path / "panel" / "x.yaml")
+    lines = [str(p) for p in caught.value.problems]
+    assert len(lines) == 1 and lines[0].startswith(shown + ":")
+    assert lines[0].split(": ", 1)[1] == message.format(p=shown)
+
+
+def test_scenario_level_judges_errors(tmp_path: Path) -> None:
+    path = _write(tmp_path, SCENARIO.replace("panel/*.yaml", "jury/*.yaml") + "aggregate: modal\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert [p.message for p in caught.value.problems] == [
+        "judges: 'jury/*.yaml' matches no file (paths are relative to the scenario)",
+        "unknown aggregate 'modal'; expected one of: mean, median, geometric",
+    ]
+    twice = _write(tmp_path, SCENARIO, ministry=MINISTRY, again=MINISTRY)
+    with pytest.raises(ScenarioError, match="judge 'ministry' is named in both"):
+        load_scenario(twice)
+
+
+def test_judges_command_json_contract(tmp_path: Path) -> None:
+    path = _write(tmp_path, SCENARIO, ministry=MINISTRY, treasury=TREASURY)
+    result = run_cli("judges", str(path), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [j["judge"] for j in data["judges"]] == ["ministry", "treasury"]
+    assert data["judges"][0]["cr"] == 0.0 and data["judges"][1]["cr"] is None
+    assert data["group"]["portfolio"] == [{"niche": "b", "level": "invest"}, {"niche": "c", "level": "small"}]
+    assert data["judges"][0]["portfolio"] == [
+        {"niche": "a", "level": "invest"},
+        {"niche": "c", "level": "small"},
+    ]
+    first = data["disagreements"][0]
+    assert set(first) == {"judgement", "values", "changes_recommendation", "regret"}
+    assert first["changes_recommendation"] is True
+    none = run_cli("judges", "-", stdin=SCENARIO.replace("judges: [panel/*.yaml]\n", ""))
+    assert (none.returncode, none.stderr) == (
+        2,
+        "<stdin>: declares no judges; list judgement files under 'judges:'\n",
+    )
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+@st.composite
+def judged(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Draw a small scenario (with worlds) and 2-4 judges who give some of its judgements."""
+    data = draw(scenario_dict(max_niches=3))
+    data.setdefault("worlds", {"calm": 0.5, "storm": 0.5})
+    worlds = list(data["worlds"])
+    files = []
+    for k in range(draw(st.integers(2, 4))):
+        judge: dict[str, Any] = {"judge": f"j{k}"}
+        if draw(st.booleans()):
+            judge["weights"] = {c: draw(st.integers(0, 4)) for c in CRITERIA}
+            if sum(judge["weights"].values()) == 0:
+                judge["weights"][CRITERIA[0]] = 1
+        if draw(st.booleans()):
+            judge["probabilities"] = {w: draw(st.integers(1, 9)) / 10 for w in worlds if draw(st.booleans())}
+        scores: dict[str, Any] = {}
+        for nid, niche in data["niches"].items():
+            levels = list(niche["levels"]) if "levels" in niche else [None]
+            for lid in levels:
+                if draw(st.booleans()):
+                    key = nid if lid is None else f"{nid}.{lid}"
+                    scores[key] = {draw(st.sampled_from(CRITERIA)): draw(st.integers(-2, 9))}
+        if scores:
+            judge["scores"] = scores
+        files.append(judge)
+    return data, files
+
+
+def _oracle_variant(scenario: Scenario, judgement: tuple[str, ...], value: float) -> Scenario:
+    """The scenario with one judgement at a judge's value, built here from the definitions in the docs."""
+    if judgement[0] == "weight":
+        rest = {c.id: c.weight for c in scenario.criteria if c.id != judgement[1]}
+        scale = (1 - value) / sum(rest.values()) if sum(rest.values()) > 0 else None
+        criteria = tuple(
+            dataclasses.replace(
+                c,
+                weight=value
+                if c.id == judgement[1]
+                else (rest[c.id] * scale if scale is not None else (1 - value) / len(rest)),
+            )
+            for c in scenario.criteria
+        )
+        return dataclasses.replace(scenario, criteria=criteria)
+    if judgement[0] == "probability":
+        raw = {w.id: value if w.id == judgement[1] else w.probability for w in scenario.worlds}
+        worlds = tuple(
+            dataclasses.replace(w, probability=raw[w.id] / sum(raw.values())) for w in scenario.worlds
+        )
+        return dataclasses.replace(scenario, worlds=worlds)
+    _, nid, lid, crit = judgement
+    niches = tuple(
+        dataclasses.replace(
+            n,
+            levels=tuple(
+                dataclasses.replace(lv, scores={**lv.scores, crit: Score.point(value * lv.share)})
+                if n.id == nid and lv.base == lid
+                else lv
+                for lv in n.levels
+            ),
+        )
+        for n in scenario.niches
+    )
+    return dataclasses.replace(scenario, niches=niches)
+
+
+@pytest.mark.slow
+def test_disagreement_ranking_matches_brute_force() -> None:
+    compared: list[int] = []
+
+    @given(judged())
+    @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def check(drawn: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+        compared.append(_compare(drawn))
+
+    check()
+    assert sum(compared) >= 30, sum(compared)  # judge values held to brute force (not skipped)
+
+
+def _compare(drawn: tuple[dict[str, Any], list[dict[str, Any]]]) -> int:
+    """Hold every disagreement of one drawn panel to brute force; return how many values were compared."""
+    import tempfile
+
+    from niches.analysis.judges import judges_report
+
+    data, files = drawn
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "panel").mkdir()
+        for judge in files:
+            (root / "panel" / f"{judge['judge']}.yaml").write_text(yaml.safe_dump(judge))
+        data = {**data, "judges": ["panel/*.yaml"]}
+        (root / "s.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        try:
+            scenario = load_scenario(root / "s.yaml")
+        except ScenarioError:
+            return 0  # a drawn judge may give, say, weights the loader refuses: nothing to compare
+    study = Study(scenario)
+    group = brute_force(scenario)
+    if group.portfolio is None:
+        return 0
+    report = judges_report(study)
+    assert report.portfolio == group.portfolio
+    kind = scenario.objective
+    ranked = []
+    done = 0
+    for d in report.disagreements:
+        for judge, value in d.values.items():
+            variant = _oracle_variant(scenario, d.judgement, value)
+            best = brute_force(variant, kind)
+            assert best.portfolio is not None and best.objective is not None
+            assert d.changes[judge] == (best.portfolio != group.portfolio), (d.judgement, judge)
+            done += 1
+            if violated_rules(variant, group.portfolio):
+                assert d.regret[judge] is None
+                continue
+            mine = objective_value(kind, evaluate(variant, group.portfolio), best.best_by_world)
+            expected = mine - best.objective if kind == "regret" else best.objective - mine
+            found = d.regret[judge]
+            assert found is not None and close(found, max(0.0, expected)), (d.judgement, judge)
+        ranked.append(d.largest)
+    assert ranked == sorted(ranked, reverse=True)
+    return done
