@@ -297,3 +297,59 @@ def _compare(drawn: tuple[dict[str, Any], list[dict[str, Any]]]) -> int:
         ranked.append(d.largest)
     assert ranked == sorted(ranked, reverse=True)
     return done
+
+
+THREE = """
+name: three
+budget: 10
+criteria: {relevance: 1, economic: 1, autonomy: 1}
+niches:
+  a: {cost: 6, scores: {relevance: 8, economic: 2}}
+  b: {cost: 5, scores: {relevance: 3, economic: 7}}
+"""
+
+
+def test_elicit_through_a_pipe_revisits_an_inconsistent_set(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(THREE)
+    out = tmp_path / "ana.yaml"
+    # relevance 5x economic, 1/5 of autonomy, economic 9x autonomy: CR far above 0.1. The session
+    # names relevance vs economic; the judge gives 1/2, then keeps the set; then scores b
+    answers = "ana\n5\n1/5\n9\n1/2\n\nb\n4\n\n6\n"
+    result = run_cli("elicit", str(scenario), "-o", str(out), stdin=answers)
+    assert result.returncode == 0, result.stderr
+    assert "consistency ratio of the first 3 criteria: 3.66" in result.stdout
+    assert "CR above 0.10: revisit relevance vs economic (given 5); 0.82 agrees with the rest (CR 1.41)" in (
+        result.stdout.replace("\n", " ").replace("  ", " ")
+    )
+    assert out.read_text() == (
+        'judge: "ana"\nweights:\n  pairwise:\n    - [relevance, economic, 1/2]\n'
+        "    - [relevance, autonomy, 1/5]\n    - [economic, autonomy, 9]\n"
+        "scores:\n  b: {relevance: 4, autonomy: 6}\n"
+    )
+    (tmp_path / "panel").mkdir(exist_ok=True)
+    (tmp_path / "s2.yaml").write_text(THREE + "judges: [ana.yaml]\n")
+    judged = load_scenario(tmp_path / "s2.yaml")  # the file is a valid judgement file
+    assert [j.name for j in judged.judges] == ["ana"]
+    assert judged.judges[0].scores == {("b", "invest", "relevance"): 4.0, ("b", "invest", "autonomy"): 6.0}
+
+
+def test_elicit_resumes_from_a_file_and_refuses_a_short_input(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(THREE)
+    first = tmp_path / "first.yaml"
+    first.write_text(
+        "judge: ana\nweights:\n  pairwise:\n"
+        "    - [relevance, economic, 3]\n    - [relevance, autonomy, 1/2]\n"
+    )
+    out = tmp_path / "again.yaml"
+    result = run_cli("elicit", str(scenario), "--from", str(first), "-o", str(out), stdin="\n\n\n1/6\n\n")
+    assert result.returncode == 0, result.stderr
+    assert "relevance vs economic [3]: " in result.stdout
+    assert out.read_text().startswith('judge: "ana"\nweights:\n  pairwise:\n    - [relevance, economic, 3]\n')
+    short = run_cli("elicit", str(scenario), "-o", str(tmp_path / "none.yaml"), stdin="ana\n3\n")
+    assert (short.returncode, short.stderr.splitlines()[-1]) == (
+        2,
+        f"input ended before the session did; nothing written to {tmp_path / 'none.yaml'}",
+    )
+    assert not (tmp_path / "none.yaml").exists()

@@ -617,6 +617,59 @@ def judges(
 
 
 @app.command()
+def elicit(
+    scenario: ScenarioArg = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The judgement file to write (atomically).", show_default=False),
+    ] = Path("judgement.yaml"),
+    resume: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--from",
+            help="A judgement file whose answers are offered again (Enter keeps one).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Ask one judge the pairwise comparisons of the criteria (and, optionally, scores of chosen
+    niches), show the consistency ratio as it goes, point at the comparison to revisit when it is
+    above 0.1, and write a judgement file to list under `judges:`. Reads answers from the terminal
+    or from a pipe."""
+    import yaml
+    from rich.console import Console
+
+    from niches.elicit import Abandoned, Answers, judgement_yaml, resumed, session
+    from niches.files import write_atomically
+
+    target = _writable(output)
+    loaded = load(scenario)
+    answers = Answers()
+    if resume is not None:
+        try:
+            data = yaml.safe_load(resume.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            _fail(EXIT_INVALID, f"error: {resume}: cannot be read as a judgement file ({exc})")
+        if not isinstance(data, dict):
+            _fail(EXIT_INVALID, f"error: {resume}: a judgement file is a mapping")
+        answers = resumed(data, [c.id for c in loaded.criteria])
+    console = Console(highlight=False)
+
+    def ask(prompt: str) -> str:
+        try:
+            return console.input(prompt)
+        except EOFError:
+            raise Abandoned from None
+
+    try:
+        answers = session(loaded, ask, console.print, answers)
+    except Abandoned:
+        _fail(EXIT_INVALID, f"input ended before the session did; nothing written to {output}")
+    write_atomically(target, judgement_yaml(answers))
+    console.print(f"wrote {output}; list it under 'judges:' in the scenario")
+
+
+@app.command()
 def worlds(
     scenario: ScenarioArg = None,
     pin: PinOpt = None,
