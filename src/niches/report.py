@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from niches import __version__
 from niches.analysis.frontier import Frontier
+from niches.analysis.judges import JudgesReport
 from niches.analysis.robust import RobustReport, classify
 from niches.analysis.sensitivity import fragile
 from niches.analysis.summary import SolveReport
@@ -253,6 +254,11 @@ def build_report(
         world_report = _attempt(study, "world orders", study.worlds)
     with stages.stage() as within:
         sens = _attempt(study, "fragile judgements", lambda: study.sensitivity(within))
+    panel = None
+    if scenario.judges:
+        from niches.analysis.judges import judges_report
+
+        panel = _attempt(study, "judges and disagreements", lambda: judges_report(study))
     stages.finish()
     weak = fragile(sens) if sens is not None else []
     out = [f"# {scenario.name}\n"]
@@ -283,6 +289,8 @@ def build_report(
             + section_markdown(worlds_portfolios_section(world_report), 3)
         )
     out.append(_fragile_section(weak) if sens is not None else _missing("The most fragile judgements"))
+    if scenario.judges:
+        out.append(_judges_section(panel) if panel is not None else _missing("Judges and disagreements"))
     out.append(_assumptions(scenario))
     if study.unfinished:
         out.append(
@@ -471,6 +479,19 @@ def _declared(score: object) -> str:
     if score.kind == "uniform":
         return f"[{score.low:g}, {score.high:g}]"
     return f"{{low: {score.low:g}, mode: {score.mode:g}, high: {score.high:g}}}"
+
+
+def _judges_section(panel: JudgesReport) -> str:
+    """Return the judges' weights, recommendations and disagreements, under one heading."""
+    from niches.render.analysis import judges_sections
+
+    sc = panel.scenario
+    lead = (
+        f"## Judges and disagreements\n\n{plural(len(sc.judges), 'judge')} "
+        f"({', '.join(f'{j.name} ({j.source})' for j in sc.judges)}), aggregated by {sc.aggregate}. "
+        "A disagreement's regret is what the group's choice gives up where that judge's value holds.\n"
+    )
+    return lead + "".join("\n" + section_markdown(s, 3) for s in judges_sections(panel))
 
 
 def _provenance_text(
