@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -176,6 +177,7 @@ def test_without_a_scenario_the_edited_checkout_copy_is_read_and_named(tmp_path:
     (tmp_path / "options").mkdir()
     edited = DEFAULT.read_text().replace("name: Kazakhstan 2026-2030", "name: Kazakhstan edited", 1)
     (tmp_path / "options" / "kazakhstan.yaml").write_text(edited)
+    shutil.copytree(DEFAULT.parent / "kazakhstan", tmp_path / "options" / "kazakhstan")  # its judges
     result = run_cli("solve", "-f", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["scenario"] == "Kazakhstan edited"

@@ -353,3 +353,11 @@ def test_elicit_resumes_from_a_file_and_refuses_a_short_input(tmp_path: Path) ->
         f"input ended before the session did; nothing written to {tmp_path / 'none.yaml'}",
     )
     assert not (tmp_path / "none.yaml").exists()
+
+
+def test_the_readme_shows_the_default_judges_as_they_are() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start = readme.index("$ niches judges\n") + len("$ niches judges\n")
+    result = run_cli("judges", columns=100)
+    assert result.returncode == 0
+    assert result.stdout == readme[start : readme.index("```", start)]

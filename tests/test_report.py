@@ -236,10 +236,11 @@ def test_a_report_committed_with_its_scenario_regenerates_to_the_same_bytes(tmp_
     (repo / "scenarios").mkdir(parents=True)
     _git(repo, "init", "-q")
     shutil.copy(ROOT / "options/kazakhstan.yaml", repo / "scenarios/plan.yaml")
+    shutil.copytree(ROOT / "options/kazakhstan", repo / "scenarios/kazakhstan")  # its judges
     options = ("--samples", "20", "--seed", "3")
     written = run_cli("report", "scenarios/plan.yaml", "-o", "reports/plan.md", *options, cwd=repo)
     assert (written.returncode, written.stdout) == (0, "wrote reports/plan.md\n"), written.stderr
-    _git(repo, "add", "scenarios/plan.yaml", "reports/plan.md")
+    _git(repo, "add", "scenarios", "reports/plan.md")
     _git(repo, "commit", "-q", "-m", "Plan and its report")
     committed = (repo / "reports/plan.md").read_bytes()
     blob = _git(repo, "rev-parse", "HEAD:scenarios/plan.yaml").strip()

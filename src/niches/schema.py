@@ -222,6 +222,20 @@ def scenario_schema() -> dict[str, Any]:
             "rules": _rules,
             "objective": {"enum": ["expected", "worst_case", "cvar", "regret"]},
             "assertions": _assertions,
+            "judges": {
+                "description": (
+                    "Judgement files (paths relative to the scenario, globs allowed), each with 'judge' and "
+                    "any of 'weights' (numbers or {pairwise: [...]}), 'probabilities' (world -> number) and "
+                    "'scores' (niche or niche.level -> criterion -> score)."
+                ),
+                "type": "array",
+                "items": {"type": "string"},
+            },
+            "aggregate": {
+                "enum": ["mean", "median", "geometric"],
+                "default": "mean",
+                "description": "How judges' values combine (pairwise: geometric mean, then weights).",
+            },
         },
     }
 
