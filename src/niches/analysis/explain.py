@@ -191,10 +191,10 @@ def with_limits(scenario: Scenario, limits: Mapping[str, float]) -> Scenario:
     for group, limit in limits.items():
         family, _, inner = group.partition("[")
         inner = inner.rstrip("]")
-        if group == "budget[total]":
-            total = limit
-        elif family == "budget":
+        if family == "budget" and inner in budget:  # a scenario without periods caps its one period, `total`
             budget[inner] = limit
+        elif group == "budget[total]":
+            total = limit
         elif family == "capacity":
             capacities[inner] = limit
         elif family == "max_exposure":

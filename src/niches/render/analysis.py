@@ -541,8 +541,8 @@ def conflict_section(explanation: Explanation) -> Section:
 def combined_line(explanation: Explanation) -> str:
     """Return the line under the conflict that gives the smallest combined relaxation."""
     if not explanation.combined:
-        return f"No single relaxation restores feasibility, and {explanation.combined_text}."
-    return f"No single relaxation restores feasibility; together: {explanation.combined_text}."
+        return f"No single relaxation suffices, and {explanation.combined_text}."
+    return f"No single relaxation suffices; together: {explanation.combined_text}."
 
 
 def conflict_json(explanation: Explanation) -> list[dict[str, Any]]:
