@@ -248,6 +248,9 @@ def _holds_to_enumeration(scenario: Scenario, study: Study, groups: list[str]) -
     limits = numeric_limits(scenario)
     elastic = [g for g in groups if g in limits]
     combined, words = combined_relaxation(study, groups)
+    form = study.milp.model.form
+    assert (form.rows, form.cols) == (form.base_rows, form.base_cols)  # the elastic columns are gone
+    assert study.milp.best().metrics is None  # and the model is the scenario's again
     least = _least_by_enumeration(scenario, elastic)
     if math.isinf(least):
         assert (combined, words) == ((), BLOCKED)
