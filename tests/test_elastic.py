@@ -26,7 +26,7 @@ from niches.scenario import Scenario, parse_scenario
 from niches.study import Study
 
 from .conftest import run_cli
-from .strategies import scenario_dict, to_scenario
+from .strategies import scenario_dict, timed_scenarios, to_scenario
 
 SOLVERS = ["highs", "cbc"]
 FEW = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -267,8 +267,9 @@ def _holds_to_enumeration(scenario: Scenario, study: Study, groups: list[str]) -
 
 @pytest.mark.slow
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_the_combined_relaxation_restores_feasibility_and_none_smaller_does(solver: str) -> None:
-    @given(scenario_dict(max_niches=4).map(to_scenario))
+@pytest.mark.parametrize("drawn", ["scenarios", "timed"])
+def test_the_combined_relaxation_restores_feasibility_and_none_smaller_does(solver: str, drawn: str) -> None:
+    @given(scenario_dict(max_niches=4).map(to_scenario) if drawn == "scenarios" else timed_scenarios)
     @FEW
     def check(scenario: Scenario) -> None:
         assume(not feasible_portfolios(scenario))
