@@ -526,16 +526,15 @@ class Formulation:
         return col
 
     def add_relaxations(self, groups: Iterable[str]) -> dict[str, int]:
-        """Loosen numeric rule groups, each by a new column `relax[<group>]` >= 0 (inside a variant).
-
-        Return group -> column.
+        """Loosen numeric rule groups by new columns `relax[<group>]` >= 0 (inside a variant); return them.
 
         Caps rise and floors fall by the column, in the rule's unit. Share rules
-        rise by it as a share of total spend: the column times the spend of each
-        chosen level is a column `relaxed_spend[<group>, n.l]` (at most the
-        column, and 0 unless the level is chosen; exact for binary choices),
-        so the column never needs to pass 1. The goal `relaxation` adds them
-        up, each over the scale of its limit.
+        rise by it as a share of total spend: the column times each level's
+        choice is a column `relaxed_spend[<group>, n.l]` (at most the column,
+        and 0 unless the level is chosen: exact, since the rows only gain from
+        it) that enters the group's rows with the level's spend; a share never
+        needs to rise past 1. The goal `relaxation` adds the columns up, each
+        over the scale of its limit (`niches.evaluate.relaxation_scale`).
         """
         found: dict[str, int] = {}
         for name in groups:
