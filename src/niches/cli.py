@@ -265,12 +265,13 @@ def solve(
 
 def _show(report: Any, format: Format, explanation: Any = None) -> None:
     if format is Format.json:
-        from niches.render.analysis import conflict_json
+        from niches.render.analysis import combined_json, conflict_json
         from niches.render.json import dumps, solve_dict
 
         data = solve_dict(report)
         if explanation is not None:
             data["conflict"] = conflict_json(explanation)
+            data["combined_relaxation"] = combined_json(explanation)
         sys.stdout.write(dumps(data))
     elif format is Format.markdown:
         from niches.render.analysis import conflict_section
@@ -313,7 +314,7 @@ def _infeasible_exit(study: Any, format: Format) -> NoReturn:
 
 
 def _emit_explanation(explanation: Any, format: Format) -> None:
-    from niches.render.analysis import conflict_json, conflict_section
+    from niches.render.analysis import combined_json, conflict_json, conflict_section
 
     scenario = explanation.scenario
     if format is Format.json:
@@ -324,6 +325,7 @@ def _emit_explanation(explanation: Any, format: Format) -> None:
             "units": units_json(scenario),
             "status": "feasible" if explanation.feasible else "infeasible",
             "conflict": conflict_json(explanation),
+            "combined_relaxation": combined_json(explanation),
         }
         sys.stdout.write(dumps(data))
         return

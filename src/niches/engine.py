@@ -337,6 +337,35 @@ class MilpEngine:
             return None
         return float(outcome.values[factor]), model.portfolio(outcome)
 
+    # ---------------------------------------------------------------- combined relaxation
+    def least_relaxation(
+        self, groups: Sequence[str], deadline: Deadline | None = None
+    ) -> dict[str, str] | None:
+        """Return a portfolio needing the least combined relaxation of `groups` (None: no relaxation fits).
+
+        Every group in `groups` has a numeric limit and is loosened by an
+        elastic column (`Formulation.add_relaxations`); every other rule holds.
+        The goal is the sum of the relaxations, each as a share of its limit;
+        ties go to the higher expected value, then lower spend, then the
+        earlier start, then declaration order. The relaxation each group needs
+        is read off the portfolio exactly (`niches.evaluate.past_limits`).
+        """
+        from niches.evaluate import weighted_relaxation
+
+        s = self.scenario
+        exact = measure_goals(s)
+
+        def measure(portfolio: Mapping[str, str], goal: str) -> float:
+            if goal == "relaxation":
+                return weighted_relaxation(s, portfolio, groups)
+            return exact(portfolio, goal)
+
+        with self.model.form.variant():
+            self.model.form.add_relaxations(groups)
+            goals = ["relaxation", *tie_break_goals("expected", s.timed)]
+            result = self.model.chain(goals, measure, deadline or self.deadline)
+        return None if result.status == "infeasible" else result.portfolio
+
 
 class TableEngine:
     """Answer variants by scoring every portfolio with numpy."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from niches.evaluate import numeric_limits, rule_groups, value_table
@@ -36,7 +36,16 @@ from niches.scenario import Scenario
 
 INF = math.inf
 
-MINIMISED = ("max_regret", "total_spend", "start_rank", "tie_rank", "budget_scale", "spend[", "uses[")
+MINIMISED = (
+    "max_regret",
+    "total_spend",
+    "start_rank",
+    "tie_rank",
+    "budget_scale",
+    "spend[",
+    "uses[",
+    "relaxation",
+)
 """Goals (expressions) that are better when lower; every other goal is maximised."""
 
 KIND_GOAL = {"expected": "expected_value", "worst_case": "worst_case", "cvar": "cvar", "regret": "max_regret"}
@@ -523,6 +532,42 @@ class Formulation:
             self.set_row_bounds(row, -INF, 0)
         return col
 
+    def add_relaxations(self, groups: Iterable[str]) -> dict[str, int]:
+        """Loosen numeric rule groups by new columns `relax[<group>]` >= 0 (inside a variant); return them.
+
+        Caps rise and floors fall by the column, in the rule's unit. Share rules
+        rise by it as a share of total spend: the column times each level's
+        choice is a column `relaxed_spend[<group>, n.l]` (at most the column,
+        and 0 unless the level is chosen: exact, since the rows only gain from
+        it) that enters the group's rows with the level's spend; a share never
+        needs to rise past 1. The goal `relaxation` adds the columns up, each
+        over the scale of its limit (`niches.evaluate.relaxation_scale`).
+        """
+        found: dict[str, int] = {}
+        for name in groups:
+            group = self.groups[name]
+            if group.how not in ("upper", "lower", "share"):
+                raise ValueError(f"{name} has no limit to relax")
+            col = self.add_col(f"relax[{name}]", 0, 1.0 if group.how == "share" else INF)
+            if group.how == "share":
+                spent: dict[int, float] = {}
+                for (nid, lid), choice in self.choose.items():
+                    cost = self.scenario.niche(nid).level(lid).total_cost
+                    if cost:
+                        label = f"{name}, {nid}.{lid}"
+                        product = self.add_col(f"relaxed_spend[{label}]", 0, 1.0)
+                        self.add_row(f"relaxed_spend_of[{label}]", {product: 1.0, col: -1.0}, -INF, 0)
+                        self.add_row(f"relaxed_spend_on[{label}]", {product: 1.0, choice: -1.0}, -INF, 0)
+                        spent[product] = -cost
+                for row in group.rows:
+                    for product, coefficient in spent.items():
+                        self.set_coefficient(row, product, coefficient)
+            else:
+                for row in group.rows:
+                    self.set_coefficient(row, col, -1.0 if group.how == "upper" else 1.0)
+            found[name] = col
+        return found
+
     # ---------------------------------------------------------------- goals
     def goal(self, name: str) -> dict[int, float]:
         """Return the objective vector of goal `name` (`expected_value`, `value[k]`, `spend[p]`, ...)."""
@@ -557,6 +602,15 @@ class Formulation:
             if not found:
                 raise ValueError("budget_scale is a goal only inside add_budget_scale()")
             return {found[-1]: 1.0}
+        if name == "relaxation":
+            from niches.evaluate import relaxation_scale
+
+            relaxed = {f"relax[{g}]": g for g in self.groups}
+            return {
+                col: 1.0 / relaxation_scale(self.limits[relaxed[n]])
+                for col, n in enumerate(self.col_name)
+                if n in relaxed
+            }
         raise ValueError(f"unknown goal {name!r}")
 
     def bound_goal(self, name: str, bound: float) -> None:
