@@ -25,6 +25,8 @@ TWO_NICHES = (
     "niches:\n  a: {cost: 8, scores: {x: 10}}\n  b: {cost: 4, scores: {x: 3}}\n"
 )
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+EXAMPLES = {"highs": 60, "cbc": 25}
+"""CBC runs in a subprocess per solve: fewer examples keep CI's time down (HiGHS covers the rest)."""
 
 
 @st.composite
@@ -65,7 +67,7 @@ def _solved(scenario: Scenario, kind: str) -> dict[str, float] | None:
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_price_deltas_equal_two_brute_force_optima(solver: str) -> None:
     @given(committed_scenarios())
-    @SETTINGS
+    @settings(SETTINGS, max_examples=EXAMPLES[solver])
     def check(drawn: tuple[Scenario, tuple[Commitment, ...]]) -> None:
         scenario, commitments = drawn
         kept = commit(scenario, commitments)
@@ -95,7 +97,7 @@ def test_price_deltas_equal_two_brute_force_optima(solver: str) -> None:
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_solvers_keep_commitments_like_enumeration(solver: str) -> None:
     @given(committed_scenarios())
-    @SETTINGS
+    @settings(SETTINGS, max_examples=EXAMPLES[solver])
     def check(drawn: tuple[Scenario, tuple[Commitment, ...]]) -> None:
         scenario, commitments = drawn
         _check(commit(scenario, commitments), solver)
@@ -117,7 +119,7 @@ def floor_scenarios(draw: st.DrawFn) -> Scenario:
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_floors_as_shares_match_enumeration(solver: str) -> None:
     @given(floor_scenarios())
-    @SETTINGS
+    @settings(SETTINGS, max_examples=EXAMPLES[solver])
     def check(scenario: Scenario) -> None:
         expected = floors_by_enumeration(scenario).rules
         study = Study(scenario, solver=solver)

@@ -163,7 +163,7 @@ niches:
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_solvers_match_enumeration_of_levels_and_starts(solver: str) -> None:
     @given(timed_scenarios)
-    @SETTINGS
+    @settings(SETTINGS, max_examples=60 if solver == "highs" else 30)
     def check(scenario: Scenario) -> None:
         _check(scenario, solver)
 
