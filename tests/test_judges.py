@@ -245,12 +245,12 @@ def test_disagreement_ranking_matches_brute_force() -> None:
     compared: list[int] = []
 
     @given(judged())
-    @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def check(drawn: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
         compared.append(_compare(drawn))
 
     check()
-    assert sum(compared) >= 30, sum(compared)  # judge values held to brute force (not skipped)
+    assert sum(compared) >= 20, sum(compared)  # judge values held to brute force (not skipped)
 
 
 def _compare(drawn: tuple[dict[str, Any], list[dict[str, Any]]]) -> int:

@@ -173,7 +173,7 @@ def test_solvers_match_enumeration_of_levels_and_starts(solver: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("engine", "solver", "examples"),
-    [("enumeration", "highs", 30), ("milp", "highs", 30), ("milp", "cbc", 8)],
+    [("enumeration", "highs", 20), ("milp", "highs", 20), ("milp", "cbc", 6)],
 )
 def test_binding_rules_with_starts_match_enumeration(engine: str, solver: str, examples: int) -> None:
     @given(timed_scenarios)

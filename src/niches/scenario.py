@@ -1838,6 +1838,8 @@ def _pinned_levels(niche: Niche, c: Commitment) -> tuple[str, ...]:
     if exact:  # a declared id with an '@' in it (its niche cannot start later)
         return tuple(exact)
     level, at, start = c.level.rpartition("@") if "@" in c.level else (c.level, "", "")
+    if not at and c.start is not None:  # a Commitment built with its start apart
+        at, start = "@", c.start
     declared = list(dict.fromkeys(lv.base for lv in niche.levels))
     if level not in declared:
         raise CommitmentError(f"{c}: niche '{niche.id}' has no level '{level}'{_hint(level, declared)}")
