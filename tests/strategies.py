@@ -147,6 +147,46 @@ def scenario_dict(draw: st.DrawFn, max_niches: int = 5, timed: bool = False) -> 
     return data
 
 
+@st.composite
+def deal_scenario_dict(draw: st.DrawFn, max_niches: int = 3, timed: bool = False) -> dict[str, Any]:
+    """Draw a scenario with one to three deals on its niches: shares and amounts, exposure,
+    reliability, bonuses, conditions."""
+    data = draw(scenario_dict(max_niches=max_niches, timed=timed))
+    niches = data["niches"]
+    worlds = list(data.get("worlds", {})) or ["baseline"]
+    powers = data.get("powers", [])
+    deal_ids = [f"d{i}" for i in range(draw(st.integers(1, 3)))]
+    deals: dict[str, Any] = {}
+    for i, did in enumerate(deal_ids):
+        funded = draw(st.lists(st.sampled_from(sorted(niches)), min_size=1, max_size=2, unique=True))
+        named = []
+        for nid in funded:
+            levels = list(niches[nid].get("levels", {"invest": None}))
+            named.append(f"{nid}.{draw(st.sampled_from(levels))}" if _rarely(draw, 3) else nid)
+        deal: dict[str, Any] = {"partner": draw(st.sampled_from([*powers, "Partner"])), "niches": named}
+        if len(funded) == 1 and _rarely(draw, 3):
+            deal["amount"] = draw(st.integers(1, 5))
+        else:
+            deal["share"] = draw(st.integers(1, 10)) / 10
+        if powers and draw(st.booleans()):
+            deal["exposure"] = {p: draw(st.integers(0, 10)) / 10 for p in powers if draw(st.booleans())}
+        if draw(st.booleans()):
+            deal["reliability"] = {w: draw(st.integers(0, 10)) / 10 for w in worlds if draw(st.booleans())}
+        if draw(st.booleans()):
+            deal["value"] = {w: draw(st.integers(-2, 4)) for w in worlds if draw(st.booleans())}
+        conditions: dict[str, Any] = {}
+        others = deal_ids[i + 1 :]
+        if others and _rarely(draw, 3):
+            conditions["excludes"] = [draw(st.sampled_from(others))]
+        if _rarely(draw, 4):
+            conditions["requires"] = [draw(st.sampled_from([*sorted(niches), *others] or sorted(niches)))]
+        if conditions:
+            deal["conditions"] = conditions
+        deals[did] = deal
+    data["deals"] = deals
+    return data
+
+
 def to_scenario(data: dict[str, Any]) -> Scenario:
     """Dump `data` to YAML and load it through the real loader."""
     return parse_scenario(yaml.safe_dump(data, sort_keys=False), "random.yaml")
@@ -155,3 +195,6 @@ def to_scenario(data: dict[str, Any]) -> Scenario:
 scenarios = scenario_dict().map(to_scenario)
 timed_scenarios = scenario_dict(max_niches=4, timed=True).map(to_scenario)
 """Scenarios whose niches may start in later periods (choices: level and start)."""
+deal_scenarios = deal_scenario_dict().map(to_scenario)
+timed_deal_scenarios = deal_scenario_dict(timed=True).map(to_scenario)
+"""Scenarios with deals (and, timed, levels that start later)."""

@@ -9,7 +9,16 @@ import jsonschema
 import pytest
 import yaml
 
-from niches.scenario import ASSERTION_KEYS, LEVEL_KEYS, NICHE_KEYS, RULE_KEYS, TOP_KEYS, load_scenario
+from niches.scenario import (
+    ASSERTION_KEYS,
+    CONDITION_KEYS,
+    DEAL_KEYS,
+    LEVEL_KEYS,
+    NICHE_KEYS,
+    RULE_KEYS,
+    TOP_KEYS,
+    load_scenario,
+)
 from niches.schema import scenario_schema, schema_text
 from niches.starter import STARTER
 
@@ -41,6 +50,9 @@ def test_schema_knows_every_key_the_loader_knows() -> None:
     assert set(level) == set(LEVEL_KEYS)
     assert set(props["rules"]["properties"]) == set(RULE_KEYS)
     assert set(props["assertions"]["properties"]) == set(ASSERTION_KEYS)
+    deal = props["deals"]["additionalProperties"]["properties"]
+    assert set(deal) == set(DEAL_KEYS)
+    assert set(deal["conditions"]["properties"]) == set(CONDITION_KEYS)
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from niches.scenario import Level, Scenario
+from niches.scenario import TAKEN, Level, Scenario
 
 Portfolio = Mapping[str, str]
-"""Chosen niches: niche id -> level id (niches left out are absent)."""
+"""Chosen niches: niche id -> level id (niches left out are absent); a taken deal: deal id -> TAKEN."""
 
 RELATIVE_TIE = 1e-6
 """Portfolios whose objectives differ by less than this (relative) are tied."""
@@ -31,6 +31,16 @@ class Metrics:
     scenario's units; `exposure` maps power -> spend-weighted share in [0, 1];
     `niche_value` maps each chosen niche -> its expected value (synergies excluded);
     `exposure_spend` maps power -> money spent on niches exposed to it (exposure-weighted).
+
+    With deals: `cost` and `cost_by_period` are what the country pays (the
+    niches' spend less the deals' money), `gross_cost` the niches' whole spend
+    (the base of every share); money the country pays carries its niche's
+    exposure, money a deal pays the deal's. `value_by_world` counts each deal
+    as holding with its reliability (so `expected_value` does);
+    `stressed_by_world` counts it as broken wherever its reliability is below 1
+    (so `worst_case` and `cvar` do). `deal_money` maps each taken deal -> the
+    money it pays, `deal_value` -> what it adds to the expected value (its
+    expected bonus less the expected loss of what it funds when it breaks).
     """
 
     value_by_world: dict[str, float]
@@ -45,11 +55,40 @@ class Metrics:
     niche_value: dict[str, float]
     synergy_value: float
     exposure_spend: dict[str, float]
+    stressed_by_world: dict[str, float] = field(default_factory=dict)
+    gross_cost: float = 0.0
+    deal_money: dict[str, float] = field(default_factory=dict)
+    deal_money_by_period: dict[str, dict[str, float]] = field(default_factory=dict)
+    deal_value: dict[str, float] = field(default_factory=dict)
 
 
 def canonical(scenario: Scenario, portfolio: Portfolio) -> dict[str, str]:
-    """Return the portfolio ordered as the niches are declared."""
+    """Return the portfolio ordered as the niches are declared, then its deals as declared."""
+    found = {n.id: portfolio[n.id] for n in scenario.niches if n.id in portfolio}
+    return found | {d.id: TAKEN for d in scenario.deals if d.id in portfolio}
+
+
+def niches_of(scenario: Scenario, portfolio: Portfolio) -> dict[str, str]:
+    """Return the portfolio's niches (its deals left out), in declaration order."""
     return {n.id: portfolio[n.id] for n in scenario.niches if n.id in portfolio}
+
+
+def deals_of(scenario: Scenario, portfolio: Portfolio) -> list[str]:
+    """Return the deals the portfolio takes, in declaration order."""
+    return [d.id for d in scenario.deals if d.id in portfolio]
+
+
+def admissible(scenario: Scenario, portfolio: Portfolio) -> bool:
+    """Return whether every deal taken comes with the niches it funds, none funded past its whole cost."""
+    funded: dict[str, float] = {}
+    for did in deals_of(scenario, portfolio):
+        deal = scenario.deal(did)
+        for nid, choices in deal.funds.items():
+            if portfolio.get(nid) not in choices:
+                return False
+            level = scenario.niche(nid).level(portfolio[nid])
+            funded[nid] = funded.get(nid, 0.0) + deal.funded_fraction(level.cost)
+    return all(f <= 1.0 + FEASIBILITY_TOLERANCE for f in funded.values())
 
 
 def level_value(scenario: Scenario, niche_id: str, level_id: str, world: str) -> float:
@@ -110,7 +149,7 @@ def evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
 
 
 def _evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
-    chosen = canonical(scenario, portfolio)
+    chosen = niches_of(scenario, portfolio)
     probabilities = scenario.probabilities
     worlds = [w.id for w in scenario.worlds]
     picked = {n: scenario.niche(n) for n in chosen}
@@ -129,25 +168,57 @@ def _evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         for k in worlds:
             value[n, k] = niche.outlook.get(k, 1.0) * base
     by_world = {k: math.fsum(value[n, k] for n in chosen) + synergy for k in worlds}
+    stressed = dict(by_world)
     niche_value = {n: math.fsum(probabilities[k] * value[n, k] for k in worlds) for n in chosen}
     cost_by_period = {p: math.fsum(level.cost[p] for level in levels) for p in scenario.periods}
-    cost = math.fsum(cost_by_period.values())
+    gross = math.fsum(cost_by_period.values())
     totals = [level.total_cost for level in levels]
-    exposure, exposure_spend = {}, {}
-    for power in scenario.powers:
-        numerator = math.fsum(
+    exposure_spend = {
+        power: math.fsum(
             total * niche.exposure.get(power, 0.0)
             for total, niche in zip(totals, picked.values(), strict=True)
         )
-        exposure[power] = numerator / cost if cost > 0 else 0.0
-        exposure_spend[power] = numerator
+        for power in scenario.powers
+    }
+    deal_money: dict[str, float] = {}
+    deal_by_period: dict[str, dict[str, float]] = {}
+    deal_value: dict[str, float] = {}
+    for did in deals_of(scenario, portfolio):
+        deal = scenario.deal(did)
+        money: list[float] = []
+        deal_by_period[did] = dict.fromkeys(scenario.periods, 0.0)
+        for nid in deal.funds:
+            level = picked[nid].level(chosen[nid])
+            paid = deal.funding(level.cost)
+            money.extend(paid.values())
+            for p, amount in paid.items():
+                cost_by_period[p] -= amount
+                deal_by_period[did][p] += amount
+            for power in scenario.powers:
+                moved = deal.exposure.get(power, 0.0) - picked[nid].exposure.get(power, 0.0)
+                exposure_spend[power] += math.fsum(paid.values()) * moved
+        deal_money[did] = math.fsum(money)
+        gained = []
+        for k in worlds:
+            funded = math.fsum(
+                deal.funded_fraction(picked[n].level(chosen[n]).cost) * value[n, k] for n in deal.funds
+            )
+            holds = deal.holds(k)
+            bonus = deal.value.get(k, 0.0)
+            expected = holds * bonus - (1.0 - holds) * funded
+            by_world[k] += expected
+            stressed[k] += bonus if holds >= 1.0 else -funded
+            gained.append(probabilities[k] * expected)
+        deal_value[did] = math.fsum(gained)
+    cost = math.fsum(cost_by_period.values())
+    exposure = {p: exposure_spend[p] / gross if gross > 0 else 0.0 for p in scenario.powers}
     uses = {r: math.fsum(level.uses.get(r, 0.0) for level in levels) for r in scenario.capacities}
     expected = math.fsum(probabilities[k] * by_world[k] for k in worlds)
     return Metrics(
         value_by_world=by_world,
         expected_value=expected,
-        worst_case=min(by_world.values()),
-        cvar=cvar(by_world, probabilities, scenario.rules.cvar_tail),
+        worst_case=min(stressed.values()),
+        cvar=cvar(stressed, probabilities, scenario.rules.cvar_tail),
         cost=cost,
         cost_by_period=cost_by_period,
         exposure=exposure,
@@ -156,6 +227,11 @@ def _evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         niche_value=niche_value,
         synergy_value=synergy,
         exposure_spend=exposure_spend,
+        stressed_by_world=stressed,
+        gross_cost=gross,
+        deal_money=deal_money,
+        deal_money_by_period=deal_by_period,
+        deal_value=deal_value,
     )
 
 
@@ -199,14 +275,14 @@ def violated_rules(
         check(
             "max_share",
             any(
-                _over(scenario.niche(n).level(lv).total_cost, rules.max_share * m.cost)
-                for n, lv in portfolio.items()
+                _over(scenario.niche(n).level(lv).total_cost, rules.max_share * m.gross_cost)
+                for n, lv in niches_of(scenario, portfolio).items()
             ),
         )
     for power, cap in rules.max_exposure.items():
-        check(f"max_exposure[{power}]", _over(numerators[power], cap * m.cost))
+        check(f"max_exposure[{power}]", _over(numerators[power], cap * m.gross_cost))
     if rules.max_imbalance is not None:
-        limit = rules.max_imbalance * m.cost
+        limit = rules.max_imbalance * m.gross_cost
         check(
             "max_imbalance",
             any(
@@ -227,7 +303,23 @@ def violated_rules(
             )
         for other in niche.excludes:
             check(f"excludes[{niche.id}, {other}]", other in portfolio)
+    for did in deals_of(scenario, portfolio):
+        deal = scenario.deal(did)
+        for needed in deal.requires:
+            check(f"requires[{did} -> {needed}]", not deal_requirement_met(scenario, portfolio, needed))
+        for other in deal.excludes:
+            check(f"excludes[{did}, {other}]", other in portfolio)
     return broken
+
+
+def deal_requirement_met(scenario: Scenario, portfolio: Portfolio, needed: str) -> bool:
+    """Return whether `needed` (a deal, a niche or `niche.level`) is in the portfolio."""
+    if needed in portfolio:
+        return True
+    nid, dot, lid = needed.partition(".")
+    if not dot or nid not in portfolio or nid not in {n.id for n in scenario.niches}:
+        return False
+    return scenario.niche(nid).level(portfolio[nid]).base == lid
 
 
 def starts_in_time(scenario: Scenario, portfolio: Portfolio, niche: str, needed: str) -> bool:
@@ -246,7 +338,7 @@ def start_offset(scenario: Scenario, niche: str, level: str) -> int:
 
 def start_rank(scenario: Scenario, portfolio: Portfolio) -> int:
     """Return the tie-breaker before declaration order: the sum of start offsets (earlier wins)."""
-    return sum(start_offset(scenario, n, lv) for n, lv in portfolio.items())
+    return sum(start_offset(scenario, n, lv) for n, lv in niches_of(scenario, portfolio).items())
 
 
 def objective_value(kind: str, metrics: Metrics, best_by_world: Mapping[str, float] | None = None) -> float:
@@ -273,20 +365,29 @@ def tie_rank(scenario: Scenario, portfolio: Portfolio) -> int:
             position += 1
             if portfolio.get(niche.id) == level.id:
                 rank += position
+    for deal in scenario.deals:
+        position += 1
+        if deal.id in portfolio:
+            rank += position
     return rank
 
 
 def all_portfolios(scenario: Scenario) -> Iterator[dict[str, str]]:
-    """Yield every portfolio: each niche left out or at one of its levels."""
+    """Yield every portfolio: each niche left out or at a level, with each admissible set of deals."""
     options = [[None, *[lv.id for lv in n.levels]] for n in scenario.niches]
     ids = [n.id for n in scenario.niches]
+    deal_ids = [d.id for d in scenario.deals]
     for combo in itertools.product(*options):
-        yield {nid: lv for nid, lv in zip(ids, combo, strict=True) if lv is not None}
+        chosen = {nid: lv for nid, lv in zip(ids, combo, strict=True) if lv is not None}
+        for taken in itertools.product((False, True), repeat=len(deal_ids)):
+            portfolio = chosen | {d: TAKEN for d, t in zip(deal_ids, taken, strict=True) if t}
+            if admissible(scenario, portfolio):
+                yield portfolio
 
 
 def portfolio_count(scenario: Scenario) -> int:
-    """Return how many portfolios `all_portfolios` yields."""
-    return math.prod(len(n.levels) + 1 for n in scenario.niches)
+    """Return how many portfolios `all_portfolios` yields (at most that, with deals)."""
+    return math.prod(len(n.levels) + 1 for n in scenario.niches) * (1 << len(scenario.deals))
 
 
 @dataclass(frozen=True)
@@ -408,8 +509,9 @@ def rule_checks(scenario: Scenario, portfolio: Portfolio, metrics: Metrics | Non
     if r.max_niches is not None:
         upper("max_niches", m.count, r.max_niches, "niches")
     if r.max_share is not None:
-        largest = max((scenario.niche(n).level(lv).total_cost for n, lv in portfolio.items()), default=0.0)
-        upper("max_share", largest / m.cost if m.cost > 0 else 0.0, r.max_share, "share")
+        chosen = niches_of(scenario, portfolio).items()
+        largest = max((scenario.niche(n).level(lv).total_cost for n, lv in chosen), default=0.0)
+        upper("max_share", largest / m.gross_cost if m.gross_cost > 0 else 0.0, r.max_share, "share")
     for power, cap in r.max_exposure.items():
         upper(f"max_exposure[{power}]", m.exposure[power], cap, "share")
     if r.max_imbalance is not None:
@@ -442,6 +544,9 @@ def rule_groups(scenario: Scenario) -> list[str]:
     for niche in scenario.niches:
         groups += [f"requires[{niche.id} -> {other}]" for other in niche.requires]
         groups += [f"excludes[{niche.id}, {other}]" for other in niche.excludes]
+    for deal in scenario.deals:
+        groups += [f"requires[{deal.id} -> {other}]" for other in deal.requires]
+        groups += [f"excludes[{deal.id}, {other}]" for other in deal.excludes]
     return groups
 
 

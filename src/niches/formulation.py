@@ -12,6 +12,15 @@ chosen together), `value[k]` (value in world k), `expected_value`,
 exposure to power P). Every objective is one of these columns (or a short
 sum), so pinning an objective during a tie-break is a column bound.
 
+Deals add `take[d]` (binary) and `fund[d: n.l]` (1 when deal d is taken with
+niche n at level l: at most `choose[n.l]`, summing to `take[d]` over the
+levels it funds, so a deal is taken only with its niches). The money a deal
+pays lowers `budget[p]` and `total_spend` (what the country pays), moves
+exposure from the niche's powers to the deal's, and its reliability enters
+`value[k]` (expected) and `stressed[k]` (broken wherever it may break, the
+values `worst_case` and `cvar` read). Shares are then taken of
+`program_spend`, the niches' whole spend (without deals, it is `total_spend`).
+
 Rows: the definitions of those columns, `one_level[n]`, the synergy links,
 and one group of rows per rule (`budget[2027]`, `capacity[diplomats]`,
 `max_exposure[China]`, `requires[ai -> energy]`, ...). Share rules are written
@@ -32,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from niches.evaluate import numeric_limits, rule_groups, value_table
-from niches.scenario import Scenario
+from niches.scenario import TAKEN, Deal, Scenario
 
 INF = math.inf
 
@@ -254,9 +263,12 @@ class Formulation:
         for niche in s.niches:
             for other in niche.synergy:
                 self._synergy_pair(niche.id, other)
+        self._build_deals()
         values = value_table(s)
         self.value: dict[str, int] = {}
         self.value_row: dict[str, int] = {}
+        self.stressed: dict[str, int] = {}  # worst case and CVaR read these (deals broken)
+        self.stressed_row: dict[str, int] = {}
         for world in s.worlds:
             col = self.add_col(f"value[{world.id}]", -INF, INF)
             coefs = {col: 1.0}
@@ -264,8 +276,29 @@ class Formulation:
                 coefs[c] = -values[nid, lid, world.id]
             for (a, b), c in self.both.items():
                 coefs[c] = -s.niche(a).synergy[b]
+            plain = dict(coefs)
+            for deal in s.deals:
+                holds = deal.holds(world.id)
+                coefs[self.take[deal.id]] = -holds * deal.value.get(world.id, 0.0)
+                for (did, nid, lid), z in self.fund.items():
+                    if did == deal.id:
+                        coefs[z] = (1.0 - holds) * self._fraction(deal, nid, lid) * values[nid, lid, world.id]
             self.value_row[world.id] = self.add_row(f"value_of[{world.id}]", coefs, 0, 0)
             self.value[world.id] = col
+            if s.deals:
+                stressed = self.add_col(f"stressed[{world.id}]", -INF, INF)
+                coefs = {stressed: 1.0, **{c: v for c, v in plain.items() if c != col}}
+                for deal in s.deals:
+                    broken = deal.holds(world.id) < 1.0
+                    if not broken:
+                        coefs[self.take[deal.id]] = -deal.value.get(world.id, 0.0)
+                    for (did, nid, lid), z in self.fund.items():
+                        if did == deal.id and broken:
+                            coefs[z] = self._fraction(deal, nid, lid) * values[nid, lid, world.id]
+                self.stressed_row[world.id] = self.add_row(f"stressed_of[{world.id}]", coefs, 0, 0)
+                self.stressed[world.id] = stressed
+        if not s.deals:
+            self.stressed = self.value
         self.expected = self.add_col("expected_value", -INF, INF)
         coefs = {self.expected: 1.0}
         for world in s.worlds:
@@ -273,14 +306,16 @@ class Formulation:
         self.expected_row = self.add_row("expected_value_of", coefs, 0, 0)
         self.worst = self.add_col("worst_case", -INF, INF)
         for world in s.worlds:
-            self.add_row(f"worst_case_of[{world.id}]", {self.worst: 1.0, self.value[world.id]: -1.0}, -INF, 0)
+            self.add_row(
+                f"worst_case_of[{world.id}]", {self.worst: 1.0, self.stressed[world.id]: -1.0}, -INF, 0
+            )
         threshold = self.add_col("cvar.threshold", -INF, INF)
         self.shortfall: dict[str, int] = {}
         for world in s.worlds:
             short = self.add_col(f"cvar.shortfall[{world.id}]", 0, INF)
             self.add_row(
                 f"cvar.shortfall_def[{world.id}]",
-                {short: 1.0, threshold: -1.0, self.value[world.id]: 1.0},
+                {short: 1.0, threshold: -1.0, self.stressed[world.id]: 1.0},
                 0,
                 INF,
             )
@@ -295,25 +330,76 @@ class Formulation:
             w.id: self.add_row(f"regret_in[{w.id}]", {self.regret: 1.0, self.value[w.id]: 1.0}, -INF, INF)
             for w in s.worlds
         }  # the right-hand side V*_k is set when regret is the objective
-        self.total_spend = self.add_col("total_spend", 0, INF)
+        self.total_spend = self.add_col("total_spend", -INF if s.deals else 0, INF)
         coefs = {self.total_spend: 1.0}
         for niche in s.niches:
             for level in niche.levels:
                 coefs[self.choose[niche.id, level.id]] = -level.total_cost
+        self.program_spend = self.total_spend
+        if s.deals:
+            self.program_spend = self.add_col("program_spend", 0, INF)
+            self.program_spend_row = self.add_row(
+                "program_spend_of", {**coefs, self.total_spend: 0.0, self.program_spend: 1.0}, 0, 0
+            )
+            for key, z in self.fund.items():
+                coefs[z] = self._paid(key)
         self.total_spend_row = self.add_row("total_spend_of", coefs, 0, 0)
         self.exposure_spend: dict[str, int] = {}
         self.exposure_row: dict[str, int] = {}
         for power in s.powers:
-            col = self.add_col(f"exposure_spend[{power}]", 0, INF)
+            col = self.add_col(f"exposure_spend[{power}]", -INF if s.deals else 0, INF)
             coefs = {col: 1.0}
             for niche in s.niches:
                 for level in niche.levels:
                     coefs[self.choose[niche.id, level.id]] = -level.total_cost * niche.exposure.get(
                         power, 0.0
                     )
+            for key, z in self.fund.items():
+                coefs[z] = -self._paid(key) * self._moved(key, power)
             self.exposure_row[power] = self.add_row(f"exposure_spend_of[{power}]", coefs, 0, 0)
             self.exposure_spend[power] = col
         self._build_rules()
+
+    def _build_deals(self) -> None:
+        """Add `take[d]` and `fund[d: n.l]` for every deal, and the rows that tie a deal to its niches."""
+        s = self.scenario
+        self.take: dict[str, int] = {}
+        self.fund: dict[tuple[str, str, str], int] = {}
+        for deal in s.deals:
+            take = self.add_col(f"take[{deal.id}]", 0, 1, True)
+            self.take[deal.id] = take
+            self.levels_of[deal.id] = [take]
+            for nid, choices in deal.funds.items():
+                coefs = {take: -1.0}
+                for lid in choices:
+                    z = self.add_col(f"fund[{deal.id}: {nid}.{lid}]", 0, 1)
+                    self.fund[deal.id, nid, lid] = z
+                    self.add_row(
+                        f"fund_on[{deal.id}: {nid}.{lid}]", {z: 1.0, self.choose[nid, lid]: -1.0}, -INF, 0
+                    )
+                    coefs[z] = 1.0
+                self.add_row(f"deal_with[{deal.id} -> {nid}]", coefs, 0, 0)
+        self.funded_row: dict[str, int] = {}
+        for niche in s.niches:
+            keys = [key for key in self.fund if key[1] == niche.id]
+            if len({key[0] for key in keys}) > 1:  # several deals: together at most the whole cost
+                coefs = {self.fund[key]: self._fraction(s.deal(key[0]), key[1], key[2]) for key in keys}
+                self.funded_row[niche.id] = self.add_row(f"funded[{niche.id}]", coefs, -INF, 1)
+
+    def _fraction(self, deal: Deal, nid: str, lid: str) -> float:
+        """Return the share of level `nid.lid`'s cost deal `deal` pays."""
+        return deal.funded_fraction(self.scenario.niche(nid).level(lid).cost)
+
+    def _paid(self, key: tuple[str, str, str]) -> float:
+        """Return the money deal key[0] pays toward level key[1].key[2] over all periods."""
+        deal = self.scenario.deal(key[0])
+        return math.fsum(deal.funding(self.scenario.niche(key[1]).level(key[2]).cost).values())
+
+    def _moved(self, key: tuple[str, str, str], power: str) -> float:
+        """Return the change in exposure to `power` per unit of money deal key[0] pays toward niche key[1]."""
+        return self.scenario.deal(key[0]).exposure.get(power, 0.0) - self.scenario.niche(key[1]).exposure.get(
+            power, 0.0
+        )
 
     def active(self, nid: str) -> dict[int, float]:
         """Return the active share of niche `nid` as column -> coefficient (0 when it is left out)."""
@@ -355,12 +441,16 @@ class Formulation:
         self.both[a, b] = col
 
     def _spend(self, period: str) -> dict[int, float]:
-        return {
-            self.choose[n.id, lv.id]: lv.cost[period]
-            for n in self.scenario.niches
-            for lv in n.levels
-            if lv.cost[period]
+        """Return what the country spends in `period`: its levels' cost less what deals pay."""
+        s = self.scenario
+        spend = {
+            self.choose[n.id, lv.id]: lv.cost[period] for n in s.niches for lv in n.levels if lv.cost[period]
         }
+        for (did, nid, lid), z in self.fund.items():
+            paid = s.deal(did).funding(s.niche(nid).level(lid).cost)[period]
+            if paid:
+                spend[z] = -paid
+        return spend
 
     def _group(self, name: str, rows: list[int], how: str, declared: bool = True) -> None:
         self.groups[name] = Group(name, tuple(rows), how, declared)
@@ -409,7 +499,7 @@ class Formulation:
             rows = []
             for niche in s.niches:
                 coefs = {self.choose[niche.id, lv.id]: lv.total_cost for lv in niche.levels}
-                coefs[self.total_spend] = -r.max_share
+                coefs[self.program_spend] = -r.max_share
                 row = self.add_row(f"max_share[{niche.id}]", coefs, -INF, 0)
                 self.share_row[niche.id] = row
                 rows.append(row)
@@ -417,7 +507,7 @@ class Formulation:
         for power in s.powers:  # a latent row for every power: the exposure frontier caps them all
             declared = power in r.max_exposure
             share = r.max_exposure.get(power, 1.0)
-            coefs = {self.exposure_spend[power]: 1.0, self.total_spend: -share}
+            coefs = {self.exposure_spend[power]: 1.0, self.program_spend: -share}
             row = self.add_row(f"max_exposure[{power}]", coefs, -INF, 0 if declared else INF)
             self._group(f"max_exposure[{power}]", [row], "share", declared=declared)
         if r.max_imbalance is not None and len(s.powers) >= 2:
@@ -428,7 +518,7 @@ class Formulation:
                         coefs = {
                             self.exposure_spend[a]: 1.0,
                             self.exposure_spend[b]: -1.0,
-                            self.total_spend: -r.max_imbalance,
+                            self.program_spend: -r.max_imbalance,
                         }
                         rows.append(self.add_row(f"max_imbalance[{a}-{b}]", coefs, -INF, 0))
             self._group("max_imbalance", rows, "share")
@@ -460,6 +550,18 @@ class Formulation:
                     coefs[c] = 1.0
                 row = self.add_row(f"excludes[{niche.id}, {other}]", coefs, -INF, 1)
                 self._group(f"excludes[{niche.id}, {other}]", [row], "fixed")
+        for deal in s.deals:
+            for needed in deal.requires:
+                coefs = {self.take[deal.id]: 1.0}
+                for c in self._columns_of(needed):
+                    coefs[c] = -1.0
+                row = self.add_row(f"requires[{deal.id} -> {needed}]", coefs, -INF, 0)
+                self._group(f"requires[{deal.id} -> {needed}]", [row], "fixed")
+            for other in deal.excludes:
+                row = self.add_row(
+                    f"excludes[{deal.id}, {other}]", {self.take[deal.id]: 1.0, self.take[other]: 1.0}, -INF, 1
+                )
+                self._group(f"excludes[{deal.id}, {other}]", [row], "fixed")
         self.rule_groups = tuple(rule_groups(s))
         self.limits = limits
         self._fixed_bounds = {
@@ -468,6 +570,13 @@ class Formulation:
             if g.how == "fixed"
             for row in g.rows
         }
+
+    def _columns_of(self, item: str) -> list[int]:
+        """Return the columns whose sum is 1 when `item` (a deal, a niche or `niche.level`) is chosen."""
+        if item in self.levels_of:
+            return self.levels_of[item]
+        nid, _, lid = item.partition(".")
+        return [self.choose[nid, lv.id] for lv in self.scenario.niche(nid).levels if lv.base == lid]
 
     # ---------------------------------------------------------------- changes by meaning
     def drop(self, group: str) -> None:
@@ -484,15 +593,31 @@ class Formulation:
             elif g.how == "lower":
                 self.set_row_bounds(row, limit, INF)
             elif g.how == "share":
-                self.set_coefficient(row, self.total_spend, -limit)
+                self.set_coefficient(row, self.program_spend, -limit)
                 self.set_row_bounds(row, -INF, 0)
             else:
                 self.set_row_bounds(row, *self._fixed_bounds[row])
 
     def set_values(self, values: Mapping[tuple[str, str, str], float]) -> None:
         """Use v(n, l, k) from `values` (niche, level, world) -> value in the value rows."""
+        s = self.scenario
         for (nid, lid, world), v in values.items():
             self.set_coefficient(self.value_row[world], self.choose[nid, lid], -v)
+            if world in self.stressed_row:
+                self.set_coefficient(self.stressed_row[world], self.choose[nid, lid], -v)
+        for key, z in self.fund.items():
+            deal = s.deal(key[0])
+            choice = self.choose[key[1], key[2]]
+            spend = -self.row_coef[self.total_spend_row].get(choice, 0.0)
+            fraction = self.row_coef[self.total_spend_row].get(z, 0.0) / spend if spend > 0 else 0.0
+            for world, row in self.value_row.items():
+                if (key[1], key[2], world) not in values:
+                    continue
+                v = values[key[1], key[2], world]
+                holds = deal.holds(world)
+                self.set_coefficient(row, z, (1.0 - holds) * fraction * v)
+                if holds < 1.0:
+                    self.set_coefficient(self.stressed_row[world], z, fraction * v)
 
     def set_probabilities(self, probabilities: Mapping[str, float]) -> None:
         """Use world -> probability in the expected value and CVaR rows."""
@@ -515,6 +640,35 @@ class Formulation:
                 self.set_coefficient(row, col, -total * niche.exposure.get(power, 0.0))
             if nid in self.share_row:
                 self.set_coefficient(self.share_row[nid], col, total)
+            if self.scenario.deals:
+                self.set_coefficient(self.program_spend_row, col, -total)
+            for key, z in self.fund.items():
+                if key[1:] == (nid, lid):
+                    self._set_funding(key, z, cost)
+
+    def _set_funding(self, key: tuple[str, str, str], z: int, cost: Mapping[str, float]) -> None:
+        """Make fund column `z` pay what deal key[0] pays toward a level costing `cost` per period."""
+        s = self.scenario
+        deal, niche = s.deal(key[0]), s.niche(key[1])
+        paid = deal.funding(cost)
+        total = math.fsum(paid.values())
+        for period, row in self.budget_row.items():
+            self.set_coefficient(row, z, -paid.get(period, 0.0))
+        self.set_coefficient(self.total_spend_row, z, total)
+        for power, row in self.exposure_row.items():
+            self.set_coefficient(
+                row, z, -total * (deal.exposure.get(power, 0.0) - niche.exposure.get(power, 0.0))
+            )
+        fraction = deal.funded_fraction(cost)
+        if key[1] in self.funded_row:
+            self.set_coefficient(self.funded_row[key[1]], z, fraction)
+        choice = self.choose[key[1], key[2]]
+        for world, row in self.value_row.items():
+            v = -self.row_coef[row].get(choice, 0.0)
+            holds = deal.holds(world)
+            self.set_coefficient(row, z, (1.0 - holds) * fraction * v)
+            if holds < 1.0:
+                self.set_coefficient(self.stressed_row[world], z, fraction * v)
 
     def set_regret_targets(self, best_by_world: Mapping[str, float]) -> None:
         """Make `max_regret + value[k] >= V*_k` hold for every world (regret objective)."""
@@ -591,7 +745,8 @@ class Formulation:
         if family == "uses":
             return dict(self.row_coef[self.uses_row[inner]])
         if name == "tie_rank":
-            return {col: float(i + 1) for i, col in enumerate(self.choose.values())}
+            ranked = [*self.choose.values(), *self.take.values()]
+            return {col: float(i + 1) for i, col in enumerate(ranked)}
         if name == "start_rank":
             s = self.scenario
             return {
@@ -629,13 +784,18 @@ class Formulation:
         """Return column -> value of every binary and pair column for `portfolio`."""
         start = {col: 1.0 if portfolio.get(nid) == lid else 0.0 for (nid, lid), col in self.choose.items()}
         s = self.scenario
-        share = {nid: s.niche(nid).level(lid).share for nid, lid in portfolio.items()}
+        share = {nid: s.niche(nid).level(lid).share for nid, lid in portfolio.items() if nid not in self.take}
         for (a, b), col in self.both.items():
             start[col] = min(share.get(a, 0.0), share.get(b, 0.0))
             if (a, b) in self.shorter:
                 start[self.shorter[a, b]] = 1.0 if share.get(a, 0.0) <= share.get(b, 0.0) else 0.0
+        for did, col in self.take.items():
+            start[col] = 1.0 if did in portfolio else 0.0
+        for (did, nid, lid), col in self.fund.items():
+            start[col] = 1.0 if did in portfolio and portfolio.get(nid) == lid else 0.0
         return start
 
     def portfolio(self, col_value: list[float]) -> dict[str, str]:
         """Return the portfolio a solution's column values choose."""
-        return {nid: lid for (nid, lid), col in self.choose.items() if col_value[col] > 0.5}
+        found = {nid: lid for (nid, lid), col in self.choose.items() if col_value[col] > 0.5}
+        return found | {did: TAKEN for did, col in self.take.items() if col_value[col] > 0.5}

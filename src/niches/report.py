@@ -164,12 +164,18 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
     sc = s.scenario
     m = s.metrics
     assert m is not None
-    chosen = [f"**{sc.niche(n).name}** at *{lv}*" for n, lv in s.portfolio.items()]
+    chosen = [f"**{n.name}** at *{s.portfolio[n.id]}*" for n in sc.niches if n.id in s.portfolio]
     out = sc.niches and [n.name for n in sc.niches if n.id not in s.portfolio]
+    deals = [
+        f"**{d.id}** ({d.partner}, {money(m.deal_money[d.id])} {sc.units})"
+        for d in sc.deals
+        if d.id in m.deal_money
+    ]
     caps = sc.budget_total if sc.budget_total is not None else sum(sc.budget.values())
     lines = [
         f"- **Invest in {plural(len(chosen), 'niche')}:** {', '.join(chosen)}"
         + (f"; leave out {', '.join(out)}." if out else "."),
+        *([f"- **Take {plural(len(deals), 'deal')}:** {', '.join(deals)}."] if deals else []),
         f"- **Cost:** {money(m.cost)} of {money(caps)} {sc.units} available; "
         f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)} {sc.value_unit}, "
         f"worst world {value(m.worst_case)} {sc.value_unit}, "

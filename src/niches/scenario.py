@@ -55,7 +55,22 @@ TOP_KEYS = (
     "assertions",
     "judges",
     "aggregate",
+    "deals",
 )
+DEAL_KEYS = (
+    "partner",
+    "description",
+    "niches",
+    "share",
+    "amount",
+    "exposure",
+    "conditions",
+    "reliability",
+    "value",
+)
+CONDITION_KEYS = ("requires", "excludes")
+TAKEN = "taken"
+"""What a portfolio maps a deal it takes to (niches map to their level)."""
 JUDGE_KEYS = ("judge", "description", "weights", "probabilities", "scores")
 LEVEL_KEYS = ("name", "description", "cost", "scores", "uses", "start")
 PAIRWISE = "pairwise"
@@ -213,6 +228,52 @@ class Niche:
 
 
 @dataclass(frozen=True)
+class Deal:
+    """An offer: a partner pays part of some niches' cost if the country takes the deal with them.
+
+    `funds` maps each niche the deal funds -> the level ids (choices, with
+    their starts) it funds. Taken, the deal pays `share` (in (0, 1]) of the
+    chosen levels' spend in every period, or `amount` (money per period,
+    never more than the level spends that period; one niche only); see
+    `funding`. `exposure` maps power -> share of the deal's money that
+    depends on that power (the partner, when it is a declared power, is 1
+    unless stated). `requires` lists niches (`niche` or `niche.level`) and
+    deals that must be taken with it, `excludes` deals that cannot be.
+    `reliability` maps world -> probability the deal holds (missing: 1);
+    `value` maps world -> bonus in value units while it holds (missing: 0).
+    A broken deal takes its bonus and the value of what it funded with it.
+    """
+
+    id: str
+    partner: str
+    description: str
+    funds: Mapping[str, tuple[str, ...]]
+    share: float | None
+    amount: float | None
+    exposure: Mapping[str, float]
+    requires: tuple[str, ...]
+    excludes: tuple[str, ...]
+    reliability: Mapping[str, float]
+    value: Mapping[str, float]
+
+    def funding(self, cost: Mapping[str, float]) -> dict[str, float]:
+        """Return period -> money the deal pays toward a level it funds that costs `cost` per period."""
+        if self.share is not None:
+            return {p: self.share * c for p, c in cost.items()}
+        amount = self.amount or 0.0
+        return {p: min(amount, max(c, 0.0)) for p, c in cost.items()}
+
+    def funded_fraction(self, cost: Mapping[str, float]) -> float:
+        """Return the share of a level's whole cost (`cost` per period) the deal pays (0 if it is free)."""
+        total = math.fsum(cost.values())
+        return math.fsum(self.funding(cost).values()) / total if total > 0 else 0.0
+
+    def holds(self, world: str) -> float:
+        """Return the probability the deal holds in `world`."""
+        return self.reliability.get(world, 1.0)
+
+
+@dataclass(frozen=True)
 class Criterion:
     """A criterion of value; `weight` is normalised (all weights sum to 1).
 
@@ -341,9 +402,19 @@ class Scenario:
     """The judges whose judgements the scenario's values aggregate (see niches.judges)."""
     aggregate: str = "mean"
     """How judges combine: mean, median or geometric."""
+    deals: tuple[Deal, ...] = ()
+    """Offers the portfolio may take with the niches they fund (a portfolio maps a taken deal to TAKEN)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {n.id: n for n in self.niches})
+        object.__setattr__(self, "_deal_by_id", {d.id: d for d in self.deals})
+
+    def deal(self, deal_id: str) -> Deal:
+        """Return the deal called `deal_id`."""
+        found: Deal | None = self._deal_by_id.get(deal_id)  # type: ignore[attr-defined]
+        if found is None:
+            raise KeyError(f"no deal {deal_id!r}")
+        return found
 
     @property
     def timed(self) -> bool:
@@ -705,6 +776,9 @@ class _Reader:
             if applied is None:
                 return None
             criteria, worlds, built = applied
+        deals = self.deals(top.get("deals"), built, powers, [w.id for w in worlds])
+        if deals is None:
+            return None
         assert name is not None and description is not None and units is not None
         assert value_unit is not None
         assert criteria is not None and worlds is not None and budget is not None
@@ -729,7 +803,160 @@ class _Reader:
             weights_cr=self.weights_cr,
             judges=tuple(judges),
             aggregate=aggregate,
+            deals=tuple(deals),
         )
+
+    def deals(
+        self, node: YNode | None, niches: list[Niche], powers: list[str], worlds: list[str]
+    ) -> list[Deal] | None:
+        """Read `deals:` (None when any deal has a problem)."""
+        if node is None:
+            return []
+        self.locations["deals"] = node.at_key
+        items = self.mapping(node, "deals")
+        if items is None:
+            return None
+        before = len(self.problems)
+        by_id = {n.id: n for n in niches}
+        deal_ids = list(items)
+        found = [self.deal(did, child, by_id, powers, worlds, deal_ids) for did, child in items.items()]
+        if len(self.problems) > before or any(d is None for d in found):
+            return None
+        return [d for d in found if d is not None]
+
+    def deal(
+        self,
+        did: str,
+        node: YNode,
+        niches: Mapping[str, Niche],
+        powers: list[str],
+        worlds: list[str],
+        deal_ids: list[str],
+    ) -> Deal | None:
+        where = f"deal '{did}'"
+        self.locations[f"deal[{did}]"] = node.at_key
+        if did in niches:
+            self.error(node.at_key, f"{where} has the id of a niche; give the deal an id of its own")
+        items = self.mapping(node, where)
+        if items is None:
+            return None
+        self.check_keys(items, DEAL_KEYS, where)
+        partner_node = self.require(items, "partner", node, where)
+        partner = self.text(partner_node, f"partner of {where}") if partner_node else None
+        funds: dict[str, tuple[str, ...]] = {}
+        niches_node = self.require(items, "niches", node, where)
+        for item in self.id_list(niches_node, f"niches of {where}") if niches_node else []:
+            nid, dot, lid = item.text.partition(".")
+            if not self.ref(YNode(nid, item.loc, item.at_key, nid), niches, "niche", f"niches of {where}"):
+                continue
+            niche = niches[nid]
+            declared = list(dict.fromkeys(lv.base for lv in niche.levels))
+            if dot and lid not in declared:
+                self.error(
+                    item.loc,
+                    f"niche '{nid}' has no level '{lid}' (in niches of {where}){_hint(lid, declared)}",
+                )
+                continue
+            choices = [lv.id for lv in niche.levels if not dot or lv.base == lid]
+            funds[nid] = tuple(dict.fromkeys([*funds.get(nid, ()), *choices]))
+        if niches_node is not None and isinstance(niches_node.value, list) and not niches_node.value:
+            self.error(niches_node.loc, f"{where} must fund at least one niche")
+        share = amount = None
+        if "share" in items and "amount" in items:
+            self.error(items["amount"].at_key, f"{where} gives both 'share' and 'amount'; keep one")
+        elif "share" in items:
+            share = self.number(items["share"], f"share of {where}", low=0, high=1, low_open=True)
+        elif "amount" in items:
+            amount = self.number(items["amount"], f"amount of {where}", low=0, low_open=True)
+            if len(funds) > 1:
+                self.error(
+                    items["amount"].at_key,
+                    f"{where} pays an amount per period, so it funds one niche; "
+                    "give a 'share' to fund several",
+                )
+        else:
+            self.error(
+                node.at_key,
+                f"{where} must say what it pays: 'share' (of the niches' cost) or 'amount' (per period)",
+            )
+        exposure: dict[str, float] = {}
+        if "exposure" in items:
+            for power, child in (self.mapping(items["exposure"], f"exposure of {where}") or {}).items():
+                if self.key_ref(power, child, powers, "power", f"exposure of {where}"):
+                    value = self.number(child, f"exposure of {where} to {power}", low=0, high=1)
+                    if value is not None:
+                        exposure[power] = value
+        if partner in powers and partner not in exposure:
+            exposure[partner] = 1.0
+        reliability = self.world_numbers(items.get("reliability"), worlds, f"reliability of {where}", 0, 1)
+        bonus = self.world_numbers(items.get("value"), worlds, f"value of {where}", None, None)
+        requires: list[str] = []
+        excludes: list[str] = []
+        if "conditions" in items:
+            conditions = self.mapping(items["conditions"], f"conditions of {where}") or {}
+            self.check_keys(conditions, CONDITION_KEYS, f"conditions of {where}")
+            if "requires" in conditions:
+                requires = self.deal_requires(did, conditions["requires"], niches, deal_ids)
+            if "excludes" in conditions:
+                for item in self.id_list(conditions["excludes"], f"excludes of {where}"):
+                    if not self.ref(item, deal_ids, "deal", f"excludes of {where}"):
+                        continue
+                    if item.text == did:
+                        self.error(item.loc, f"{where} cannot exclude itself")
+                    elif item.text not in excludes:
+                        excludes.append(item.text)
+                        self.locations[f"excludes[{did}, {item.text}]"] = item.loc
+        description = self.text(items["description"], "description") if "description" in items else ""
+        if partner is None or description is None or not funds:
+            return None
+        return Deal(
+            did, partner, description, funds, share, amount, exposure,
+            tuple(requires), tuple(excludes), reliability, bonus,
+        )  # fmt: skip
+
+    def world_numbers(
+        self, node: YNode | None, worlds: list[str], what: str, low: float | None, high: float | None
+    ) -> dict[str, float]:
+        """Read a mapping world -> number (`low`/`high` bound it when given)."""
+        found: dict[str, float] = {}
+        if node is None:
+            return found
+        for world, child in (self.mapping(node, what) or {}).items():
+            if self.key_ref(world, child, worlds, "world", what):
+                number = self.number(child, f"{what} in {world}", low=low, high=high)
+                if number is not None:
+                    found[world] = number
+        return found
+
+    def deal_requires(
+        self, did: str, node: YNode, niches: Mapping[str, Niche], deal_ids: list[str]
+    ) -> list[str]:
+        """Read what deal `did` requires: niches (`niche` or `niche.level`) and other deals."""
+        where = f"requires of deal '{did}'"
+        found: list[str] = []
+        for item in self.id_list(node, where):
+            text = item.text
+            nid, dot, lid = text.partition(".")
+            if text == did:
+                self.error(item.loc, f"deal '{did}' cannot require itself")
+                continue
+            if text in deal_ids or (not dot and text in niches):
+                pass
+            elif dot and nid in niches:
+                declared = list(dict.fromkeys(lv.base for lv in niches[nid].levels))
+                if lid not in declared:
+                    self.error(
+                        item.loc, f"niche '{nid}' has no level '{lid}' (in {where}){_hint(lid, declared)}"
+                    )
+                    continue
+            else:
+                known = [*niches, *deal_ids]
+                self.error(item.loc, f"unknown niche or deal '{text}' in {where}{_hint(text, known)}")
+                continue
+            if text not in found:
+                found.append(text)
+                self.locations[f"requires[{did} -> {text}]"] = item.loc
+        return found
 
     def periods(self, node: YNode | None) -> list[str]:
         if node is None:
@@ -1803,7 +2030,8 @@ def commit(scenario: Scenario, commitments: Sequence[Commitment]) -> Scenario:
 
     A pin becomes the rule group `pin[niche]` (the niche takes one of the
     allowed levels); `NICHE` adds `must_include[niche]`, `-NICHE`
-    `must_exclude[niche]`. Raise CommitmentError naming what is unknown.
+    `must_exclude[niche]`; a deal is committed the same way (`DEAL` taken,
+    `-DEAL` refused). Raise CommitmentError naming what is unknown.
     """
     if not commitments:
         return scenario
@@ -1812,9 +2040,14 @@ def commit(scenario: Scenario, commitments: Sequence[Commitment]) -> Scenario:
     pins = dict(r.pins)
     locations = dict(scenario.locations)
     ids = [n.id for n in scenario.niches]
+    deal_ids = [d.id for d in scenario.deals]
     for c in commitments:
-        if c.niche not in ids:
-            raise CommitmentError(f"{c}: unknown niche '{c.niche}'{_hint(c.niche, ids)}")
+        if c.niche in deal_ids and c.level is not None:
+            raise CommitmentError(f"{c}: '{c.niche}' is a deal, taken or not: write {c.niche} or -{c.niche}")
+        if c.niche not in ids + deal_ids:
+            known = ids + deal_ids
+            kind = "niche or deal" if deal_ids else "niche"
+            raise CommitmentError(f"{c}: unknown {kind} '{c.niche}'{_hint(c.niche, known)}")
         if c.excluded:
             if c.niche not in exclude:
                 exclude.append(c.niche)

@@ -138,6 +138,47 @@ _assertions: dict[str, Any] = {
 }
 
 
+_world_numbers: dict[str, Any] = {"type": "object", "additionalProperties": _number}
+_deal_properties: dict[str, Any] = {
+    "partner": {"type": "string", "description": "Who offers the deal (a power, or any other partner)."},
+    "description": {"type": "string"},
+    "niches": {
+        "description": "The niches the deal funds ('niche' or 'niche.level'); it is taken only with them.",
+        "oneOf": [{"type": "array", "items": _id, "minItems": 1}, _id],
+    },
+    "share": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": 1,
+        "description": "The share of the funded niches' cost the partner pays, every period.",
+    },
+    "amount": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "description": "Money per period the partner pays (at most what the niche spends); one niche only.",
+    },
+    "exposure": {
+        "type": "object",
+        "additionalProperties": _share,
+        "description": "power -> share of the deal's money that depends on it (the partner, if a power: 1).",
+    },
+    "conditions": {
+        "type": "object",
+        "properties": {
+            "requires": {**_ids, "description": "Niches ('niche' or 'niche.level') or deals taken with it."},
+            "excludes": {**_ids, "description": "Deals that cannot be taken with it."},
+        },
+        "additionalProperties": False,
+    },
+    "reliability": {
+        "type": "object",
+        "additionalProperties": _share,
+        "description": "world -> probability the deal holds (default 1); broken, it loses what it funds.",
+    },
+    "value": {**_world_numbers, "description": "world -> bonus in value units while the deal holds."},
+}
+
+
 def scenario_schema() -> dict[str, Any]:
     """Return the JSON Schema of a scenario file."""
     return {
@@ -235,6 +276,17 @@ def scenario_schema() -> dict[str, Any]:
                 "enum": ["mean", "median", "geometric"],
                 "default": "mean",
                 "description": "How judges' values combine (pairwise: geometric mean, then weights).",
+            },
+            "deals": {
+                "type": "object",
+                "description": "Deal id -> an offer to fund niches, taken (or not) with the portfolio.",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": _deal_properties,
+                    "required": ["partner", "niches"],
+                    "oneOf": [{"required": ["share"]}, {"required": ["amount"]}],
+                    "additionalProperties": False,
+                },
             },
         },
     }

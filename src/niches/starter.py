@@ -81,6 +81,20 @@ rules:
   cvar_tail: 0.3
   min_cvar: 8                 # the worst 30% must still deliver (or {share: 0.8} of the best)
 
+deals:                        # offers to fund niches, taken (or not) with them
+  eu_corridor:
+    partner: EU               # a power: the money it brings counts as exposure to it
+    niches: [logistics]       # funds these, and is taken only with them (or `niche.level`)
+    share: 0.3                # pays 30% of their cost (or `amount: 20`: per period)
+    reliability: {blocs: 0.6} # may break: there, what it funds is lost with odds 40%
+    value: {rules: 0.5}       # a bonus while it holds
+    conditions: {excludes: [china_corridor]}   # `requires:` niches or deals
+  china_corridor:
+    partner: China
+    niches: [logistics.corridor]
+    amount: 25
+    reliability: {deals: 0.9, blocs: 0.8}
+
 objective: expected           # expected, worst_case, cvar or regret
 
 assertions:                   # what `niches check` guards in CI

@@ -41,8 +41,8 @@ def portfolio_count(scenario: Scenario) -> int:
 
 
 def small_enough(scenario: Scenario, limit: int = ENUMERATION_LIMIT) -> bool:
-    """Return whether every portfolio of `scenario` can be enumerated."""
-    return portfolio_count(scenario) <= limit
+    """Return whether every portfolio of `scenario` can be enumerated (the table does not take deals)."""
+    return not scenario.deals and portfolio_count(scenario) <= limit
 
 
 @dataclass(frozen=True)

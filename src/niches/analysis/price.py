@@ -86,7 +86,7 @@ def price(free: Study, committed: Study, commitments: tuple[Commitment, ...]) ->
     if report.solution.metrics is None:
         return Price(commitments, free_report, None, {}, (), (), ())
     before, after = free_report.solution.portfolio, report.solution.portfolio
-    order = [n.id for n in free.scenario.niches]
+    order = [n.id for n in free.scenario.niches] + [d.id for d in free.scenario.deals]
     displaced = tuple(
         Move(n, before[n], after.get(n)) for n in order if n in before and after.get(n) != before[n]
     )

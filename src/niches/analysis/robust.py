@@ -599,7 +599,9 @@ def summarise(
     regrets = [
         s.best - s.recommended for s in results if not math.isnan(s.best) and not math.isnan(s.recommended)
     ]
-    order = {n.id: i for i, n in enumerate(scenario.niches)}
+    order = {
+        nid: i for i, nid in enumerate([*(n.id for n in scenario.niches), *(d.id for d in scenario.deals)])
+    }
 
     def as_portfolio(key: tuple[tuple[str, str], ...]) -> dict[str, str]:
         return dict(sorted(key, key=lambda kv: order[kv[0]]))

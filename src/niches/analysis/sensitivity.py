@@ -422,12 +422,13 @@ def _exact_cost_change(
     first breaks a rule (found on its own metrics) or where a portfolio that
     beats it first fits (one question to the engine). Return False when this
     cannot be answered exactly here (regret, whose best values move with the
-    costs, or a verification that disagrees by solver tolerance).
+    costs; deals, whose money moves with them; or a verification that
+    disagrees by solver tolerance).
     """
     breakpoint_of = getattr(solver, "cost_breakpoint", None)
     kind = solver.kind
-    if breakpoint_of is None or kind == "regret":
-        return False
+    if breakpoint_of is None or kind == "regret" or solver.scenario.deals:
+        return False  # with deals, what a deal pays (and so values) move with the costs
     scenario = solver.scenario
     mine = _objective(kind, scenario, recommended)
     upward = end > 1.0

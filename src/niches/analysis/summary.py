@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 from niches.evaluate import (
     FEASIBILITY_TOLERANCE,
     RELATIVE_TIE,
+    Metrics,
     RuleCheck,
     evaluate,
     objective_value,
     rule_checks,
     rule_groups,
     starts_in_time,
+    violated_rules,
 )
 from niches.model import Solution
 
@@ -113,6 +115,8 @@ def left_out(solution: Solution) -> list[LeftOut]:
     if m is None:
         return []
     chosen = solution.portfolio
+    if scenario.deals:
+        return _left_out_one_by_one(solution)
     trials = [(n, lv) for n in scenario.niches if n.id not in chosen for lv in n.levels]
     if not trials:
         return []
@@ -252,6 +256,41 @@ def left_out(solution: Solution) -> list[LeftOut]:
         else:
             fewest = min(mine, key=lambda i: (len(breaks[i]), trials[i][1].id))
             reason = f"adding it at {trials[fewest][1].id} would break {', '.join(breaks[fewest])}"
+        found.append(LeftOut(niche.id, reason))
+    return found
+
+
+def _left_out_one_by_one(solution: Solution) -> list[LeftOut]:
+    """Explain each niche left out by measuring every trial exactly (the deals taken kept)."""
+    scenario, chosen, m = solution.scenario, solution.portfolio, solution.metrics
+    assert m is not None
+    kind, stars = solution.objective_kind, solution.best_by_world
+    before = objective_value(kind, m, stars)
+    label = {"expected": "expected value", "worst_case": "worst case", "cvar": "CVaR"}.get(kind, "regret")
+    found = []
+    for niche in scenario.niches:
+        if niche.id in chosen:
+            continue
+        keeps: list[tuple[str, Metrics]] = []
+        breaks: dict[str, list[str]] = {}
+        for level in niche.levels:
+            trial = {**chosen, niche.id: level.id}
+            breaks[level.id] = violated_rules(scenario, trial)
+            if not breaks[level.id]:
+                keeps.append((level.id, evaluate(scenario, trial)))
+        if keeps:
+            level_id, best = max(keeps, key=lambda t: t[1].expected_value)
+            after = objective_value(kind, best, stars)
+            if abs(after - before) <= RELATIVE_TIE * max(1.0, abs(before)):
+                reason = (
+                    f"adding it at {level_id} changes {label} by less than the tie tolerance; "
+                    "the cheaper portfolio wins the tie"
+                )
+            else:
+                reason = f"adding it at {level_id} would change {label} from {before:.2f} to {after:.2f}"
+        else:
+            fewest = min(niche.levels, key=lambda lv: (len(breaks[lv.id]), lv.id))
+            reason = f"adding it at {fewest.id} would break {', '.join(breaks[fewest.id])}"
         found.append(LeftOut(niche.id, reason))
     return found
 

@@ -31,6 +31,7 @@ def portfolio_text(scenario: Scenario, portfolio: Mapping[str, str] | None) -> s
     if portfolio is None:
         return "no portfolio keeps the rules"
     parts = [f"{n.id}.{portfolio[n.id]}" for n in scenario.niches if n.id in portfolio]
+    parts += [f"deal {d.id}" for d in scenario.deals if d.id in portfolio]
     return ", ".join(parts) or "nothing"
 
 
@@ -49,13 +50,17 @@ def change_text(scenario: Scenario, old: Mapping[str, str], new: Mapping[str, st
             parts.append(f"-{niche.id}")
         else:
             parts.append(f"{niche.id}.{before}->{after}")
+    for deal in scenario.deals:
+        if (deal.id in old) != (deal.id in new):
+            parts.append(f"{'+' if deal.id in new else '-'}deal {deal.id}")
     return ", ".join(parts) or "the same portfolio"
 
 
 def _portfolio_json(scenario: Scenario, portfolio: Mapping[str, str] | None) -> list[dict[str, str]] | None:
     if portfolio is None:
         return None
-    return [{"niche": n.id, "level": portfolio[n.id]} for n in scenario.niches if n.id in portfolio]
+    found = [{"niche": n.id, "level": portfolio[n.id]} for n in scenario.niches if n.id in portfolio]
+    return found + [{"deal": d.id} for d in scenario.deals if d.id in portfolio]
 
 
 # --------------------------------------------------------------------------- frontier
@@ -972,6 +977,15 @@ def price_sections(price: Price) -> list[Section]:
         else:
             change = ""
         portfolio_rows.append((niche.id, was or "-", now or "-", change))
+    for deal in sc.deals:
+        was_taken, now_taken = deal.id in before, deal.id in after
+        if was_taken or now_taken:
+            if was_taken != now_taken:
+                strong.add(len(portfolio_rows))
+            change = "" if was_taken == now_taken else ("taken" if now_taken else "refused")
+            portfolio_rows.append(
+                (f"deal {deal.id}", "taken" if was_taken else "-", "taken" if now_taken else "-", change)
+            )
     portfolio_section = Section(
         "Portfolios",
         ("niche", "free", "committed", "change"),

@@ -25,8 +25,14 @@ def _floats(mapping: dict[str, float]) -> dict[str, float]:
     return {k: clean(v) for k, v in mapping.items()}
 
 
-def metrics_dict(metrics: Metrics) -> dict[str, Any]:
-    """Return the `metrics` object of the JSON contract."""
+def metrics_dict(metrics: Metrics, deals: bool = False) -> dict[str, Any]:
+    """Return the `metrics` object of the JSON contract (with `deals`: the figures deals change)."""
+    extra: dict[str, Any] = {}
+    if deals:
+        extra = {
+            "gross_cost": clean(metrics.gross_cost),
+            "stressed_by_world": _floats(metrics.stressed_by_world),
+        }
     return {
         "expected_value": clean(metrics.expected_value),
         "worst_case": clean(metrics.worst_case),
@@ -38,7 +44,30 @@ def metrics_dict(metrics: Metrics) -> dict[str, Any]:
         "uses": _floats(metrics.uses),
         "niches": metrics.count,
         "synergy_value": clean(metrics.synergy_value),
+        **extra,
     }
+
+
+def deals_list(scenario: Scenario, metrics: Metrics) -> list[dict[str, Any]]:
+    """Return the `deals` array: every deal offered, taken or not, and what a taken one brings."""
+    rows = []
+    for deal in scenario.deals:
+        taken = deal.id in metrics.deal_money
+        rows.append(
+            {
+                "deal": deal.id,
+                "partner": deal.partner,
+                "funds": {nid: list(choices) for nid, choices in deal.funds.items()},
+                "share": None if deal.share is None else clean(deal.share),
+                "amount": None if deal.amount is None else clean(deal.amount),
+                "taken": taken,
+                "money": clean(metrics.deal_money[deal.id]) if taken else 0.0,
+                "money_by_period": _floats(metrics.deal_money_by_period[deal.id]) if taken else {},
+                "expected_value": clean(metrics.deal_value[deal.id]) if taken else 0.0,
+                "reliability": _floats(dict(deal.reliability)),
+            }
+        )
+    return rows
 
 
 def portfolio_list(scenario: Scenario, portfolio: dict[str, str], metrics: Metrics) -> list[dict[str, Any]]:
@@ -81,7 +110,9 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
     }
     if solution.metrics is not None:
         data["portfolio"] = portfolio_list(scenario, solution.portfolio, solution.metrics)
-        data["metrics"] = metrics_dict(solution.metrics)
+        if scenario.deals:
+            data["deals"] = deals_list(scenario, solution.metrics)
+        data["metrics"] = metrics_dict(solution.metrics, bool(scenario.deals))
     if solution.best_by_world is not None:
         data["best_by_world"] = _floats(solution.best_by_world)
     data["rules"] = [

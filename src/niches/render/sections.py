@@ -65,11 +65,63 @@ def portfolio_section(report: SolveReport) -> Section:
             )
     if m.synergy_value:
         rows.append(("synergies", "", *[""] * len(periods), "", value(m.synergy_value)))
+    for did, money_in in m.deal_money.items():
+        paid = m.deal_money_by_period[did]
+        rows.append(
+            (
+                f"deal {did}",
+                sc.deal(did).partner,
+                *[money(-paid[p]) for p in periods],
+                money(-money_in),
+                value(m.deal_value[did]),
+            )
+        )
     rows.append(
         ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
     )
     title = f"Portfolio (money in {sc.units})" if periods else "Portfolio"
     return Section(title, header, tuple(rows), _numeric_from(2, len(header)), frozenset([len(rows) - 1]))
+
+
+def deals_section(report: SolveReport) -> Section:
+    """Return every deal offered: what it funds, whether the portfolio takes it, and what it brings."""
+    s = report.solution
+    sc = s.scenario
+    m = s.metrics
+    assert m is not None
+    rows = []
+    for deal in sc.deals:
+        taken = deal.id in m.deal_money
+        shaky = sorted(
+            (w.id for w in sc.worlds if deal.holds(w.id) < 1.0), key=[w.id for w in sc.worlds].index
+        )
+        rows.append(
+            (
+                deal.id,
+                deal.partner,
+                ", ".join(deal.funds),
+                share(deal.share) if deal.share is not None else f"{money(deal.amount or 0.0)}/period",
+                "yes" if taken else "no",
+                money(m.deal_money[deal.id]) if taken else "-",
+                value(m.deal_value[deal.id]) if taken else "-",
+                ", ".join(f"{w} {share(deal.holds(w))}" for w in shaky) or "always",
+            )
+        )
+    header = (
+        "deal",
+        "partner",
+        "funds",
+        "pays",
+        "taken",
+        labelled("money", sc.units),
+        labelled("value", sc.value_unit),
+        "holds",
+    )
+    footer = (
+        "value: what the deal adds to the expected value (its bonus, less what it funds where it may break)",
+        "worst case and CVaR count a deal as broken in every world where it may break",
+    )
+    return Section("Deals", header, tuple(rows), frozenset({5, 6}), footer=footer)
 
 
 def budget_section(report: SolveReport) -> Section:
@@ -207,7 +259,10 @@ def solve_sections(report: SolveReport) -> list[Section]:
     s = report.solution
     if s.metrics is None:
         return []
-    sections = [portfolio_section(report), budget_section(report), worlds_section(report)]
+    sections = [portfolio_section(report)]
+    if s.scenario.deals:
+        sections.append(deals_section(report))
+    sections += [budget_section(report), worlds_section(report)]
     if s.scenario.powers:
         sections.append(exposure_section(report))
     if report.checks or report.binding or report.unknown:
