@@ -170,10 +170,10 @@ def deal_scenario_dict(draw: st.DrawFn, max_niches: int = 3, timed: bool = False
             deal["share"] = draw(st.integers(1, 10)) / 10
         if powers and draw(st.booleans()):
             deal["exposure"] = {p: draw(st.integers(0, 10)) / 10 for p in powers if draw(st.booleans())}
-        if draw(st.booleans()):
+        if _rarely(draw, 2):
             deal["reliability"] = {w: draw(st.integers(0, 10)) / 10 for w in worlds if draw(st.booleans())}
         if draw(st.booleans()):
-            deal["value"] = {w: draw(st.integers(-2, 4)) for w in worlds if draw(st.booleans())}
+            deal["value"] = {w: draw(st.integers(-1, 4)) for w in worlds if draw(st.booleans())}
         conditions: dict[str, Any] = {}
         others = deal_ids[i + 1 :]
         if others and _rarely(draw, 3):

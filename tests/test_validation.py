@@ -13,6 +13,37 @@ from .conftest import run_cli
 DATA = Path(__file__).parent / "data"
 
 EXPECTED = {
+    "deal_amount_several.yaml": [
+        "15:5: deal 'eu' pays an amount per period, so it funds one niche; give a 'share' to fund several",
+    ],
+    "deal_conditions.yaml": [
+        "16:29: deal 'eu' cannot require itself",
+        "16:33: unknown niche or deal 'cn' in requires of deal 'eu'; expected one of: x, y, eu",
+        "16:37: niche 'y' has no level 'large' (in requires of deal 'eu'); expected one of: small",
+        "16:58: deal 'eu' cannot exclude itself",
+        "16:62: unknown deal 'y' in excludes of deal 'eu'; expected one of: eu",
+        "16:66: unknown key 'when' in conditions of deal 'eu'; expected one of: requires, excludes",
+    ],
+    "deal_niche_id.yaml": [
+        "12:3: deal 'x' has the id of a niche; give the deal an id of its own",
+    ],
+    "deal_no_partner.yaml": [
+        "12:3: deal 'eu' is missing required key 'partner'",
+        "15:16: unknown power 'US' in exposure of deal 'eu'; expected one of: EU",
+        "16:25: reliability of deal 'eu' in calm must be in [0, 1], got 1.2",
+        "16:30: unknown world 'wet' in reliability of deal 'eu'; expected one of: calm, storm",
+    ],
+    "deal_pays_nothing.yaml": [
+        "12:3: deal 'eu' must say what it pays: 'share' (of the niches' cost) or 'amount' (per period)",
+    ],
+    "deal_share_and_amount.yaml": [
+        "16:5: deal 'eu' gives both 'share' and 'amount'; keep one",
+    ],
+    "deal_unknown_niche.yaml": [
+        "14:14: unknown niche 'z' in niches of deal 'eu'; expected one of: x, y",
+        "14:17: niche 'y' has no level 'large' (in niches of deal 'eu'); expected one of: small",
+        "15:12: share of deal 'eu' must be in (0, 1], got 1.5",
+    ],
     "pairwise_missing_pair.yaml": [
         "7:3: pairwise comparisons of criteria miss 2 pairs: [relevance, autonomy, x], "
         "[economic, autonomy, x]; compare every pair once"

@@ -587,6 +587,43 @@ def price(
 
 
 @app.command()
+def coalition(
+    file: Annotated[Path, typer.Argument(help="Coalition file (coalition: members, shared, split).")],
+    format: FormatOpt = Format.table,
+    solver: SolverOpt = SolverName.highs,
+) -> None:
+    """Plan niches together: each member alone, the joint plan (shared niches built once, their cost
+    split), each member's gain and Shapley value, and whether any sub-coalition would do better on
+    its own (the core test, solving every sub-coalition). Exit 1 when the coalition is not stable."""
+    from niches.coalition import CoalitionError, load_coalition, study_coalition
+    from niches.render.analysis import coalition_json, coalition_sections
+    from niches.scenario import ScenarioError
+
+    if not file.is_file():
+        _fail(EXIT_INVALID, f"{file}: no such file")
+    try:
+        loaded = load_coalition(file)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        count = sum(1 for p in exc.problems if p.severity == "error")
+        _fail(EXIT_INVALID, f"{plural(count, 'problem')} found; nothing was solved")
+    try:
+        report = study_coalition(loaded, solver.value)
+    except CoalitionError as exc:
+        _fail(EXIT_INFEASIBLE, f"{file}: {exc}")
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(coalition_json(report)))
+    else:
+        heading = f"{loaded.name}: {plural(len(loaded.members), 'member')}, split {loaded.split}"
+        _emit(heading, coalition_sections(report), format)
+    if not report.stable:
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command()
 def judges(
     scenario: ScenarioArg = None,
     format: FormatOpt = Format.table,

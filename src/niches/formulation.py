@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from niches.evaluate import numeric_limits, rule_groups, value_table
@@ -799,3 +799,66 @@ class Formulation:
         """Return the portfolio a solution's column values choose."""
         found = {nid: lid for (nid, lid), col in self.choose.items() if col_value[col] > 0.5}
         return found | {did: TAKEN for did, col in self.take.items() if col_value[col] > 0.5}
+
+
+def joint(parts: Sequence[tuple[str, Formulation]], shared: Mapping[str, Sequence[str]]) -> Joint:
+    """Return one model of several members: each member's formulation side by side, its rules kept.
+
+    `parts` are (member name, formulation) pairs; every column and row is
+    renamed `member/name`. `shared` maps a niche built jointly -> the members
+    that build it: the rows `shared[niche.level]` make them all choose the same
+    level or all leave it out (each member's formulation already counts its
+    share of the cost).
+    """
+    merged = Joint(parts)
+    for nid, members in shared.items():
+        first = members[0]
+        for lid in [lid for (n, lid) in dict(parts)[first].choose if n == nid]:
+            base = merged.column(first, dict(parts)[first].choose[nid, lid])
+            for other in members[1:]:
+                col = merged.column(other, dict(parts)[other].choose[nid, lid])
+                merged.add_row(f"shared[{nid}.{lid}: {first} = {other}]", {base: 1.0, col: -1.0}, 0, 0)
+    merged.base_rows, merged.base_cols = len(merged.row_name), len(merged.col_name)
+    return merged
+
+
+class Joint(Formulation):
+    """Several members' formulations as one model (built by `joint`)."""
+
+    def __init__(self, parts: Sequence[tuple[str, Formulation]]) -> None:
+        self.scenario = parts[0][1].scenario
+        self.col_name, self.col_lower, self.col_upper, self.col_integer = [], [], [], []
+        self.row_name, self.row_lower, self.row_upper, self.row_coef = [], [], [], []
+        self.groups = {}
+        self.changes = Changes(0, 0)
+        self._used = set()
+        self._undo = []
+        self._sizes = []
+        self.choose = {}
+        self.take = {}
+        self.offset: dict[str, int] = {}
+        self.parts = dict(parts)
+        for member, form in parts:
+            first = len(self.col_name)
+            self.offset[member] = first
+            for i, name in enumerate(form.col_name):
+                self.add_col(f"{member}/{name}", form.col_lower[i], form.col_upper[i], form.col_integer[i])
+            for (nid, lid), col in form.choose.items():
+                self.choose[f"{member}/{nid}", lid] = first + col
+            for r, name in enumerate(form.row_name[: form.base_rows]):
+                coefs = {first + c: v for c, v in form.row_coef[r].items()}
+                self.add_row(f"{member}/{name}", coefs, form.row_lower[r], form.row_upper[r])
+        self.base_rows, self.base_cols = len(self.row_name), len(self.col_name)
+
+    def column(self, member: str, col: int) -> int:
+        """Return the joint column of member `member`'s column `col`."""
+        return self.offset[member] + col
+
+    def member_goal(self, member: str, goal: str) -> dict[int, float]:
+        """Return goal `goal` of member `member` as a joint objective vector."""
+        return {self.column(member, c): v for c, v in self.parts[member].goal(goal).items()}
+
+    def member_values(self, member: str, values: list[float]) -> list[float]:
+        """Return member `member`'s column values out of a joint solution's."""
+        first = self.offset[member]
+        return values[first : first + self.parts[member].cols]

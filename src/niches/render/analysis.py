@@ -5,8 +5,9 @@ Terminal and markdown views draw the same `Section`s (see `sections.py`).
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from niches.analysis.diff import Diff, metric_deltas
@@ -17,7 +18,8 @@ from niches.analysis.price import MEASURES, Price, figures
 from niches.analysis.robust import SETTLED, RobustReport, Stats, classify
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
 from niches.analysis.worlds import WorldRow, WorldsReport
-from niches.evaluate import Metrics
+from niches.coalition import Coalition, CoalitionReport
+from niches.evaluate import RELATIVE_TIE, Metrics
 from niches.judges import label
 from niches.render import mermaid
 from niches.render.json import units_json
@@ -1153,5 +1155,154 @@ def judges_json(report: JudgesReport) -> dict[str, Any]:
                 "regret": {j: None if r is None else clean(r) for j, r in d.regret.items()},
             }
             for d in report.disagreements
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- coalition
+
+
+def coalition_sections(report: CoalitionReport) -> list[Section]:
+    """Return the sections of `niches coalition`: members, the joint plan, sub-coalitions."""
+    c = report.coalition
+    rows = tuple(
+        (
+            m.name,
+            value(m.alone),
+            value(m.own),
+            value(m.transfer),
+            value(m.joint),
+            value(m.gain),
+            value(m.shapley),
+            "yes" if m.gain >= -RELATIVE_TIE * max(1.0, abs(m.alone)) else "no",
+        )
+        for m in report.members
+    )
+    members = Section(
+        f"Members (objective values; split: {c.split})",
+        ("member", "alone", "own in joint plan", "side payment", "payoff", "gain", "Shapley", "no worse"),
+        rows,
+        frozenset(range(1, 7)),
+        footer=(
+            "payoff: what the member gets in the coalition (its own value in the joint plan, plus the side "
+            "payment that shares the total by Shapley value when split is shapley)",
+        ),
+    )
+    sections = [members]
+    if report.grand is not None:
+        plan_rows = []
+        for m in report.grand.members:
+            scenario = c.members[m]
+            plan_rows.append((m, portfolio_text(scenario, report.grand.portfolios[m])))
+        sections.append(Section("The joint plan", ("member", "portfolio"), tuple(plan_rows)))
+    share_rows = _share_rows(report)
+    if share_rows:
+        sections.append(
+            Section(
+                "Shared niches: who pays what share",
+                ("niche", "level", "member", "share"),
+                share_rows,
+                frozenset({3}),
+            )
+        )
+    sub_rows = []
+    blocking = set(report.blocking)
+    names = list(c.members)
+    for key, v in sorted(report.values.items(), key=lambda kv: (len(kv[0]), sorted(map(names.index, kv[0])))):
+        ordered = tuple(sorted(key, key=names.index))
+        got = "-" if report.grand is None else value(math.fsum(_payoff(report, m) for m in ordered))
+        sub_rows.append(
+            (
+                " + ".join(ordered),
+                "infeasible" if v is None else value(v),
+                got,
+                "yes" if ordered in blocking else "",
+            )
+        )
+    sections.append(
+        Section(
+            "Sub-coalitions: what each could do on its own",
+            ("members", "best on their own", "their payoffs", "blocks"),
+            tuple(sub_rows),
+            frozenset({1, 2}),
+            footer=(
+                "stable: yes (no sub-coalition does better on its own)"
+                if report.stable
+                else "stable: no (the sub-coalitions marked block: they do better on their own)",
+            ),
+        )
+    )
+    return sections
+
+
+def _share_rows(report: CoalitionReport) -> tuple[tuple[str, ...], ...]:
+    """Return (niche, level, member, share) rows; one row for all levels when a member's share is alike."""
+    rows: list[tuple[str, ...]] = []
+    ordered = sorted(report.shares.items(), key=_share_key(report.coalition))
+    for (member, nid), items in itertools.groupby(ordered, key=lambda kv: (kv[0][0], kv[0][1])):
+        parts = list(items)
+        if len({round(part, 12) for _, part in parts}) == 1:
+            rows.append((nid, "every level", member, share(parts[0][1])))
+        else:
+            rows.extend((nid, lid, member, share(part)) for (_, _, lid), part in parts)
+    return tuple(rows)
+
+
+def _payoff(report: CoalitionReport, member: str) -> float:
+    return next(m.joint for m in report.members if m.name == member)
+
+
+def _share_key(c: Coalition) -> Callable[[tuple[tuple[str, str, str], float]], tuple[int, int, str]]:
+    names = list(c.members)
+
+    def key(item: tuple[tuple[str, str, str], float]) -> tuple[int, int, str]:
+        (member, nid, lid), _ = item
+        return (list(c.shared).index(nid), names.index(member), lid)
+
+    return key
+
+
+def coalition_json(report: CoalitionReport) -> dict[str, Any]:
+    """Return the JSON object of `niches coalition`."""
+    c = report.coalition
+    names = list(c.members)
+    return {
+        "coalition": c.name,
+        "split": c.split,
+        "members": [
+            {
+                "name": m.name,
+                "alone": clean(m.alone),
+                "joint": clean(m.joint),
+                "gain": clean(m.gain),
+                "shapley": clean(m.shapley),
+                "own": clean(m.own),
+                "transfer": clean(m.transfer),
+                "objective": c.members[m.name].objective,
+                "portfolio": None
+                if report.grand is None
+                else _portfolio_json(c.members[m.name], report.grand.portfolios[m.name]),
+            }
+            for m in report.members
+        ],
+        "shared": [
+            {
+                "niche": nid,
+                "members": list(c.holders[nid]),
+                "shares": [
+                    {"member": member, "level": lid, "share": clean(part)}
+                    for (member, n, lid), part in sorted(report.shares.items(), key=_share_key(c))
+                    if n == nid
+                ],
+            }
+            for nid in c.shared
+        ],
+        "stable": report.stable,
+        "blocking": [list(k) for k in report.blocking],
+        "coalitions": [
+            {"members": list(sorted(k, key=names.index)), "value": None if v is None else clean(v)}
+            for k, v in sorted(
+                report.values.items(), key=lambda kv: (len(kv[0]), [names.index(m) for m in kv[0]])
+            )
         ],
     }

@@ -1,0 +1,399 @@
+"""Coalitions of middle powers: joint niches, each member's gain, a fair split and its stability.
+
+A coalition file names member scenarios, the niches they build together and
+how a shared niche's cost is split:
+
+    coalition:
+      name: Middle Corridor
+      members: [kazakhstan.yaml, turkey.yaml, azerbaijan.yaml]   # relative to this file
+      shared: [logistics]
+      split: shapley            # shapley | equal | proportional
+
+The game: for a set S of members, v(S) is the best total of the members'
+objectives when S plans together: one model (`formulation.joint`) holds each
+member's own model and rules; a shared niche held by several members of S is
+built once (all of them take it at the same level, or none does) and each
+pays its share of the cost it declares. `equal` splits a shared niche's cost
+evenly among the members that build it; `proportional` in proportion to the
+expected value each expects from it at that level (evenly if none expects
+any); `shapley` splits the cost evenly and then shares the coalition's total
+by Shapley value (side payments in value units). A member's payoff is its own
+objective in the joint plan (its Shapley value under `shapley`).
+
+Stability: every sub-coalition S (members alone included) is solved, and S
+blocks when v(S) beats what its members get together (the core test,
+exactly, for up to MAX_MEMBERS members; no member doing worse than alone is
+the test on single members).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from niches.evaluate import RELATIVE_TIE, Metrics, evaluate, objective_value
+from niches.scenario import Level, Scenario, ScenarioError, load_scenario
+from niches.yamlsource import Location, Problem, YNode, parse_yaml
+
+SPLITS = ("shapley", "equal", "proportional")
+MAX_MEMBERS = 8
+"""Most members a coalition may have: the core test and Shapley values solve all 2^n sub-coalitions."""
+COALITION_KEYS = ("name", "members", "shared", "split")
+
+
+@dataclass(frozen=True)
+class Coalition:
+    """A validated coalition: member name (the file's stem) -> scenario, shared niches, the split rule.
+
+    `holders` maps each shared niche -> the members whose scenarios declare it.
+    """
+
+    name: str
+    members: Mapping[str, Scenario]
+    shared: tuple[str, ...]
+    split: str
+    holders: Mapping[str, tuple[str, ...]]
+    source: str = "<memory>"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The joint optimum of some members: each one's portfolio, metrics and objective (value units)."""
+
+    members: tuple[str, ...]
+    portfolios: Mapping[str, dict[str, str]]
+    metrics: Mapping[str, Metrics]
+    objectives: Mapping[str, float]
+
+    @property
+    def total(self) -> float:
+        """Return v(S): the members' objectives added up."""
+        return math.fsum(self.objectives.values())
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """One member: its optimum alone, its payoff in the coalition, the gain, its Shapley value, its own
+    objective in the joint plan and the side payment it receives (payoff - own; 0 unless `shapley`)."""
+
+    name: str
+    alone: float
+    joint: float
+    gain: float
+    shapley: float
+    own: float
+    transfer: float
+
+
+@dataclass(frozen=True)
+class CoalitionReport:
+    """What `niches coalition` shows. `values` maps every sub-coalition (sorted names) -> v(S)
+    (None: infeasible); `blocking` the sub-coalitions that do better on their own."""
+
+    coalition: Coalition
+    members: tuple[MemberResult, ...]
+    grand: Plan | None
+    values: Mapping[tuple[str, ...], float | None]
+    blocking: tuple[tuple[str, ...], ...]
+    shares: Mapping[tuple[str, str, str], float]
+
+    @property
+    def stable(self) -> bool:
+        """Return whether no sub-coalition blocks (individual rationality included)."""
+        return self.grand is not None and not self.blocking
+
+
+class CoalitionError(Exception):
+    """A coalition cannot be formed or solved; the message says why."""
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_coalition(path: str | Path) -> Coalition:
+    """Read a coalition file and its member scenarios; raise ScenarioError with located problems."""
+    file = str(path)
+    text = Path(path).read_text(encoding="utf-8")
+    parsed = parse_yaml(text, file)
+    problems = list(parsed.problems)
+    if parsed.root is None or problems:
+        raise ScenarioError(problems or [Problem(Location(file, 1, 1), "the file is empty")])
+    problems = []
+
+    def error(node: YNode, message: str) -> None:
+        problems.append(Problem(node.loc, message))
+
+    top = parsed.root.value if isinstance(parsed.root.value, dict) else None
+    if top is None or "coalition" not in top or not isinstance(top["coalition"].value, dict):
+        raise ScenarioError(
+            [
+                Problem(
+                    parsed.root.loc, "a coalition file must hold 'coalition:' with members, shared and split"
+                )
+            ]
+        )
+    for key, child in top.items():
+        if key != "coalition":
+            problems.append(
+                Problem(child.at_key, f"unknown key '{key}' in the coalition file; expected coalition")
+            )
+    body: dict[str, YNode] = top["coalition"].value
+    for key, child in body.items():
+        if key not in COALITION_KEYS:
+            problems.append(
+                Problem(
+                    child.at_key,
+                    f"unknown key '{key}' in coalition; expected one of: {', '.join(COALITION_KEYS)}",
+                )
+            )
+    name = body["name"].text if "name" in body else Path(file).stem
+    split = "shapley"
+    if "split" in body:
+        split = body["split"].text
+        if split not in SPLITS:
+            error(body["split"], f"unknown split '{split}'; expected one of: {', '.join(SPLITS)}")
+    members: dict[str, Scenario] = {}
+    member_nodes = body.get("members")
+    if member_nodes is None or not isinstance(member_nodes.value, list) or len(member_nodes.value) < 2:
+        where = member_nodes or top["coalition"]
+        error(where, "coalition 'members' must list at least two scenario files")
+    else:
+        if len(member_nodes.value) > MAX_MEMBERS:
+            error(
+                member_nodes,
+                f"a coalition has at most {MAX_MEMBERS} members (the core test and Shapley values solve "
+                f"every sub-coalition); this one lists {len(member_nodes.value)}",
+            )
+        for item in member_nodes.value:
+            target = Path(file).parent / item.text
+            stem = Path(item.text).stem
+            if stem in members:
+                error(item, f"member '{stem}' is listed twice; list each scenario once")
+                continue
+            if not target.is_file():
+                error(
+                    item,
+                    f"member scenario '{item.text}' not found (paths are relative to the coalition file)",
+                )
+                continue
+            try:
+                members[stem] = load_scenario(target)
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+    listed = (
+        len(member_nodes.value) if member_nodes is not None and isinstance(member_nodes.value, list) else 0
+    )
+    shared: list[str] = []
+    holders: dict[str, tuple[str, ...]] = {}
+    shared_node = body.get("shared")
+    items = (
+        []
+        if shared_node is None
+        else (shared_node.value if isinstance(shared_node.value, list) else [shared_node])
+    )
+    for item in items:
+        nid = item.text
+        having = tuple(m for m, s in members.items() if nid in {n.id for n in s.niches})
+        if len(having) < 2 and len(members) == listed:
+            error(
+                item,
+                f"shared niche '{nid}' is declared by {len(having)} member(s); share it among two or more",
+            )
+            continue
+        levels = {m: [lv.id for lv in members[m].niche(nid).levels] for m in having}
+        first = having[0] if having else ""
+        for m in having[1:]:
+            if levels[m] != levels[first]:
+                error(
+                    item,
+                    f"shared niche '{nid}' has levels {', '.join(levels[first])} in {first} but "
+                    f"{', '.join(levels[m])} in {m}; give it the same levels in every member",
+                )
+        shared.append(nid)
+        holders[nid] = having
+    for m, s in members.items():
+        if s.objective == "regret":
+            problems.append(
+                Problem(
+                    Location(s.source, 1, 1),
+                    f"member '{m}' optimises regret, which does not add up across members; "
+                    "give it objective expected, worst_case or cvar",
+                )
+            )
+    units = {s.units for s in members.values()}
+    if len(units) > 1:
+        error(
+            member_nodes or top["coalition"],
+            f"members count money in different units ({', '.join(sorted(units))}); use one",
+        )
+    if problems:
+        raise ScenarioError(problems)
+    return Coalition(name, members, tuple(shared), split, holders, file)
+
+
+# --------------------------------------------------------------------------- the game
+
+
+def cost_shares(coalition: Coalition, members: Sequence[str]) -> dict[tuple[str, str, str], float]:
+    """Return (member, shared niche, level) -> the share of the level's cost the member pays in `members`."""
+    shares: dict[tuple[str, str, str], float] = {}
+    for nid in coalition.shared:
+        building = [m for m in coalition.holders[nid] if m in members]
+        if len(building) < 2:
+            continue
+        for level in coalition.members[building[0]].niche(nid).levels:
+            weights = dict.fromkeys(building, 1.0)
+            if coalition.split == "proportional":
+                expected = {
+                    m: max(0.0, _expected_value(coalition.members[m], nid, level.id)) for m in building
+                }
+                if math.fsum(expected.values()) > 0:
+                    weights = expected
+            total = math.fsum(weights.values())
+            for m in building:
+                shares[m, nid, level.id] = weights[m] / total
+    return shares
+
+
+def _expected_value(scenario: Scenario, nid: str, lid: str) -> float:
+    """Return what a member expects from niche `nid` at level `lid` alone (value units)."""
+    return evaluate(scenario, {nid: lid}).expected_value - evaluate(scenario, {}).expected_value
+
+
+def member_scenario(
+    coalition: Coalition, member: str, shares: Mapping[tuple[str, str, str], float]
+) -> Scenario:
+    """Return member `member`'s scenario with each shared level costing the member its share."""
+    scenario = coalition.members[member]
+    niches = []
+    for niche in scenario.niches:
+        levels = tuple(
+            _scaled(level, shares[member, niche.id, level.id])
+            if (member, niche.id, level.id) in shares
+            else level
+            for level in niche.levels
+        )
+        niches.append(dataclasses.replace(niche, levels=levels) if levels != niche.levels else niche)
+    return dataclasses.replace(scenario, niches=tuple(niches))
+
+
+def _scaled(level: Level, share: float) -> Level:
+    return dataclasses.replace(level, cost={p: c * share for p, c in level.cost.items()})
+
+
+def solve_members(coalition: Coalition, members: Sequence[str], solver: str = "highs") -> Plan | None:
+    """Return the joint optimum of `members` (None when no plan keeps every member's rules)."""
+    from niches.formulation import KIND_GOAL, Formulation, joint, minimised
+    from niches.model import resolve_floors, tolerance
+    from niches.solvers import make_backend
+
+    shares = cost_shares(coalition, members)
+    scenarios = {m: resolve_floors(member_scenario(coalition, m, shares), solver) for m in members}
+    parts = [(m, Formulation(scenarios[m])) for m in members]
+    linked = {
+        nid: [m for m in coalition.holders[nid] if m in members]
+        for nid in coalition.shared
+        if sum(1 for m in coalition.holders[nid] if m in members) >= 2
+    }
+    model = joint(parts, linked)
+    backend = make_backend(solver, model)
+
+    goals = [
+        {m: KIND_GOAL[scenarios[m].objective] for m in members},
+        dict.fromkeys(members, "expected_value"),
+        dict.fromkeys(members, "total_spend"),
+        dict.fromkeys(members, "tie_rank"),
+    ]
+    values: list[float] | None = None
+    with model.variant():
+        for index, goal in enumerate(goals):
+            vector: dict[int, float] = {}
+            for m, name in goal.items():
+                for col, v in model.member_goal(m, name).items():
+                    vector[col] = vector.get(col, 0.0) + v
+            maximise = not minimised(next(iter(goal.values())))
+            outcome = backend.solve(vector, maximise, None)
+            if outcome.status == "infeasible":
+                return None
+            if outcome.status != "optimal" or outcome.values is None or outcome.objective is None:
+                raise CoalitionError(f"the {solver} solver stopped without an optimum ({outcome.status})")
+            values = outcome.values
+            if index < len(goals) - 1:
+                bound = outcome.objective
+                margin = tolerance(bound)
+                low, high = (-math.inf, bound + margin) if not maximise else (bound - margin, math.inf)
+                model.add_row(f"keep[goal {index}]", vector, low, high)
+    assert values is not None
+    portfolios = {m: model.parts[m].portfolio(model.member_values(m, values)) for m in members}
+    metrics = {m: evaluate(scenarios[m], portfolios[m]) for m in members}
+    objectives = {m: objective_value(scenarios[m].objective, metrics[m]) for m in members}
+    return Plan(tuple(members), portfolios, metrics, objectives)
+
+
+def shapley_values(names: Sequence[str], value: Mapping[tuple[str, ...], float]) -> dict[str, float]:
+    """Return each player's Shapley value of the game `value` (sorted tuples -> v; v(()) = 0)."""
+    n = len(names)
+    result = {}
+    for player in names:
+        others = [p for p in names if p != player]
+        total = []
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for group in itertools.combinations(others, size):
+                with_player = tuple(sorted((*group, player)))
+                without = tuple(sorted(group))
+                total.append(weight * (value[with_player] - value.get(without, 0.0)))
+        result[player] = math.fsum(total)
+    return result
+
+
+def study_coalition(coalition: Coalition, solver: str = "highs") -> CoalitionReport:
+    """Solve every sub-coalition; return the members' results, Shapley values and the core test."""
+    names = list(coalition.members)
+    values: dict[tuple[str, ...], float | None] = {}
+    plans: dict[tuple[str, ...], Plan | None] = {}
+    for size in range(1, len(names) + 1):
+        for group in itertools.combinations(names, size):
+            plan = solve_members(coalition, list(group), solver)
+            key = tuple(sorted(group))
+            plans[key] = plan
+            values[key] = None if plan is None else plan.total
+    grand = plans[tuple(sorted(names))]
+    alone = {m: values[(m,)] for m in names}
+    if any(v is None for v in alone.values()):
+        stuck = [m for m, v in alone.items() if v is None]
+        raise CoalitionError(
+            f"no portfolio keeps the rules of {', '.join(stuck)} alone; solve it on its own first"
+        )
+    game = {k: (v if v is not None else -math.inf) for k, v in values.items()}
+    finite = all(math.isfinite(v) for v in game.values())
+    shapley = shapley_values(names, game) if finite else dict.fromkeys(names, math.nan)
+    results = []
+    payoff: dict[str, float] = {}
+    for m in names:
+        own = grand.objectives[m] if grand is not None else math.nan
+        payoff[m] = shapley[m] if coalition.split == "shapley" else own
+        a = alone[m]
+        assert a is not None
+        results.append(MemberResult(m, a, payoff[m], payoff[m] - a, shapley[m], own, payoff[m] - own))
+    blocking = []
+    if grand is not None:
+        for key, v in values.items():
+            if v is None or len(key) == len(names):
+                continue
+            got = math.fsum(payoff[m] for m in key)
+            if v > got + RELATIVE_TIE * max(1.0, abs(v), abs(got)):
+                blocking.append(key)
+    blocking.sort(key=lambda k: (len(k), [names.index(m) for m in k]))
+    return CoalitionReport(
+        coalition,
+        tuple(results),
+        grand,
+        values,
+        tuple(tuple(sorted(k, key=names.index)) for k in blocking),
+        cost_shares(coalition, names),
+    )

@@ -1,0 +1,131 @@
+"""Deals: a hand-computed case, the optimizer against enumeration with deals, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from niches.evaluate import brute_force, close, deals_of, evaluate
+from niches.model import solve
+from niches.scenario import Commitment, Scenario, commit, load_scenario
+
+from .conftest import run_cli
+from .strategies import deal_scenarios, timed_deal_scenarios
+from .test_oracle import _check
+
+HAND = Path(__file__).parent / "data" / "deals" / "hand.yaml"
+
+
+def test_a_deal_measured_by_hand() -> None:
+    s = load_scenario(HAND)
+    m = evaluate(s, {"road": "invest", "port": "invest", "eu": "taken"})
+    # calm: 4 + 3 + bonus 1; storm: 7 less the expected loss of the funded half of road, 0.4 * 0.5 * 4
+    assert m.value_by_world == pytest.approx({"calm": 8.0, "storm": 6.2})
+    assert m.expected_value == pytest.approx(7.1)
+    # broken wherever it may break: storm loses the funded half of road and has no bonus
+    assert m.stressed_by_world == pytest.approx({"calm": 8.0, "storm": 5.0})
+    assert m.worst_case == pytest.approx(5.0) and m.cvar == pytest.approx(5.0)
+    assert m.cost_by_period == pytest.approx({"2026": 8.0, "2027": 8.0})
+    assert (m.cost, m.gross_cost) == pytest.approx((16.0, 22.0))
+    # the country's 6 on road carry road's exposure (China 0.5); the EU's 6 carry the deal's (EU 1)
+    assert m.exposure == pytest.approx({"EU": 6 / 22, "China": 3 / 22})
+    assert m.deal_money == pytest.approx({"eu": 6.0})
+    assert m.deal_value == pytest.approx({"eu": 0.5 * 1.0 - 0.5 * 0.8})
+
+
+def test_a_deal_lets_the_budget_hold_both_niches() -> None:
+    s = load_scenario(HAND)
+    for solver in ("highs", "cbc"):
+        result = solve(s, "expected", solver)
+        assert result.portfolio == {"road": "invest", "port": "invest", "eu": "taken"}
+        assert result.objective == pytest.approx(7.1)
+    refused = solve(commit(s, [Commitment.parse("-eu")]))
+    assert refused.portfolio == {"road": "invest"}
+
+
+def test_a_deal_is_taken_only_with_the_niches_it_funds() -> None:
+    s = load_scenario(HAND)
+    portfolios = [p for p in _all(s) if "eu" in p]
+    assert portfolios and all("road" in p for p in portfolios)
+
+
+def _all(s: Scenario) -> list[dict[str, str]]:
+    from niches.evaluate import all_portfolios
+
+    return list(all_portfolios(s))
+
+
+SETTINGS = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,
+)
+
+TAKEN: dict[str, int] = {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("solver", "examples"), [("highs", 80), ("cbc", 25)])
+def test_solvers_match_enumeration_with_deals(solver: str, examples: int) -> None:
+    seen = {"examples": 0, "deal taken": 0}
+
+    @given(deal_scenarios)
+    @settings(SETTINGS, max_examples=examples)
+    def check(scenario: Scenario) -> None:
+        _check(scenario, solver)
+        seen["examples"] += 1
+        best = brute_force(scenario)
+        if best.portfolio and deals_of(scenario, best.portfolio):
+            seen["deal taken"] += 1
+
+    check()
+    assert seen["deal taken"] >= examples // 10, seen  # the property tests deals actually taken
+
+
+@pytest.mark.slow
+@given(timed_deal_scenarios)
+@settings(SETTINGS, max_examples=30)
+def test_solvers_match_enumeration_with_deals_on_timed_levels(scenario: Scenario) -> None:
+    _check(scenario, "highs")
+
+
+def test_solve_json_lists_every_deal() -> None:
+    result = run_cli("solve", str(HAND), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["deals"] == [
+        {
+            "deal": "eu",
+            "partner": "EU",
+            "funds": {"road": ["invest"]},
+            "share": 0.5,
+            "amount": None,
+            "taken": True,
+            "money": 6.0,
+            "money_by_period": {"2026": 3.0, "2027": 3.0},
+            "expected_value": 0.1,
+            "reliability": {"storm": 0.6},
+        }
+    ]
+    assert data["metrics"]["gross_cost"] == 22.0
+    assert data["metrics"]["stressed_by_world"] == {"calm": 8.0, "storm": 5.0}
+
+
+def test_price_of_refusing_a_deal() -> None:
+    result = run_cli("price", str(HAND), "-eu", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert close(data["delta"]["expected_value"], 4.0 - 7.1)
+    assert data["displaced"] == [
+        {"niche": "port", "from": "invest", "to": None},
+        {"niche": "eu", "from": "taken", "to": None},
+    ]
+
+
+def test_a_deal_cannot_be_pinned_to_a_level() -> None:
+    result = run_cli("price", str(HAND), "eu=big")
+    assert result.returncode == 2
+    assert result.stderr == "command line: eu=big: 'eu' is a deal, taken or not: write eu or -eu\n"
