@@ -231,7 +231,9 @@ def load_coalition(path: str | Path) -> Coalition:
             f"members count money in different units ({', '.join(sorted(units))}); use one",
         )
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(
+            sorted(problems, key=lambda p: (p.loc.file != file, p.loc.file, p.loc.line, p.loc.column))
+        )
     return Coalition(name, members, tuple(shared), split, holders, file)
 
 

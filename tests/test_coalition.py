@@ -1,0 +1,264 @@
+"""Coalitions: the joint model, Shapley values and the core test against brute force."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from niches.coalition import (
+    Coalition,
+    cost_shares,
+    load_coalition,
+    member_scenario,
+    study_coalition,
+)
+from niches.evaluate import close, feasible_portfolios, floors_by_enumeration, objective_value
+from niches.scenario import Scenario, ScenarioError
+
+from .conftest import ROOT, run_cli
+from .strategies import scenario_dict, to_scenario
+
+LIBRARY = ROOT / "options" / "coalitions" / "middle_corridor.yaml"
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+def _game_by_enumeration(coalition: Coalition) -> dict[tuple[str, ...], float | None]:
+    """Return v(S) for every sub-coalition by enumerating each member's portfolios.
+
+    Members plan apart once the shared niches' levels are fixed, so v(S) is the
+    best, over every common choice of the niches S shares, of the members'
+    best objectives under that choice.
+    """
+    names = list(coalition.members)
+    game: dict[tuple[str, ...], float | None] = {}
+    for size in range(1, len(names) + 1):
+        for group in itertools.combinations(names, size):
+            shares = cost_shares(coalition, group)
+            linked = [n for n in coalition.shared if sum(m in group for m in coalition.holders[n]) >= 2]
+            best: dict[str, dict[tuple[str | None, ...], float]] = {}
+            for m in group:
+                scenario = floors_by_enumeration(member_scenario(coalition, m, shares))
+                found: dict[tuple[str | None, ...], float] = {}
+                for portfolio, metrics in feasible_portfolios(scenario):
+                    key = tuple(portfolio.get(n) if m in coalition.holders[n] else "-" for n in linked)
+                    mine = objective_value(scenario.objective, metrics)
+                    found[key] = max(found.get(key, -math.inf), mine)
+                best[m] = found
+            choices = [
+                [None, *[lv.id for lv in coalition.members[coalition.holders[n][0]].niche(n).levels]]
+                for n in linked
+            ]
+            top: float | None = None
+            for choice in itertools.product(*choices):
+                total = 0.0
+                for m in group:
+                    key = tuple(
+                        c if m in coalition.holders[n] else "-" for c, n in zip(choice, linked, strict=True)
+                    )
+                    if key not in best[m]:
+                        break
+                    total += best[m][key]
+                else:
+                    top = total if top is None else max(top, total)
+            game[tuple(sorted(group))] = top
+    return game
+
+
+def _shapley_by_orders(names: list[str], game: dict[tuple[str, ...], float | None]) -> dict[str, float]:
+    """Return Shapley values as the average marginal contribution over every order of arrival."""
+    totals = dict.fromkeys(names, 0.0)
+    orders = list(itertools.permutations(names))
+    for order in orders:
+        before = 0.0
+        for i, player in enumerate(order):
+            now = game[tuple(sorted(order[: i + 1]))]
+            assert now is not None
+            totals[player] += now - before
+            before = now
+    return {p: t / len(orders) for p, t in totals.items()}
+
+
+@st.composite
+def coalitions(draw: st.DrawFn) -> Coalition:
+    """Draw 2-4 small members sharing niche n0 (the same levels everywhere) and a split rule."""
+    size = draw(st.integers(2, 4))
+    datas: list[dict[str, Any]] = []
+    for _ in range(size):
+        data = draw(scenario_dict(max_niches=2 if size == 4 else 3))
+        data["objective"] = draw(st.sampled_from(["expected", "worst_case", "cvar"]))
+        for rule in ("min_worst_case", "min_cvar", "must_include", "must_exclude", "min_niches", "max_share"):
+            data.get("rules", {}).pop(rule, None)  # keep most members able to plan alone
+        data["budget"] = draw(st.integers(4, 16))  # tight enough that sharing a cost can pay
+        datas.append(data)
+    shared = datas[0]["niches"]["n0"]
+    for key in ("requires", "excludes", "synergy", "exposure", "outlook", "start"):
+        shared.pop(key, None)  # they may name powers, worlds or niches another member lacks
+    for level in shared.get("levels", {"invest": shared}).values():
+        level.pop("uses", None)
+        level.pop("start", None)
+        # periods differ between members: one amount per period; worth having, dear alone
+        level["cost"] = draw(st.integers(4, 14))
+        level["scores"] = {"relevance": draw(st.integers(3, 9)), "autonomy": draw(st.integers(0, 5))}
+    for data in datas[1:]:
+        data["niches"]["n0"] = yaml.safe_load(yaml.safe_dump(shared))
+    members = {f"m{i}": to_scenario(d) for i, d in enumerate(datas)}
+    split = draw(st.sampled_from(["shapley", "equal", "proportional"]))
+    return Coalition("random", members, ("n0",), split, {"n0": tuple(members)})
+
+
+SETTINGS = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], derandomize=True
+)
+
+
+def _held_to_brute_force(coalition: Coalition, solver: str) -> str:
+    """Check one coalition against enumeration; return "alone infeasible", "gain" or "no gain"."""
+    game = _game_by_enumeration(coalition)
+    names = list(coalition.members)
+    if any(game[(m,)] is None for m in names):
+        with pytest.raises(Exception, match="alone"):
+            study_coalition(coalition, solver)
+        return "alone infeasible"
+    report = study_coalition(coalition, solver)
+    for key, v in game.items():
+        got = report.values[key]
+        assert (got is None) == (v is None), key
+        if v is not None and got is not None:
+            assert close(got, v), (key, got, v)
+    if any(v is None for v in game.values()):
+        return "no gain"
+    shapley = _shapley_by_orders(names, game)
+    grand = game[tuple(sorted(names))]
+    assert grand is not None
+    assert close(math.fsum(shapley.values()), grand)  # efficiency
+    for member in report.members:
+        assert close(member.alone, game[(member.name,)] or 0.0)
+        assert close(member.shapley, shapley[member.name]), member
+        if coalition.split == "shapley":
+            assert close(member.joint, shapley[member.name])
+        assert close(member.gain, member.joint - member.alone)
+    assert close(math.fsum(m.joint for m in report.members), grand)
+    payoff = {m.name: m.joint for m in report.members}
+    blocking = {
+        key
+        for key, v in game.items()
+        if v is not None
+        and len(key) < len(names)
+        and v > math.fsum(payoff[m] for m in key) + 1e-6 * max(1.0, abs(v))
+    }
+    assert {tuple(sorted(k)) for k in report.blocking} == blocking
+    assert report.stable == (not blocking)
+    return "gain" if grand > math.fsum(game[(m,)] or 0.0 for m in names) + 1e-6 else "no gain"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("solver", "examples"), [("highs", 100), ("cbc", 25)])
+def test_coalition_game_matches_brute_force(solver: str, examples: int) -> None:
+    seen = {"alone infeasible": 0, "gain": 0, "no gain": 0}
+
+    @given(coalitions())
+    @settings(SETTINGS, max_examples=examples)
+    def check(coalition: Coalition) -> None:
+        seen[_held_to_brute_force(coalition, solver)] += 1
+
+    check()
+    assert seen["gain"] >= examples // 4, seen  # joint plans that beat planning apart were compared
+
+
+def test_shapley_values_of_a_textbook_game() -> None:
+    from niches.coalition import shapley_values
+
+    # the glove game: one left glove (a), two right gloves (b, c); a pair is worth 1
+    game = {("a",): 0.0, ("b",): 0.0, ("c",): 0.0, ("a", "b"): 1.0, ("a", "c"): 1.0, ("b", "c"): 0.0}
+    game[("a", "b", "c")] = 1.0
+    values = shapley_values(["a", "b", "c"], game)
+    assert values == pytest.approx({"a": 2 / 3, "b": 1 / 6, "c": 1 / 6})
+
+
+# --------------------------------------------------------------------------- the library and the CLI
+
+
+def test_the_middle_corridor_coalition_from_the_library() -> None:
+    coalition = load_coalition(LIBRARY)
+    assert list(coalition.members) == ["kazakhstan", "azerbaijan", "turkey"]
+    assert coalition.holders == {"logistics": ("kazakhstan", "azerbaijan", "turkey")}
+    result = run_cli("coalition", str(LIBRARY), "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.returncode == (0 if data["stable"] else 1), result.stderr
+    assert [m["name"] for m in data["members"]] == ["kazakhstan", "azerbaijan", "turkey"]
+    for member in data["members"]:
+        assert set(member) >= {"name", "alone", "joint", "gain", "shapley"}
+        assert (
+            member["alone"]
+            == json.loads(run_cli("solve", f"options/{member['name']}.yaml", "--format", "json").stdout)[
+                "objective"
+            ]["value"]
+        )
+    assert data["shared"][0]["niche"] == "logistics"
+    assert all(isinstance(group, list) for group in data["blocking"])
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(body)
+    return path
+
+
+def test_coalition_file_problems_are_located(tmp_path: Path) -> None:
+    for name in ("kazakhstan.yaml", "turkey.yaml"):
+        (tmp_path / name).write_text((ROOT / "options" / name).read_text())
+    (tmp_path / "kazakhstan").mkdir()
+    for judge in (ROOT / "options" / "kazakhstan").glob("*.yaml"):
+        (tmp_path / "kazakhstan" / judge.name).write_text(judge.read_text())
+    path = _write(
+        tmp_path,
+        "coalition:\n  members: [kazakhstan.yaml, turkey.yaml, nowhere.yaml]\n"
+        "  shared: [logistics, ai]\n  split: fair\n  extra: 1\n",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_coalition(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:2:43: member scenario 'nowhere.yaml' not found (paths are relative to the coalition file)",
+        f"{path}:4:10: unknown split 'fair'; expected one of: shapley, equal, proportional",
+        f"{path}:5:3: unknown key 'extra' in coalition; expected one of: name, members, shared, split",
+    ]
+    result = run_cli("coalition", str(path))
+    assert result.returncode == 2
+    assert result.stderr.endswith("3 problems found; nothing was solved\n")
+
+
+def test_a_shared_niche_needs_two_members_with_the_same_levels(tmp_path: Path) -> None:
+    for name in ("canada.yaml", "turkey.yaml"):
+        (tmp_path / name).write_text((ROOT / "options" / name).read_text())
+    path = _write(
+        tmp_path, "coalition:\n  members: [canada.yaml, turkey.yaml]\n  shared: [logistics, mediation]\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_coalition(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:2:12: members count money in different units (CAD million, USD million); use one",
+        f"{path}:3:12: shared niche 'logistics' is declared by 1 member(s); share it among two or more",
+        f"{path}:3:23: shared niche 'mediation' has levels support, platform in canada but host, broker "
+        "in turkey; give it the same levels in every member",
+    ]
+
+
+def test_member_scenario_pays_its_share(tmp_path: Path) -> None:
+    coalition = load_coalition(LIBRARY)
+    shares = cost_shares(coalition, ["kazakhstan", "turkey"])
+    assert shares["kazakhstan", "logistics", "expand"] == pytest.approx(0.5)
+    scenario: Scenario = member_scenario(coalition, "turkey", shares)
+    level = scenario.niche("logistics").level("expand")
+    assert level.total_cost == pytest.approx(
+        0.5 * coalition.members["turkey"].niche("logistics").level("expand").total_cost
+    )
