@@ -262,3 +262,12 @@ def test_member_scenario_pays_its_share(tmp_path: Path) -> None:
     assert level.total_cost == pytest.approx(
         0.5 * coalition.members["turkey"].niche("logistics").level("expand").total_cost
     )
+
+
+def test_the_readme_shows_the_middle_corridor_as_it_is() -> None:
+    readme = (ROOT / "README.md").read_text()
+    command = "$ niches coalition options/coalitions/middle_corridor.yaml\n"
+    start = readme.index(command) + len(command)
+    result = run_cli("coalition", "options/coalitions/middle_corridor.yaml", columns=100)
+    assert result.returncode == 1  # the three-way split is not stable: pairs block
+    assert result.stdout == readme[start : readme.index("```", start)]

@@ -129,3 +129,18 @@ def test_a_deal_cannot_be_pinned_to_a_level() -> None:
     result = run_cli("price", str(HAND), "eu=big")
     assert result.returncode == 2
     assert result.stderr == "command line: eu=big: 'eu' is a deal, taken or not: write eu or -eu\n"
+
+
+def test_the_readme_shows_the_price_of_a_deal_as_it_is() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    command = "$ niches price options/azerbaijan.yaml -eu_gateway\n"
+    start = readme.index(command) + len(command)
+    result = run_cli("price", "options/azerbaijan.yaml", "-eu_gateway", columns=100)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == readme[start : readme.index("```", start)]
+
+
+def test_the_library_deals_load_and_one_is_taken() -> None:
+    scenario = load_scenario(Path(__file__).parent.parent / "options" / "azerbaijan.yaml")
+    assert [d.id for d in scenario.deals] == ["eu_gateway", "china_bri", "eu_energy"]
+    assert deals_of(scenario, solve(scenario).portfolio) == ["eu_gateway"]
