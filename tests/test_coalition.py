@@ -271,3 +271,23 @@ def test_the_readme_shows_the_middle_corridor_as_it_is() -> None:
     result = run_cli("coalition", "options/coalitions/middle_corridor.yaml", columns=100)
     assert result.returncode == 1  # the three-way split is not stable: pairs block
     assert result.stdout == readme[start : readme.index("```", start)]
+
+
+def test_malformed_coalition_entries_are_located(tmp_path: Path) -> None:
+    path = _write(tmp_path, "coalition:\n  members: [{a: 1}, [2]]\n  shared: {x: 1}\n  split: [shapley]\n")
+    result = run_cli("coalition", str(path))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"{path}:2:13: coalition 'members' must list scenario file paths (text)",
+        f"{path}:2:21: coalition 'members' must list scenario file paths (text)",
+        f"{path}:3:11: coalition 'shared' must list niche ids",
+        f"{path}:4:10: unknown split '(not text)'; expected one of: shapley, equal, proportional",
+        "4 problems found; nothing was solved",
+    ]
+    for data, message in [
+        (b"coalition: [1]\n", "a coalition file must hold 'coalition:' with members, shared and split"),
+        (bytes([0xFF]), "is not UTF-8 text (byte 0); save it as UTF-8"),
+    ]:
+        path.write_bytes(data)
+        result = run_cli("coalition", str(path))
+        assert (result.returncode, result.stderr.splitlines()[0]) == (2, f"{path}:1:1: {message}")

@@ -144,3 +144,61 @@ def test_the_library_deals_load_and_one_is_taken() -> None:
     scenario = load_scenario(Path(__file__).parent.parent / "options" / "azerbaijan.yaml")
     assert [d.id for d in scenario.deals] == ["eu_gateway", "china_bri", "eu_energy"]
     assert deals_of(scenario, solve(scenario).portfolio) == ["eu_gateway"]
+
+
+ANALYSES = {
+    "budget frontier": "_budget_frontier_is_the_enumerated_step_function",
+    "risk frontier": "_risk_frontier_is_the_enumerated_pareto_set",
+    "exposure frontier": "_exposure_frontier_follows_the_enumeration",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("analysis", sorted(ANALYSES))
+def test_frontiers_with_deals_follow_the_enumeration(analysis: str) -> None:
+    from . import test_analysis
+
+    check_one = getattr(test_analysis, ANALYSES[analysis])
+
+    @given(deal_scenarios)
+    @settings(SETTINGS, max_examples=30)
+    def check(scenario: Scenario) -> None:
+        check_one(scenario, "milp", "highs")
+
+    check()
+
+
+@pytest.mark.slow
+@given(deal_scenarios)
+@settings(SETTINGS, max_examples=30)
+def test_binding_rules_left_out_and_worlds_with_deals_follow_the_enumeration(scenario: Scenario) -> None:
+    from niches.analysis.summary import left_out
+    from niches.study import Study
+
+    from .test_oracle import _binding_rules_match, _left_out_by_evaluation
+    from .test_uncertainty import _best_by_world_matches
+
+    study = Study(scenario, engine="milp")
+    _binding_rules_match(study)
+    solution = study.solution()
+    if solution.metrics is not None:
+        assert [(x.niche, x.reason) for x in left_out(solution)] == _left_out_by_evaluation(solution)
+    _best_by_world_matches(Study(scenario, engine="milp"))
+
+
+@pytest.mark.slow
+@given(deal_scenarios)
+@settings(SETTINGS, max_examples=10)
+def test_core_index_with_deals_follows_the_enumeration(scenario: Scenario) -> None:
+    from .test_uncertainty import _core_index_and_regret_match
+
+    _core_index_and_regret_match(scenario, "milp")
+
+
+@pytest.mark.slow
+@given(deal_scenarios)
+@settings(SETTINGS, max_examples=12)
+def test_stability_radii_with_deals_follow_the_enumeration(scenario: Scenario) -> None:
+    from .test_analysis import _stability_radii_are_where_the_enumerated_optimum_changes
+
+    _stability_radii_are_where_the_enumerated_optimum_changes(scenario, "milp", "highs")

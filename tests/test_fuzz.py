@@ -25,7 +25,8 @@ from niches.cli import app
 from .conftest import ROOT
 
 BASES = {
-    name: (ROOT / "options" / name).read_text() for name in ("kazakhstan.yaml", "canada.yaml", "turkey.yaml")
+    name: (ROOT / "options" / name).read_text()
+    for name in ("kazakhstan.yaml", "canada.yaml", "turkey.yaml", "azerbaijan.yaml")
 }
 SUMMARY = re.compile(r"^\d+ problems? found; nothing was solved$")
 

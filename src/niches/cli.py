@@ -20,7 +20,7 @@ from niches.render.numbers import plural
 
 if TYPE_CHECKING:
     from niches.report import Provenance
-    from niches.scenario import Scenario
+    from niches.scenario import Scenario, ScenarioError
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_INVALID, EXIT_SOLVER = 0, 1, 2, 3
 
@@ -151,6 +151,14 @@ def _fail(code: int, message: str) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _refuse(exc: ScenarioError) -> NoReturn:
+    """Print every problem of a file and exit 2."""
+    for problem in exc.problems:
+        _err(str(problem))
+    count = sum(1 for p in exc.problems if p.severity == "error")
+    _fail(EXIT_INVALID, f"{plural(count, 'problem')} found; nothing was solved")
+
+
 def load(
     path: str | None,
     text: str | None = None,
@@ -177,10 +185,7 @@ def load(
         else:
             scenario = load_scenario(path)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            _err(str(problem))
-        count = sum(1 for p in exc.problems if p.severity == "error")
-        _fail(EXIT_INVALID, f"{plural(count, 'problem')} found; nothing was solved")
+        _refuse(exc)
     for warning in scenario.warnings:
         _err(warning)
     return committed(scenario, wanted)
@@ -599,15 +604,10 @@ def coalition(
     from niches.render.analysis import coalition_json, coalition_sections
     from niches.scenario import ScenarioError
 
-    if not file.is_file():
-        _fail(EXIT_INVALID, f"{file}: no such file")
     try:
         loaded = load_coalition(file)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            _err(str(problem))
-        count = sum(1 for p in exc.problems if p.severity == "error")
-        _fail(EXIT_INVALID, f"{plural(count, 'problem')} found; nothing was solved")
+        _refuse(exc)
     try:
         report = study_coalition(loaded, solver.value)
     except CoalitionError as exc:

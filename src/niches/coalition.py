@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from niches.evaluate import RELATIVE_TIE, Metrics, evaluate, objective_value
-from niches.scenario import Level, Scenario, ScenarioError, load_scenario
+from niches.scenario import Level, Scenario, ScenarioError, load_scenario, read_source
 from niches.yamlsource import Location, Problem, YNode, parse_yaml
 
 SPLITS = ("shapley", "equal", "proportional")
@@ -117,7 +117,7 @@ class CoalitionError(Exception):
 def load_coalition(path: str | Path) -> Coalition:
     """Read a coalition file and its member scenarios; raise ScenarioError with located problems."""
     file = str(path)
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_source(path)
     parsed = parse_yaml(text, file)
     problems = list(parsed.problems)
     if parsed.root is None or problems:
@@ -153,7 +153,7 @@ def load_coalition(path: str | Path) -> Coalition:
     name = body["name"].text if "name" in body else Path(file).stem
     split = "shapley"
     if "split" in body:
-        split = body["split"].text
+        split = body["split"].text if body["split"].is_scalar() else "(not text)"
         if split not in SPLITS:
             error(body["split"], f"unknown split '{split}'; expected one of: {', '.join(SPLITS)}")
     members: dict[str, Scenario] = {}
@@ -169,6 +169,9 @@ def load_coalition(path: str | Path) -> Coalition:
                 f"every sub-coalition); this one lists {len(member_nodes.value)}",
             )
         for item in member_nodes.value:
+            if not item.is_scalar() or not item.text:
+                error(item, "coalition 'members' must list scenario file paths (text)")
+                continue
             target = Path(file).parent / item.text
             stem = Path(item.text).stem
             if stem in members:
@@ -196,6 +199,9 @@ def load_coalition(path: str | Path) -> Coalition:
         else (shared_node.value if isinstance(shared_node.value, list) else [shared_node])
     )
     for item in items:
+        if not item.is_scalar() or not item.text:
+            error(item, "coalition 'shared' must list niche ids")
+            continue
         nid = item.text
         having = tuple(m for m, s in members.items() if nid in {n.id for n in s.niches})
         if len(having) < 2 and len(members) == listed:

@@ -448,6 +448,12 @@ def load_scenario(path: str | Path) -> Scenario:
 
     if str(path) == "-":
         return parse_scenario(sys.stdin.read(), "<stdin>")
+    text = read_source(path)
+    return parse_scenario(text, str(path))
+
+
+def read_source(path: str | Path) -> str:
+    """Return the UTF-8 text of the file at `path`; raise ScenarioError saying why it cannot be read."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -460,12 +466,11 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError([Problem(Location(str(path), 1, 1), f"cannot be read: {exc.strerror}")]) from None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             [Problem(Location(str(path), 1, 1), f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
         ) from None
-    return parse_scenario(text, str(path))
 
 
 def parse_scenario(text: str, file: str = "<string>") -> Scenario:

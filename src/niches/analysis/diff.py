@@ -307,6 +307,7 @@ def diff(old_spec: str, new_spec: str, solver: str = "highs") -> Diff:
     solves = before.solves + after.solves
     units = units_between(old_data, new_data)
     order = [n.id for n in new.niches] + [n.id for n in old.niches if n.id not in {m.id for m in new.niches}]
+    order += [d.id for d in new.deals] + [d.id for d in old.deals if d.id not in {e.id for e in new.deals}]
     changes = _portfolio_changes(before.portfolio, after.portfolio, order)
     cache: dict[tuple[int, ...], dict[str, str] | None] = {}
 

@@ -244,20 +244,22 @@ def left_out(solution: Solution) -> list[LeftOut]:
         if keeps:
             measured = [(i, evaluate(scenario, {**chosen, niche.id: trials[i][1].id})) for i in keeps]
             i, best = max(measured, key=lambda t: t[1].expected_value)
-            after = objective_value(kind, best, stars)
-            level = trials[i][1].id
-            if abs(after - before) <= RELATIVE_TIE * max(1.0, abs(before)):
-                reason = (
-                    f"adding it at {level} changes {label} by less than the tie tolerance; "
-                    "the cheaper portfolio wins the tie"
-                )
-            else:
-                reason = f"adding it at {level} would change {label} from {before:.2f} to {after:.2f}"
+            reason = _adding(trials[i][1].id, label, before, objective_value(kind, best, stars))
         else:
             fewest = min(mine, key=lambda i: (len(breaks[i]), trials[i][1].id))
             reason = f"adding it at {trials[fewest][1].id} would break {', '.join(breaks[fewest])}"
         found.append(LeftOut(niche.id, reason))
     return found
+
+
+def _adding(level: str, label: str, before: float, after: float) -> str:
+    """Return what adding a left-out niche at `level` does to the objective (`label`: its words)."""
+    if abs(after - before) <= RELATIVE_TIE * max(1.0, abs(before)):
+        return (
+            f"adding it at {level} changes {label} by less than the tie tolerance; "
+            "the cheaper portfolio wins the tie"
+        )
+    return f"adding it at {level} would change {label} from {before:.2f} to {after:.2f}"
 
 
 def _left_out_one_by_one(solution: Solution) -> list[LeftOut]:
@@ -280,14 +282,7 @@ def _left_out_one_by_one(solution: Solution) -> list[LeftOut]:
                 keeps.append((level.id, evaluate(scenario, trial)))
         if keeps:
             level_id, best = max(keeps, key=lambda t: t[1].expected_value)
-            after = objective_value(kind, best, stars)
-            if abs(after - before) <= RELATIVE_TIE * max(1.0, abs(before)):
-                reason = (
-                    f"adding it at {level_id} changes {label} by less than the tie tolerance; "
-                    "the cheaper portfolio wins the tie"
-                )
-            else:
-                reason = f"adding it at {level_id} would change {label} from {before:.2f} to {after:.2f}"
+            reason = _adding(level_id, label, before, objective_value(kind, best, stars))
         else:
             fewest = min(niche.levels, key=lambda lv: (len(breaks[lv.id]), lv.id))
             reason = f"adding it at {fewest.id} would break {', '.join(breaks[fewest.id])}"

@@ -847,6 +847,15 @@ def diff_sections(d: Diff) -> list[Section]:
             else "changes level"
         )
         rows.append((nid, _level(was), _level(now), verdict))
+    deal_order = [x.id for x in d.new.deals] + [
+        x.id for x in d.old.deals if x.id not in {y.id for y in d.new.deals}
+    ]
+    for did in deal_order:
+        was_taken, now_taken = did in d.before.portfolio, did in d.after.portfolio
+        if was_taken or now_taken:
+            verdict = "same" if was_taken == now_taken else ("taken" if now_taken else "refused")
+            shown = ("taken" if was_taken else "not taken", "taken" if now_taken else "not taken")
+            rows.append((f"deal {did}", *shown, verdict))
     recommendation = Section(
         f"Recommendation ({d.before.status} -> {d.after.status})",
         ("niche", "before", "after", "verdict"),
