@@ -291,3 +291,11 @@ def test_malformed_coalition_entries_are_located(tmp_path: Path) -> None:
         path.write_bytes(data)
         result = run_cli("coalition", str(path))
         assert (result.returncode, result.stderr.splitlines()[0]) == (2, f"{path}:1:1: {message}")
+
+
+def test_validate_reads_a_coalition_file_with_its_members() -> None:
+    result = run_cli("validate", "options/coalitions/middle_corridor.yaml", "options/azerbaijan.yaml")
+    assert (result.returncode, result.stdout) == (
+        0,
+        "options/coalitions/middle_corridor.yaml: ok\noptions/azerbaijan.yaml: ok\n",
+    )

@@ -479,19 +479,24 @@ def validate(
         list[str], typer.Argument(help="Scenario files to check (`-` reads standard input).")
     ],
 ) -> None:
-    """Check scenario files: print `FILE: ok` for each valid one; exit 2 if any is invalid."""
+    """Check scenario files (and coalition files, with their members): print `FILE: ok` for each
+    valid one; exit 2 if any is invalid."""
+    from niches.coalition import is_coalition, load_coalition
     from niches.scenario import ScenarioError, load_scenario
 
     bad = 0
     for path in scenarios:
         try:
-            scenario = load_scenario(path)
+            if path != "-" and is_coalition(path):
+                warnings = [w for member in load_coalition(path).members.values() for w in member.warnings]
+            else:
+                warnings = list(load_scenario(path).warnings)
         except ScenarioError as exc:
             bad += 1
             for problem in exc.problems:
                 _err(str(problem))
             continue
-        for warning in scenario.warnings:
+        for warning in warnings:
             _err(warning)
         typer.echo(f"{'<stdin>' if path == '-' else path}: ok")
     if bad:

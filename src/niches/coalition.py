@@ -114,6 +114,17 @@ class CoalitionError(Exception):
 # --------------------------------------------------------------------------- loading
 
 
+def is_coalition(path: str | Path) -> bool:
+    """Return whether the file at `path` is a coalition file (a top-level `coalition:` key)."""
+    import re
+
+    try:
+        text = read_source(path)
+    except ScenarioError:
+        return False
+    return re.search(r"^coalition\s*:", text, flags=re.MULTILINE) is not None
+
+
 def load_coalition(path: str | Path) -> Coalition:
     """Read a coalition file and its member scenarios; raise ScenarioError with located problems."""
     file = str(path)
