@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 
 from niches.coalition import (
     Coalition,
+    CoalitionError,
     cost_shares,
     load_coalition,
     member_scenario,
     study_coalition,
 )
 from niches.evaluate import close, feasible_portfolios, floors_by_enumeration, objective_value
-from niches.scenario import Scenario, ScenarioError
+from niches.scenario import Scenario, ScenarioError, parse_scenario
 
 from .conftest import ROOT, run_cli
 from .strategies import scenario_dict, to_scenario
@@ -99,6 +100,8 @@ def coalitions(draw: st.DrawFn) -> Coalition:
         for rule in ("min_worst_case", "min_cvar", "must_include", "must_exclude", "min_niches", "max_share"):
             data.get("rules", {}).pop(rule, None)  # keep most members able to plan alone
         data["budget"] = draw(st.integers(4, 16))  # tight enough that sharing a cost can pay
+        if draw(st.integers(0, 4)) == 0:  # a member that insists on the shared niche
+            data.setdefault("rules", {})["must_include"] = ["n0"]
         datas.append(data)
     shared = datas[0]["niches"]["n0"]
     for key in ("requires", "excludes", "synergy", "exposure", "outlook", "start"):
@@ -121,28 +124,58 @@ SETTINGS = settings(
 )
 
 
+def _partitions(items: tuple[str, ...]) -> list[list[tuple[str, ...]]]:
+    """Return every partition of `items` into non-empty blocks."""
+    if not items:
+        return [[]]
+    first, rest = items[0], items[1:]
+    found = []
+    for partition in _partitions(rest):
+        found.append([(first,), *partition])
+        for i, block in enumerate(partition):
+            found.append([*partition[:i], (first, *block), *partition[i + 1 :]])
+    return found
+
+
+def _worth(game: dict[tuple[str, ...], float | None], key: tuple[str, ...]) -> float:
+    """v(S): the joint optimum, or (members who cannot plan together) the best partition into groups."""
+    together = game[key]
+    if together is not None:
+        return together
+    totals = [
+        math.fsum(game[tuple(sorted(b))] for b in p)  # type: ignore[misc]
+        for p in _partitions(key)
+        if all(game[tuple(sorted(b))] is not None for b in p)
+    ]
+    return max(totals)
+
+
 def _held_to_brute_force(coalition: Coalition, solver: str) -> str:
-    """Check one coalition against enumeration; return "alone infeasible", "gain" or "no gain"."""
+    """Check one coalition against enumeration; return "alone infeasible", "apart", "gain" or "no gain"."""
     game = _game_by_enumeration(coalition)
     names = list(coalition.members)
     if any(game[(m,)] is None for m in names):
-        with pytest.raises(Exception, match="alone"):
+        with pytest.raises(CoalitionError, match="alone"):
             study_coalition(coalition, solver)
         return "alone infeasible"
+    if game[tuple(sorted(names))] is None:
+        with pytest.raises(CoalitionError, match="no joint plan"):
+            study_coalition(coalition, solver)
+        return "apart"
     report = study_coalition(coalition, solver)
     for key, v in game.items():
         got = report.values[key]
         assert (got is None) == (v is None), key
         if v is not None and got is not None:
             assert close(got, v), (key, got, v)
-    if any(v is None for v in game.values()):
-        return "no gain"
-    shapley = _shapley_by_orders(names, game)
-    grand = game[tuple(sorted(names))]
-    assert grand is not None
+    worth = {key: _worth(game, key) for key in game}
+    for key, v in worth.items():
+        assert close(report.worth[key], v), key
+    shapley = _shapley_by_orders(names, worth)
+    grand = worth[tuple(sorted(names))]
     assert close(math.fsum(shapley.values()), grand)  # efficiency
     for member in report.members:
-        assert close(member.alone, game[(member.name,)] or 0.0)
+        assert close(member.alone, worth[(member.name,)])
         assert close(member.shapley, shapley[member.name]), member
         if coalition.split == "shapley":
             assert close(member.joint, shapley[member.name])
@@ -151,20 +184,18 @@ def _held_to_brute_force(coalition: Coalition, solver: str) -> str:
     payoff = {m.name: m.joint for m in report.members}
     blocking = {
         key
-        for key, v in game.items()
-        if v is not None
-        and len(key) < len(names)
-        and v > math.fsum(payoff[m] for m in key) + 1e-6 * max(1.0, abs(v))
+        for key, v in worth.items()
+        if len(key) < len(names) and v > math.fsum(payoff[m] for m in key) + 1e-6 * max(1.0, abs(v))
     }
     assert {tuple(sorted(k)) for k in report.blocking} == blocking
     assert report.stable == (not blocking)
-    return "gain" if grand > math.fsum(game[(m,)] or 0.0 for m in names) + 1e-6 else "no gain"
+    return "gain" if grand > math.fsum(worth[(m,)] for m in names) + 1e-6 else "no gain"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("solver", "examples"), [("highs", 100), ("cbc", 25)])
 def test_coalition_game_matches_brute_force(solver: str, examples: int) -> None:
-    seen = {"alone infeasible": 0, "gain": 0, "no gain": 0}
+    seen = {"alone infeasible": 0, "apart": 0, "gain": 0, "no gain": 0}
 
     @given(coalitions())
     @settings(SETTINGS, max_examples=examples)
@@ -299,3 +330,27 @@ def test_validate_reads_a_coalition_file_with_its_members() -> None:
         0,
         "options/coalitions/middle_corridor.yaml: ok\noptions/azerbaijan.yaml: ok\n",
     )
+
+
+def _member(budget: int, must: bool) -> Scenario:
+    rules = "rules: {must_include: [n0]}\n" if must else ""
+    text = (
+        f"name: m\nbudget: {budget}\ncriteria: {{a: 1}}\n"
+        "niches:\n  n0: {cost: 10, scores: {a: 5}}\n  x: {cost: 2, scores: {a: 1}}\n" + rules
+    )
+    return parse_scenario(text, "m.yaml")
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_members_who_cannot_plan_together_are_worth_their_best_split(solver: str) -> None:
+    # a insists on n0; b cannot pay half of it (5 > 4) but can pay a third (3.33)
+    members = {"a": _member(10, True), "b": _member(4, False), "c": _member(10, False)}
+    coalition = Coalition("split", members, ("n0",), "shapley", {"n0": ("a", "b", "c")})
+    assert _held_to_brute_force(coalition, solver) == "gain"
+    report = study_coalition(coalition, solver)
+    assert report.values["a", "b"] is None
+    assert report.worth["a", "b"] == pytest.approx(report.worth[("a",)] + report.worth[("b",)])
+    from niches.render.analysis import coalition_sections
+
+    table = coalition_sections(report)[-1]
+    assert ("a + b", "6.00 (apart)", table.rows[3][2], "") == table.rows[3]

@@ -91,20 +91,27 @@ class MemberResult:
 
 @dataclass(frozen=True)
 class CoalitionReport:
-    """What `niches coalition` shows. `values` maps every sub-coalition (sorted names) -> v(S)
-    (None: infeasible); `blocking` the sub-coalitions that do better on their own."""
+    """What `niches coalition` shows.
+
+    `values` maps every sub-coalition (sorted names) -> its joint optimum
+    (None: its members cannot plan together); `worth` -> v(S), the joint
+    optimum or, where there is none, the best split into smaller groups (the
+    game the Shapley values and the core test use); `blocking` the
+    sub-coalitions that do better on their own than with their payoffs.
+    """
 
     coalition: Coalition
     members: tuple[MemberResult, ...]
-    grand: Plan | None
+    grand: Plan
     values: Mapping[tuple[str, ...], float | None]
     blocking: tuple[tuple[str, ...], ...]
     shares: Mapping[tuple[str, str, str], float]
+    worth: Mapping[tuple[str, ...], float]
 
     @property
     def stable(self) -> bool:
         """Return whether no sub-coalition blocks (individual rationality included)."""
-        return self.grand is not None and not self.blocking
+        return not self.blocking
 
 
 class CoalitionError(Exception):
@@ -382,31 +389,32 @@ def study_coalition(coalition: Coalition, solver: str = "highs") -> CoalitionRep
             plans[key] = plan
             values[key] = None if plan is None else plan.total
     grand = plans[tuple(sorted(names))]
-    alone = {m: values[(m,)] for m in names}
-    if any(v is None for v in alone.values()):
-        stuck = [m for m, v in alone.items() if v is None]
+    stuck = [m for m in names if values[(m,)] is None]
+    if stuck:
         raise CoalitionError(
             f"no portfolio keeps the rules of {', '.join(stuck)} alone; solve it on its own first"
         )
-    game = {k: (v if v is not None else -math.inf) for k, v in values.items()}
-    finite = all(math.isfinite(v) for v in game.values())
-    shapley = shapley_values(names, game) if finite else dict.fromkeys(names, math.nan)
+    if grand is None:
+        raise CoalitionError(
+            "no joint plan keeps every member's rules (a shared niche is built by all the members that "
+            "declare it, or by none); share fewer niches, or look at the members apart"
+        )
+    worth = group_worth(values)
+    shapley = shapley_values(names, worth)
     results = []
     payoff: dict[str, float] = {}
     for m in names:
-        own = grand.objectives[m] if grand is not None else math.nan
+        own = grand.objectives[m]
         payoff[m] = shapley[m] if coalition.split == "shapley" else own
-        a = alone[m]
-        assert a is not None
+        a = worth[(m,)]
         results.append(MemberResult(m, a, payoff[m], payoff[m] - a, shapley[m], own, payoff[m] - own))
     blocking = []
-    if grand is not None:
-        for key, v in values.items():
-            if v is None or len(key) == len(names):
-                continue
-            got = math.fsum(payoff[m] for m in key)
-            if v > got + RELATIVE_TIE * max(1.0, abs(v), abs(got)):
-                blocking.append(key)
+    for key, v in worth.items():
+        if len(key) == len(names):
+            continue
+        got = math.fsum(payoff[m] for m in key)
+        if v > got + RELATIVE_TIE * max(1.0, abs(v), abs(got)):
+            blocking.append(key)
     blocking.sort(key=lambda k: (len(k), [names.index(m) for m in k]))
     return CoalitionReport(
         coalition,
@@ -415,4 +423,25 @@ def study_coalition(coalition: Coalition, solver: str = "highs") -> CoalitionRep
         values,
         tuple(tuple(sorted(k, key=names.index)) for k in blocking),
         cost_shares(coalition, names),
+        worth,
     )
+
+
+def group_worth(values: Mapping[tuple[str, ...], float | None]) -> dict[tuple[str, ...], float]:
+    """Return what each group of members can get: its joint optimum, or, when its members cannot plan
+    together, the best they get split into smaller groups (every member alone can plan)."""
+    worth: dict[tuple[str, ...], float] = {}
+    for key in sorted(values, key=len):
+        together = values[key]
+        if together is not None:
+            worth[key] = together
+            continue
+        first, rest = key[0], key[1:]
+        splits = []
+        for size in range(len(rest)):  # the part holding `first` takes `size` of the others
+            for others in itertools.combinations(rest, size):
+                part = tuple(sorted((first, *others)))
+                remainder = tuple(m for m in key if m not in part)
+                splits.append(worth[part] + worth[remainder])
+        worth[key] = max(splits)
+    return worth

@@ -1197,13 +1197,10 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
             "payment that shares the total by Shapley value when split is shapley)",
         ),
     )
-    sections = [members]
-    if report.grand is not None:
-        plan_rows = []
-        for m in report.grand.members:
-            scenario = c.members[m]
-            plan_rows.append((m, portfolio_text(scenario, report.grand.portfolios[m])))
-        sections.append(Section("The joint plan", ("member", "portfolio"), tuple(plan_rows)))
+    plan_rows = tuple(
+        (m, portfolio_text(c.members[m], report.grand.portfolios[m])) for m in report.grand.members
+    )
+    sections = [members, Section("The joint plan", ("member", "portfolio"), plan_rows)]
     share_rows = _share_rows(report)
     if share_rows:
         sections.append(
@@ -1217,14 +1214,16 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
     sub_rows = []
     blocking = set(report.blocking)
     names = list(c.members)
-    for key, v in sorted(report.values.items(), key=lambda kv: (len(kv[0]), sorted(map(names.index, kv[0])))):
+    apart = False
+    for key in _groups_in_order(report):
         ordered = tuple(sorted(key, key=names.index))
-        got = "-" if report.grand is None else value(math.fsum(_payoff(report, m) for m in ordered))
+        together = report.values[key] is not None
+        apart = apart or not together
         sub_rows.append(
             (
                 " + ".join(ordered),
-                "infeasible" if v is None else value(v),
-                got,
+                value(report.worth[key]) + ("" if together else " (apart)"),
+                value(math.fsum(_payoff(report, m) for m in ordered)),
                 "yes" if ordered in blocking else "",
             )
         )
@@ -1238,6 +1237,14 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
                 "stable: yes (no sub-coalition does better on its own)"
                 if report.stable
                 else "stable: no (the sub-coalitions marked block: they do better on their own)",
+                *(
+                    [
+                        "(apart): its members cannot plan together (a shared niche is built by all or none), "
+                        "so it is worth the best split into smaller groups"
+                    ]
+                    if apart
+                    else []
+                ),
             ),
         )
     )
@@ -1255,6 +1262,12 @@ def _share_rows(report: CoalitionReport) -> tuple[tuple[str, ...], ...]:
         else:
             rows.extend((nid, lid, member, share(part)) for (_, _, lid), part in parts)
     return tuple(rows)
+
+
+def _groups_in_order(report: CoalitionReport) -> list[tuple[str, ...]]:
+    """Return every sub-coalition, smaller first, then in the members' order."""
+    names = list(report.coalition.members)
+    return sorted(report.values, key=lambda k: (len(k), sorted(map(names.index, k))))
 
 
 def _payoff(report: CoalitionReport, member: str) -> float:
@@ -1288,9 +1301,7 @@ def coalition_json(report: CoalitionReport) -> dict[str, Any]:
                 "own": clean(m.own),
                 "transfer": clean(m.transfer),
                 "objective": c.members[m.name].objective,
-                "portfolio": None
-                if report.grand is None
-                else _portfolio_json(c.members[m.name], report.grand.portfolios[m.name]),
+                "portfolio": _portfolio_json(c.members[m.name], report.grand.portfolios[m.name]),
             }
             for m in report.members
         ],
@@ -1309,9 +1320,11 @@ def coalition_json(report: CoalitionReport) -> dict[str, Any]:
         "stable": report.stable,
         "blocking": [list(k) for k in report.blocking],
         "coalitions": [
-            {"members": list(sorted(k, key=names.index)), "value": None if v is None else clean(v)}
-            for k, v in sorted(
-                report.values.items(), key=lambda kv: (len(kv[0]), [names.index(m) for m in kv[0]])
-            )
+            {
+                "members": sorted(k, key=names.index),
+                "value": clean(report.worth[k]),
+                "together": report.values[k] is not None,
+            }
+            for k in _groups_in_order(report)
         ],
     }
