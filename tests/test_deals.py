@@ -153,9 +153,13 @@ ANALYSES = {
 }
 
 
+ENGINES = ["enumeration", "milp"]
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("analysis", sorted(ANALYSES))
-def test_frontiers_with_deals_follow_the_enumeration(analysis: str) -> None:
+def test_frontiers_with_deals_follow_the_enumeration(analysis: str, engine: str) -> None:
     from . import test_analysis
 
     check_one = getattr(test_analysis, ANALYSES[analysis])
@@ -163,42 +167,102 @@ def test_frontiers_with_deals_follow_the_enumeration(analysis: str) -> None:
     @given(deal_scenarios)
     @settings(SETTINGS, max_examples=30)
     def check(scenario: Scenario) -> None:
-        check_one(scenario, "milp", "highs")
+        check_one(scenario, engine, "highs")
 
     check()
 
 
 @pytest.mark.slow
-@given(deal_scenarios)
-@settings(SETTINGS, max_examples=30)
-def test_binding_rules_left_out_and_worlds_with_deals_follow_the_enumeration(scenario: Scenario) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_binding_rules_left_out_and_worlds_with_deals_follow_the_enumeration(engine: str) -> None:
     from niches.analysis.summary import left_out
     from niches.study import Study
 
     from .test_oracle import _binding_rules_match, _left_out_by_evaluation
     from .test_uncertainty import _best_by_world_matches
 
-    study = Study(scenario, engine="milp")
-    _binding_rules_match(study)
-    solution = study.solution()
-    if solution.metrics is not None:
-        assert [(x.niche, x.reason) for x in left_out(solution)] == _left_out_by_evaluation(solution)
-    _best_by_world_matches(Study(scenario, engine="milp"))
+    @given(deal_scenarios)
+    @settings(SETTINGS, max_examples=30)
+    def check(scenario: Scenario) -> None:
+        study = Study(scenario, engine=engine)
+        for kind in ("expected", "worst_case", "cvar", "regret"):
+            found = Study(scenario, kind, engine=engine).solution()
+            oracle = brute_force(scenario, kind)
+            assert (found.objective is None) == (oracle.objective is None), kind
+            if found.objective is not None and oracle.objective is not None:
+                assert close(found.objective, oracle.objective), kind
+                assert found.metrics is not None and oracle.metrics is not None
+                assert close(found.metrics.cost, oracle.metrics.cost), kind
+        _binding_rules_match(study)
+        solution = study.solution()
+        if solution.metrics is not None:
+            assert [(x.niche, x.reason) for x in left_out(solution)] == _left_out_by_evaluation(solution)
+        _best_by_world_matches(Study(scenario, engine=engine))
+
+    check()
 
 
 @pytest.mark.slow
-@given(deal_scenarios)
-@settings(SETTINGS, max_examples=10)
-def test_core_index_with_deals_follows_the_enumeration(scenario: Scenario) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_core_index_with_deals_follows_the_enumeration(engine: str) -> None:
     from .test_uncertainty import _core_index_and_regret_match
 
-    _core_index_and_regret_match(scenario, "milp")
+    @given(deal_scenarios)
+    @settings(SETTINGS, max_examples=15)
+    def check(scenario: Scenario) -> None:
+        _core_index_and_regret_match(scenario, engine)
+
+    check()
 
 
 @pytest.mark.slow
-@given(deal_scenarios)
-@settings(SETTINGS, max_examples=12)
-def test_stability_radii_with_deals_follow_the_enumeration(scenario: Scenario) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_stability_radii_with_deals_follow_the_enumeration(engine: str) -> None:
     from .test_analysis import _stability_radii_are_where_the_enumerated_optimum_changes
 
-    _stability_radii_are_where_the_enumerated_optimum_changes(scenario, "milp", "highs")
+    @given(deal_scenarios)
+    @settings(SETTINGS, max_examples=12)
+    def check(scenario: Scenario) -> None:
+        _stability_radii_are_where_the_enumerated_optimum_changes(scenario, engine, "highs")
+
+    check()
+
+
+@given(deal_scenarios)
+@settings(SETTINGS, max_examples=100)
+def test_the_table_scores_every_portfolio_with_deals_like_evaluate(scenario: Scenario) -> None:
+    import numpy as np
+
+    from niches.evaluate import all_portfolios, violated_rules
+    from niches.scenario import OBJECTIVES
+    from niches.table import PortfolioTable
+
+    table = PortfolioTable(scenario)
+    scores = table.score()
+    position = {int(row): i for i, row in enumerate(scores.rows)}
+    admissible = {tuple(sorted(p.items())) for p in all_portfolios(scenario)}
+    for row in range(len(table.choice)):
+        portfolio = table.portfolio(row)
+        assert table.row_of(portfolio) == row
+        if tuple(sorted(portfolio.items())) not in admissible:  # a deal without its niches: never chosen
+            assert row not in position or not scores.feasible[position[row]], portfolio
+            continue
+        m = evaluate(scenario, portfolio)
+        keeps = not violated_rules(scenario, portfolio, m)
+        if row not in position:
+            assert not keeps, portfolio
+            continue
+        i = position[row]
+        assert np.allclose(scores.values[i], [m.value_by_world[w.id] for w in scenario.worlds])
+        assert close(scores.expected[i], m.expected_value)
+        assert close(scores.worst[i], m.worst_case) and close(scores.cvar[i], m.cvar)
+        assert close(scores.total[i], m.cost)
+        assert np.allclose(scores.spend[i], [m.cost_by_period[p] for p in scenario.periods])
+        assert bool(scores.feasible[i]) == keeps, portfolio
+    stars = table.best_by_world(scores)
+    for kind in OBJECTIVES:
+        oracle = brute_force(scenario, kind)
+        row = table.best(scores, kind, stars)
+        assert (row is None) == (oracle.portfolio is None), kind
+        if row is not None:
+            assert table.portfolio(row) == oracle.portfolio, kind

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
-from niches.evaluate import evaluate, objective_value, value_table, violated_rules
+from niches.evaluate import admissible, evaluate, objective_value, value_table, violated_rules
 from niches.formulation import INF, KIND_GOAL, minimised, tie_break_goals
 from niches.model import NO_LIMIT, Deadline, PortfolioModel, Solution, best_by_world, measure_goals, tolerance
 from niches.scenario import Scenario
@@ -167,6 +167,7 @@ class MilpEngine:
                 keeps = all(start.get(n) == lv for n, lv in (pins or {}).items())
                 keeps = (
                     keeps
+                    and admissible(s, start)
                     and not violated_rules(s, start, ignore=disabled)
                     and all(
                         (measure(start, g) <= b) if minimised(g) else (measure(start, g) >= b)

@@ -78,6 +78,16 @@ def deals_of(scenario: Scenario, portfolio: Portfolio) -> list[str]:
     return [d.id for d in scenario.deals if d.id in portfolio]
 
 
+def fundable(scenario: Scenario, portfolio: Portfolio) -> dict[str, str]:
+    """Return `portfolio` without the deals whose niches it no longer holds at a level they fund."""
+    kept = dict(portfolio)
+    for did in deals_of(scenario, portfolio):
+        deal = scenario.deal(did)
+        if any(portfolio.get(nid) not in choices for nid, choices in deal.funds.items()):
+            del kept[did]
+    return kept
+
+
 def admissible(scenario: Scenario, portfolio: Portfolio) -> bool:
     """Return whether every deal taken comes with the niches it funds, none funded past its whole cost."""
     funded: dict[str, float] = {}
@@ -187,7 +197,8 @@ def _evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         deal = scenario.deal(did)
         money: list[float] = []
         deal_by_period[did] = dict.fromkeys(scenario.periods, 0.0)
-        for nid in deal.funds:
+        funds = [nid for nid, choices in deal.funds.items() if chosen.get(nid) in choices]
+        for nid in funds:  # (a deal taken without its niches, as in a trial portfolio, funds nothing)
             level = picked[nid].level(chosen[nid])
             paid = deal.funding(level.cost)
             money.extend(paid.values())
@@ -201,7 +212,7 @@ def _evaluate(scenario: Scenario, portfolio: Portfolio) -> Metrics:
         gained = []
         for k in worlds:
             funded = math.fsum(
-                deal.funded_fraction(picked[n].level(chosen[n]).cost) * value[n, k] for n in deal.funds
+                deal.funded_fraction(picked[n].level(chosen[n]).cost) * value[n, k] for n in funds
             )
             holds = deal.holds(k)
             bonus = deal.value.get(k, 0.0)

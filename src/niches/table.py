@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from niches.evaluate import FEASIBILITY_TOLERANCE, RELATIVE_TIE, rule_groups
 from niches.formulation import minimised, tie_break_goals
 from niches.render.numbers import plural
-from niches.scenario import Level, Scenario
+from niches.scenario import TAKEN, Deal, Level, Scenario
 
 ENUMERATION_LIMIT = 1_000_000
 """Largest number of portfolios enumerated; above it analyses use the MILP."""
@@ -36,13 +36,13 @@ Bools = NDArray[np.bool_]
 
 
 def portfolio_count(scenario: Scenario) -> int:
-    """Return the number of portfolios (including the empty one)."""
-    return math.prod(len(n.levels) + 1 for n in scenario.niches)
+    """Return the number of table rows: every choice of levels with every set of deals (none included)."""
+    return math.prod(len(n.levels) + 1 for n in scenario.niches) << len(scenario.deals)
 
 
 def small_enough(scenario: Scenario, limit: int = ENUMERATION_LIMIT) -> bool:
-    """Return whether every portfolio of `scenario` can be enumerated (the table does not take deals)."""
-    return not scenario.deals and portfolio_count(scenario) <= limit
+    """Return whether every portfolio of `scenario` can be enumerated."""
+    return portfolio_count(scenario) <= limit
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,11 @@ class Costs:
     """Every portfolio's cost-dependent measures, for one set of level costs (`matrix`)."""
 
     matrix: Floats  # (levels, periods)
-    spend: Floats  # (portfolios, periods)
+    spend: Floats  # (portfolios, periods): what the country pays (deals' money deducted)
     total: Floats
     numerators: Floats  # (portfolios, powers): spend weighted by exposure
     largest: Floats  # the largest chosen level's total cost (0 without max_share)
+    gross: Floats  # the chosen levels' whole cost: the base of every share
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,10 @@ class Static:
 class PortfolioTable:
     """All portfolios of a scenario's structure; scores them under any numeric variant.
 
-    `choice[i, j]` is 0 when niche j is out of portfolio i, else 1 + its level index.
-    A variant is a scenario with the same niches, levels, worlds, periods,
+    `choice[i, j]` is 0 when niche j is out of portfolio i, else 1 + its level index;
+    the columns after the niches are the deals (1: taken). Rows whose deals do
+    not come with the niches they fund (or fund a niche past its whole cost)
+    are never feasible (`admissible`). A variant is a scenario with the same niches, levels, worlds, periods,
     powers and capacities and other numbers (weights, scores, costs, probabilities, limits).
     The rules that values do not move are checked once per set of costs and
     limits and cached; a new set of values re-scores only the portfolios left.
@@ -123,7 +126,7 @@ class PortfolioTable:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        sizes = [len(n.levels) + 1 for n in scenario.niches]
+        sizes = [len(n.levels) + 1 for n in scenario.niches] + [2] * len(scenario.deals)
         count = math.prod(sizes)
         if count > 50 * ENUMERATION_LIMIT:
             raise ValueError(f"{plural(count, 'portfolio')} are too many to enumerate")
@@ -133,12 +136,19 @@ class PortfolioTable:
         for j in reversed(range(len(sizes))):  # the last niche varies fastest
             choice[:, j] = (index // stride) % sizes[j]
             stride *= sizes[j]
+        width = len(scenario.niches)
         self.choice = choice
-        self.chosen = choice > 0
+        self.chosen = choice[:, :width] > 0
+        self.taken = choice[:, width:] > 0  # (portfolios, deals)
         self.count = self.chosen.sum(axis=1)
         self.offsets = np.cumsum([0] + [len(n.levels) for n in scenario.niches])[:-1]
         self.levels = [(n.id, lv.id) for n in scenario.niches for lv in n.levels]
         self.rank = self.gather(np.arange(1.0, len(self.levels) + 1)[:, None])[:, 0]
+        if scenario.deals:  # a deal ranks after every level, in declaration order
+            self.rank = self.rank + self.taken @ np.arange(
+                len(self.levels) + 1.0, len(self.levels) + 1 + len(scenario.deals)
+            )
+        self.admissible = self._admissible()
         index_of = {n.id: j for j, n in enumerate(scenario.niches)}
         self.pairs = [(index_of[n.id], index_of[o]) for n in scenario.niches for o in n.synergy]
         self.offset = self._per_niche(lambda lv: float(lv.offset))  # start offset of each chosen niche
@@ -185,6 +195,9 @@ class PortfolioTable:
             c = int(self.choice[row, j])
             if c:
                 result[niche.id] = niche.levels[c - 1].id
+        for d, deal in enumerate(self.scenario.deals):
+            if self.taken[row, d]:
+                result[deal.id] = TAKEN
         return result
 
     def row_of(self, portfolio: Mapping[str, str]) -> int:
@@ -195,7 +208,107 @@ class PortfolioTable:
             if niche.id in portfolio:
                 c = 1 + [lv.id for lv in niche.levels].index(portfolio[niche.id])
             row = row * (len(niche.levels) + 1) + c
+        for deal in self.scenario.deals:
+            row = row * 2 + (deal.id in portfolio)
         return row
+
+    # ---------------------------------------------------------------- deals
+    def _deal_lookup(self, deal: Deal, nid: str, of: Callable[[Level], Floats]) -> Floats:
+        """Return (levels + 1, k) rows of `of(level)` for the levels of `nid` deal funds (0 elsewhere)."""
+        niche = self.scenario.niche(nid)
+        rows = [np.asarray(of(lv), dtype=np.float64) for lv in niche.levels]
+        width = rows[0].shape[0] if rows else 0
+        lookup = np.zeros((len(niche.levels) + 1, width))
+        for i, level in enumerate(niche.levels):
+            if level.id in deal.funds[nid]:
+                lookup[i + 1] = rows[i]
+        return lookup
+
+    def _admissible(self) -> Bools:
+        """Return which rows take each deal only with the niches it funds, none funded past its whole cost."""
+        s = self.scenario
+        index = {n.id: j for j, n in enumerate(s.niches)}
+        ok = np.ones(len(self.choice), dtype=bool)
+        funded = np.zeros((len(self.choice), len(s.niches)))
+        for d, deal in enumerate(s.deals):
+            taken = self.taken[:, d]
+            for nid in deal.funds:
+                j = index[nid]
+                eligible = self._deal_lookup(deal, nid, lambda lv: np.ones(1))[:, 0] > 0
+                ok &= ~taken | eligible[self.choice[:, j]]
+                shares = {lv.id: deal.funded_fraction(lv.cost) for lv in s.niche(nid).levels}
+
+                def share_of(lv: Level, shares: dict[str, float] = shares) -> Floats:
+                    return np.array([shares[lv.id]])
+
+                fraction = self._deal_lookup(deal, nid, share_of)
+                funded[:, j] += np.where(taken, fraction[self.choice[:, j], 0], 0.0)
+        return np.asarray(ok & (funded <= 1.0 + FEASIBILITY_TOLERANCE).all(axis=1), dtype=bool)
+
+    def _deal_money(self, s: Scenario, matrix: Floats) -> tuple[Floats, Floats]:
+        """Return the deals' money per period (portfolios, periods) and the exposure it moves (.., powers)."""
+        money = np.zeros((len(self.choice), len(s.periods)))
+        moved = np.zeros((len(self.choice), len(s.powers)))
+        level_row = {key: i for i, key in enumerate(self.levels)}
+        index = {n.id: j for j, n in enumerate(s.niches)}
+        for d, deal in enumerate(s.deals):
+            taken = self.taken[:, d]
+            for nid in deal.funds:
+                niche = s.niche(nid)
+
+                def paid(lv: Level, nid: str = nid, deal: Deal = deal) -> Floats:
+                    cost = dict(zip(s.periods, matrix[level_row[nid, lv.id]], strict=True))
+                    return np.array([deal.funding(cost)[p] for p in s.periods])
+
+                per_period = self._deal_lookup(deal, nid, paid)[self.choice[:, index[nid]]]
+                per_period[~taken] = 0.0
+                money += per_period
+                if s.powers:
+                    shift = np.array(
+                        [deal.exposure.get(p, 0.0) - niche.exposure.get(p, 0.0) for p in s.powers]
+                    )
+                    moved += per_period.sum(axis=1)[:, None] * shift[None, :]
+        return money, moved
+
+    def _deal_values(self, s: Scenario, table: Floats, rows: NDArray[np.int64]) -> tuple[Floats, Floats]:
+        """Return what deals add to `rows`' values per world: at their odds, and broken where they may be.
+
+        `table` is (levels, worlds) or (samples, levels, worlds); the results have its leading shape.
+        """
+        batch = table.ndim == 3
+        shape = (table.shape[0], len(rows), table.shape[-1]) if batch else (len(rows), table.shape[-1])
+        expected, stressed = np.zeros(shape), np.zeros(shape)
+        level_row = {key: i for i, key in enumerate(self.levels)}
+        index = {n.id: j for j, n in enumerate(s.niches)}
+        worlds = [w.id for w in s.worlds]
+        for d, deal in enumerate(s.deals):
+            taken = self.taken[rows, d]
+            holds = np.array([deal.holds(k) for k in worlds])
+            bonus = np.array([deal.value.get(k, 0.0) for k in worlds])
+            funded = np.zeros(shape)
+            for nid in deal.funds:
+                niche = s.niche(nid)
+                fractions = np.zeros(len(niche.levels) + 1)
+                at = np.zeros(len(niche.levels) + 1, dtype=np.int64)
+                for i, level in enumerate(niche.levels):
+                    if level.id in deal.funds[nid]:
+                        fractions[i + 1] = deal.funded_fraction(level.cost)
+                    at[i + 1] = level_row[nid, level.id]
+                chosen = self.choice[rows, index[nid]]
+                if batch:
+                    funded += (
+                        (fractions[chosen][None, :, None])
+                        * table[:, at[chosen], :]
+                        * (chosen > 0)[None, :, None]
+                    )
+                else:
+                    funded += (fractions[chosen] * (chosen > 0))[:, None] * table[at[chosen], :]
+            mask = taken[None, :, None] if batch else taken[:, None]
+            expected += np.where(mask, holds * bonus - (1.0 - holds) * funded, 0.0)
+            stressed += np.where(
+                mask, np.where(holds >= 1.0, bonus, 0.0) - np.where(holds < 1.0, funded, 0.0), 0.0
+            )
+        return expected, stressed
 
     # ---------------------------------------------------------------- scoring
     def level_values(self, variant: Scenario) -> Floats:
@@ -240,7 +353,7 @@ class PortfolioTable:
         ]
         if not changed:
             return base
-        if len(changed) > 2:
+        if len(changed) > 2 or s.deals:
             return self._costs_from_scratch(matrix)
         spend = base.spend.copy()
         numerators = base.numerators.copy()
@@ -257,7 +370,8 @@ class PortfolioTable:
                 largest = np.maximum(
                     self.largest_without(j), self.niche_sum(j, new.sum(axis=1)[:, None])[:, 0]
                 )
-        return Costs(matrix, spend, spend.sum(axis=1), numerators, largest)
+        total = spend.sum(axis=1)
+        return Costs(matrix, spend, total, numerators, largest, total)
 
     def _costs_from_scratch(self, matrix: Floats) -> Costs:
         s = self.scenario
@@ -272,7 +386,12 @@ class PortfolioTable:
             for j, offset in enumerate(self.offsets):
                 column = np.concatenate(([0.0], totals[offset : offset + len(s.niches[j].levels)]))
                 np.maximum(largest, column[self.choice[:, j]], out=largest)
-        return Costs(matrix, spend, spend.sum(axis=1), numerators, largest)
+        gross = spend.sum(axis=1)
+        if s.deals:
+            money, moved = self._deal_money(s, matrix)
+            spend = spend - money
+            numerators = numerators + moved
+        return Costs(matrix, spend, spend.sum(axis=1), numerators, largest, gross)
 
     def largest_without(self, j: int) -> Floats:
         """Return each portfolio's largest level cost among niches other than j (base costs)."""
@@ -310,8 +429,9 @@ class PortfolioTable:
         if s.budget_total is not None:
             ok.upper("budget[total]", total, limit("budget[total]", s.budget_total))
         r = s.rules
+        gross = arrays.gross
         if r.max_share is not None:
-            ok.upper("max_share", arrays.largest, limit("max_share", r.max_share) * total)
+            ok.upper("max_share", arrays.largest, limit("max_share", r.max_share) * gross)
         caps: dict[str, float] = {
             p: limits.get(f"max_exposure[{p}]", r.max_exposure.get(p, 1.0))
             for p in s.powers
@@ -319,14 +439,14 @@ class PortfolioTable:
         }
         numerators = arrays.numerators
         for power, cap in caps.items():
-            ok.upper(f"max_exposure[{power}]", numerators[:, s.powers.index(power)], cap * total)
+            ok.upper(f"max_exposure[{power}]", numerators[:, s.powers.index(power)], cap * gross)
         if r.max_imbalance is not None and len(s.powers) >= 2 and "max_imbalance" not in disabled:
             high = numerators[:, 0].copy()
             low = numerators[:, 0].copy()
             for i in range(1, len(s.powers)):  # column by column: much faster than max(axis=1)
                 np.maximum(high, numerators[:, i], out=high)
                 np.minimum(low, numerators[:, i], out=low)
-            ok.upper("max_imbalance", high - low, limit("max_imbalance", r.max_imbalance) * total)
+            ok.upper("max_imbalance", high - low, limit("max_imbalance", r.max_imbalance) * gross)
         rows = np.flatnonzero(ok.feasible)
         static = Static(rows, spend[rows], total[rows], uses[rows])
         if len(self._cache) > 256:
@@ -345,7 +465,7 @@ class PortfolioTable:
         cached = self._mask_cache.get(key)
         if cached is not None:
             return np.array(cached, dtype=bool)
-        ok = _Checker(np.ones(len(self.choice), dtype=bool), disabled)
+        ok = _Checker(self.admissible.copy(), disabled)
         for i, (resource, amount) in enumerate(s.capacities.items()):
             group = f"capacity[{resource}]"
             ok.upper(group, self._uses[:, i], limits.get(group, amount))
@@ -359,10 +479,12 @@ class PortfolioTable:
                 "max_niches", self.count.astype(float), limits.get("max_niches", r.max_niches), exact=True
             )
         index = {n.id: j for j, n in enumerate(s.niches)}
+        held = {n.id: self.chosen[:, j] for j, n in enumerate(s.niches)}
+        held |= {deal.id: self.taken[:, d] for d, deal in enumerate(s.deals)}
         for nid in r.must_include:
-            ok.require(f"must_include[{nid}]", self.chosen[:, index[nid]])
+            ok.require(f"must_include[{nid}]", held[nid])
         for nid in r.must_exclude:
-            ok.require(f"must_exclude[{nid}]", ~self.chosen[:, index[nid]])
+            ok.require(f"must_exclude[{nid}]", ~held[nid])
         for nid, allowed in r.pins.items():
             j = index[nid]
             wanted = [1 + k for k, lv in enumerate(s.niches[j].levels) if lv.id in allowed]
@@ -375,6 +497,18 @@ class PortfolioTable:
                 ok.require(f"requires[{niche.id} -> {needed}]", ~a | in_time)
             for other in niche.excludes:
                 ok.require(f"excludes[{niche.id}, {other}]", ~(a & self.chosen[:, index[other]]))
+        for d, deal in enumerate(s.deals):
+            taken = self.taken[:, d]
+            for needed in deal.requires:
+                nid, _, lid = needed.partition(".")
+                if needed in held:
+                    present = held[needed]
+                else:
+                    wanted = [1 + k for k, lv in enumerate(s.niche(nid).levels) if lv.base == lid]
+                    present = np.isin(self.choice[:, index[nid]], wanted)
+                ok.require(f"requires[{deal.id} -> {needed}]", ~taken | present)
+            for other in deal.excludes:
+                ok.require(f"excludes[{deal.id}, {other}]", ~(taken & held[other]))
         if len(self._mask_cache) > 64:
             self._mask_cache.clear()
         self._mask_cache[key] = ok.feasible
@@ -396,10 +530,14 @@ class PortfolioTable:
         values = self.gather(table, static.rows)
         if self.pairs:
             values = values + (self.both[static.rows] @ self.synergy_bonuses(s))[:, None]
+        stressed = values
+        if s.deals:
+            expected_part, stressed_part = self._deal_values(s, table, static.rows)
+            values, stressed = values + expected_part, values + stressed_part
         probs = np.array([w.probability for w in s.worlds]) if probabilities is None else probabilities
         expected = values @ probs
-        worst = values.min(axis=1)
-        cvar = cvar_of(values, probs, s.rules.cvar_tail)
+        worst = stressed.min(axis=1)
+        cvar = cvar_of(stressed, probs, s.rules.cvar_tail)
         ok = _Checker(np.ones(len(static.rows), dtype=bool), disabled)
         r = s.rules
         if r.min_worst_case is not None:
@@ -451,8 +589,14 @@ class PortfolioTable:
         values = (onehot @ stacked).reshape(len(rows), samples, worlds).transpose(1, 0, 2)
         if self.pairs:
             values = values + (self.both[rows] @ self.synergy_bonuses(s))[None, :, None]
+        stressed = values
+        if s.deals:
+            expected_part, stressed_part = self._deal_values(s, level_values, rows)
+            values, stressed = values + expected_part, values + stressed_part
         expected = np.einsum("bfk,bk->bf", values, probabilities)
-        worst = values.min(axis=2)
+        worst = stressed.min(axis=2)
+        # worst <= CVaR <= the mean of the values CVaR reads (below, `bound` prunes by it)
+        ceiling = expected if not s.deals else np.einsum("bfk,bk->bf", stressed, probabilities)
         r = s.rules
         feasible = np.ones((samples, len(rows)), dtype=bool)
         if r.min_worst_case is not None:
@@ -460,9 +604,9 @@ class PortfolioTable:
         cvar = np.full((samples, len(rows)), np.nan)  # computed only where something reads it
         wanted = np.zeros((samples, len(rows)), dtype=bool)
         exact = feasible.copy()  # before pruning, for the recommendation's own column
-        if kind == "cvar":  # worst <= CVaR <= expected: below the best worst case, none can win
+        if kind == "cvar":  # worst <= CVaR <= ceiling: below the best worst case, none can win
             bound = np.where(feasible, worst, -np.inf).max(axis=1, keepdims=True)
-            feasible &= expected >= bound - 1e-6 * np.maximum(1.0, np.abs(bound))
+            feasible &= ceiling >= bound - 1e-6 * np.maximum(1.0, np.abs(bound))
             wanted |= feasible
         if r.min_cvar is not None:
             # worst <= CVaR <= expected, so only the rows in between need it; and only those that could
@@ -470,7 +614,7 @@ class PortfolioTable:
             floor = r.min_cvar
             slack = 1e-6 * max(1.0, abs(floor))
             sure = feasible & (worst >= floor)
-            unsure = feasible & ~sure & (expected >= floor - slack)
+            unsure = feasible & ~sure & (ceiling >= floor - slack)
             feasible &= sure | unsure
             if kind in ("expected", "worst_case"):
                 objective = expected if kind == "expected" else worst
@@ -483,7 +627,7 @@ class PortfolioTable:
             wanted[:, always] = exact[:, always]
         if wanted.any():
             at = np.nonzero(wanted)
-            cvar[at] = cvar_of(values[at], probabilities[at[0]], r.cvar_tail)
+            cvar[at] = cvar_of(stressed[at], probabilities[at[0]], r.cvar_tail)
         if r.min_cvar is not None:
             checked = np.isnan(cvar)  # rows left unchecked already kept or lost the floor above
             feasible &= checked | ~_over(np.full_like(cvar, r.min_cvar), np.nan_to_num(cvar, nan=np.inf))

@@ -25,9 +25,9 @@ from numpy.typing import NDArray
 
 from niches.engine import Engine, MilpEngine, TableEngine, make_engine
 from niches.evaluate import evaluate, objective_value, violated_rules
-from niches.formulation import KIND_GOAL
+from niches.formulation import KIND_GOAL, tie_break_goals
 from niches.interrupts import STOPS, Interrupted
-from niches.model import best_by_world
+from niches.model import best_by_world, measure_goals
 from niches.scenario import Criterion, Scenario, World
 from niches.table import objective_of
 
@@ -348,8 +348,13 @@ def _milp_samples(
                 model.form.set_regret_targets(stars)
             known = _best_known(variant, kind, stars, [dict(key) for key, _ in seen.most_common(8)])
             start, incumbent = known if known is not None else (None, None)
-            outcome = model.optimise(goal, start=start, incumbent=incumbent)
-            optimum = None if outcome.status == "infeasible" else model.portfolio(outcome)
+            if scenario.deals:  # a deal that adds no value ties on the objective: break ties as solve does
+                goals = tie_break_goals(kind, scenario.timed)
+                chain = model.chain(goals, measure_goals(variant, stars), start=start, start_keeps_rules=True)
+                optimum = None if chain.status == "infeasible" else chain.portfolio
+            else:
+                outcome = model.optimise(goal, start=start, incumbent=incumbent)
+                optimum = None if outcome.status == "infeasible" else model.portfolio(outcome)
         mine = math.nan
         if not violated_rules(variant, recommended):
             mine = sign * objective_value(kind, evaluate(variant, recommended), stars)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from niches.engine import MilpEngine
-from niches.evaluate import evaluate, numeric_limits, objective_value, violated_rules
+from niches.evaluate import evaluate, fundable, numeric_limits, objective_value, violated_rules
 from niches.formulation import KIND_GOAL
 from niches.model import Solution, tolerance
 from niches.scenario import Criterion, Level, Niche, Scenario, Score
@@ -321,6 +321,7 @@ def _class_bests(solver: Engine, niche: Niche, recommended: dict[str, str]) -> l
         moved = {n: lv for n, lv in recommended.items() if n != niche.id}
         if level is not None:
             moved[niche.id] = level
+        moved = fundable(solver.scenario, moved)
         best = solver.best(pins={niche.id: level}, start=moved)
         if best.metrics is not None:
             found.append(best.portfolio)
