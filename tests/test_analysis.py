@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from niches.evaluate import (
     rule_groups,
 )
 from niches.model import tolerance
-from niches.scenario import Scenario
+from niches.scenario import Scenario, load_scenario
 from niches.study import Study
 from niches.table import PortfolioTable
 
@@ -247,3 +248,12 @@ def _conflict_set_is_minimal(scenario: Scenario, engine: str, solver: str) -> No
             assert table.score(scenario, limits={conflict.rule: conflict.limit}).feasible.any()
         elif conflict.restores:
             assert feasible_portfolios(scenario, frozenset([conflict.rule]))
+
+
+def test_sensitivity_of_a_regret_scenario_refines_cost_changes() -> None:
+    # found by fuzzing: the cost walk compared regrets without each world's best value (a traceback)
+    path = Path(__file__).parent / "data" / "regression" / "regret_costs.yaml"
+    scenario = load_scenario(path)
+    assert scenario.objective == "regret"
+    result = Study(scenario).sensitivity()
+    assert {r.niche for r in result.costs} == {n.id for n in scenario.niches}

@@ -191,8 +191,11 @@ def with_cost_factor(scenario: Scenario, niche_id: str, factor: float) -> Scenar
 # --------------------------------------------------------------------------- solving a variant
 
 
-def _objective(kind: str, scenario: Scenario, portfolio: Mapping[str, str]) -> float:
-    return objective_value(kind, evaluate(scenario, portfolio))
+def _objective(
+    kind: str, scenario: Scenario, portfolio: Mapping[str, str], stars: Mapping[str, float] | None = None
+) -> float:
+    """Return `portfolio`'s objective in `scenario` (regret against `stars`, each world's best value)."""
+    return objective_value(kind, evaluate(scenario, portfolio), stars)
 
 
 def _beats(kind: str, a: float, b: float) -> bool:
@@ -226,7 +229,7 @@ def _walk(
             best.objective is None
         ):  # the evaluator keeps the recommendation; a solver's tighter tolerance lost it
             return "ok", None
-        if _beats(kind, best.objective, _objective(kind, variant, recommended)):
+        if _beats(kind, best.objective, _objective(kind, variant, recommended, best.best_by_world)):
             return "beaten", best.portfolio
         return "ok", None
 
@@ -384,7 +387,8 @@ def _optimal_at(solver: Engine, variant: Scenario, recommended: dict[str, str]) 
     best = solver.best(variant, costs=True)
     if best.objective is None:  # the evaluator keeps the recommendation; a solver's tighter tolerance lost it
         return True
-    return not _beats(solver.kind, best.objective, _objective(solver.kind, variant, recommended))
+    mine = _objective(solver.kind, variant, recommended, best.best_by_world)
+    return not _beats(solver.kind, best.objective, mine)
 
 
 def _cost_change(
