@@ -278,23 +278,23 @@ class Formulation:
                 coefs[c] = -s.niche(a).synergy[b]
             plain = dict(coefs)
             for deal in s.deals:
-                holds = deal.holds(world.id)
-                coefs[self.take[deal.id]] = -holds * deal.value.get(world.id, 0.0)
-                for (did, nid, lid), z in self.fund.items():
-                    if did == deal.id:
-                        coefs[z] = (1.0 - holds) * self._fraction(deal, nid, lid) * values[nid, lid, world.id]
+                coefs[self.take[deal.id]] = -deal.holds(world.id) * deal.value.get(world.id, 0.0)
+            lost = {
+                z: self._funded_value(key, values[key[1], key[2], world.id]) for key, z in self.fund.items()
+            }
+            for key, z in self.fund.items():
+                coefs[z] = (1.0 - s.deal(key[0]).holds(world.id)) * lost[z]
             self.value_row[world.id] = self.add_row(f"value_of[{world.id}]", coefs, 0, 0)
             self.value[world.id] = col
             if s.deals:
                 stressed = self.add_col(f"stressed[{world.id}]", -INF, INF)
                 coefs = {stressed: 1.0, **{c: v for c, v in plain.items() if c != col}}
                 for deal in s.deals:
-                    broken = deal.holds(world.id) < 1.0
-                    if not broken:
+                    if deal.holds(world.id) >= 1.0:
                         coefs[self.take[deal.id]] = -deal.value.get(world.id, 0.0)
-                    for (did, nid, lid), z in self.fund.items():
-                        if did == deal.id and broken:
-                            coefs[z] = self._fraction(deal, nid, lid) * values[nid, lid, world.id]
+                for key, z in self.fund.items():
+                    if s.deal(key[0]).holds(world.id) < 1.0:
+                        coefs[z] = lost[z]
                 self.stressed_row[world.id] = self.add_row(f"stressed_of[{world.id}]", coefs, 0, 0)
                 self.stressed[world.id] = stressed
         if not s.deals:
@@ -385,6 +385,17 @@ class Formulation:
             if len({key[0] for key in keys}) > 1:  # several deals: together at most the whole cost
                 coefs = {self.fund[key]: self._fraction(s.deal(key[0]), key[1], key[2]) for key in keys}
                 self.funded_row[niche.id] = self.add_row(f"funded[{niche.id}]", coefs, -INF, 1)
+
+    def _funded_value(self, key: tuple[str, str, str], v: float) -> float:
+        """Return the value deal key[0] funds of level key[1].key[2] when that level is worth `v`."""
+        return self._fraction(self.scenario.deal(key[0]), key[1], key[2]) * v
+
+    def _set_lost_value(self, z: int, deal: Deal, world: str, funded: float) -> None:
+        """Set what fund column `z` loses in `world` if its deal breaks: at its odds, whole in stressed."""
+        holds = deal.holds(world)
+        self.set_coefficient(self.value_row[world], z, (1.0 - holds) * funded)
+        if holds < 1.0:
+            self.set_coefficient(self.stressed_row[world], z, funded)
 
     def _fraction(self, deal: Deal, nid: str, lid: str) -> float:
         """Return the share of level `nid.lid`'s cost deal `deal` pays."""
@@ -610,14 +621,9 @@ class Formulation:
             choice = self.choose[key[1], key[2]]
             spend = -self.row_coef[self.total_spend_row].get(choice, 0.0)
             fraction = self.row_coef[self.total_spend_row].get(z, 0.0) / spend if spend > 0 else 0.0
-            for world, row in self.value_row.items():
-                if (key[1], key[2], world) not in values:
-                    continue
-                v = values[key[1], key[2], world]
-                holds = deal.holds(world)
-                self.set_coefficient(row, z, (1.0 - holds) * fraction * v)
-                if holds < 1.0:
-                    self.set_coefficient(self.stressed_row[world], z, fraction * v)
+            for world in self.value_row:
+                if (key[1], key[2], world) in values:
+                    self._set_lost_value(z, deal, world, fraction * values[key[1], key[2], world])
 
     def set_probabilities(self, probabilities: Mapping[str, float]) -> None:
         """Use world -> probability in the expected value and CVaR rows."""
@@ -664,11 +670,7 @@ class Formulation:
             self.set_coefficient(self.funded_row[key[1]], z, fraction)
         choice = self.choose[key[1], key[2]]
         for world, row in self.value_row.items():
-            v = -self.row_coef[row].get(choice, 0.0)
-            holds = deal.holds(world)
-            self.set_coefficient(row, z, (1.0 - holds) * fraction * v)
-            if holds < 1.0:
-                self.set_coefficient(self.stressed_row[world], z, fraction * v)
+            self._set_lost_value(z, deal, world, fraction * -self.row_coef[row].get(choice, 0.0))
 
     def set_regret_targets(self, best_by_world: Mapping[str, float]) -> None:
         """Make `max_regret + value[k] >= V*_k` hold for every world (regret objective)."""
