@@ -231,11 +231,11 @@ def test_stability_radii_with_deals_follow_the_enumeration(engine: str) -> None:
 @given(deal_scenarios)
 @settings(SETTINGS, max_examples=100)
 def test_the_table_scores_every_portfolio_with_deals_like_evaluate(scenario: Scenario) -> None:
-    import numpy as np
-
-    from niches.evaluate import all_portfolios, violated_rules
+    from niches.evaluate import all_portfolios
     from niches.scenario import OBJECTIVES
     from niches.table import PortfolioTable
+
+    from .test_table import row_is_scored_like_evaluate
 
     table = PortfolioTable(scenario)
     scores = table.score()
@@ -247,18 +247,7 @@ def test_the_table_scores_every_portfolio_with_deals_like_evaluate(scenario: Sce
         if tuple(sorted(portfolio.items())) not in admissible:  # a deal without its niches: never chosen
             assert row not in position or not scores.feasible[position[row]], portfolio
             continue
-        m = evaluate(scenario, portfolio)
-        keeps = not violated_rules(scenario, portfolio, m)
-        if row not in position:
-            assert not keeps, portfolio
-            continue
-        i = position[row]
-        assert np.allclose(scores.values[i], [m.value_by_world[w.id] for w in scenario.worlds])
-        assert close(scores.expected[i], m.expected_value)
-        assert close(scores.worst[i], m.worst_case) and close(scores.cvar[i], m.cvar)
-        assert close(scores.total[i], m.cost)
-        assert np.allclose(scores.spend[i], [m.cost_by_period[p] for p in scenario.periods])
-        assert bool(scores.feasible[i]) == keeps, portfolio
+        row_is_scored_like_evaluate(scenario, scores, position, row, portfolio)
     stars = table.best_by_world(scores)
     for kind in OBJECTIVES:
         oracle = brute_force(scenario, kind)

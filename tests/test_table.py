@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 
 from niches.evaluate import all_portfolios, brute_force, close, evaluate, violated_rules
 from niches.scenario import OBJECTIVES, Scenario
-from niches.table import PortfolioTable
+from niches.table import PortfolioTable, Scores
 
 from .strategies import scenarios
 
@@ -23,17 +23,25 @@ def test_table_scores_every_portfolio_like_evaluate(scenario: Scenario) -> None:
     for portfolio in portfolios:
         row = table.row_of(portfolio)
         assert table.portfolio(row) == portfolio
-        m = evaluate(scenario, portfolio)
-        keeps = not violated_rules(scenario, portfolio, m)
-        if row not in position:
-            assert not keeps, portfolio
-            continue
-        i = position[row]
-        assert np.allclose(scores.values[i], [m.value_by_world[w.id] for w in scenario.worlds])
-        assert close(scores.expected[i], m.expected_value)
-        assert close(scores.cvar[i], m.cvar)
-        assert close(scores.total[i], m.cost)
-        assert bool(scores.feasible[i]) == keeps, portfolio
+        row_is_scored_like_evaluate(scenario, scores, position, row, portfolio)
+
+
+def row_is_scored_like_evaluate(
+    scenario: Scenario, scores: Scores, position: dict[int, int], row: int, portfolio: dict[str, str]
+) -> None:
+    """Check table row `row` (`portfolio`) against the evaluator: left out only if it breaks a rule."""
+    m = evaluate(scenario, portfolio)
+    keeps = not violated_rules(scenario, portfolio, m)
+    if row not in position:
+        assert not keeps, portfolio
+        return
+    i = position[row]
+    assert np.allclose(scores.values[i], [m.value_by_world[w.id] for w in scenario.worlds])
+    assert close(scores.expected[i], m.expected_value)
+    assert close(scores.worst[i], m.worst_case) and close(scores.cvar[i], m.cvar)
+    assert close(scores.total[i], m.cost)
+    assert np.allclose(scores.spend[i], [m.cost_by_period[p] for p in scenario.periods])
+    assert bool(scores.feasible[i]) == keeps, portfolio
 
 
 @given(scenarios)
