@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import yaml
@@ -198,3 +199,40 @@ timed_scenarios = scenario_dict(max_niches=4, timed=True).map(to_scenario)
 deal_scenarios = deal_scenario_dict().map(to_scenario)
 timed_deal_scenarios = deal_scenario_dict(timed=True).map(to_scenario)
 """Scenarios with deals (and, timed, levels that start later)."""
+
+
+def _times(value: Any, factor: float) -> Any:
+    """Return a money or value entry (a number, a range, a triangle, a mapping by period) times `factor`."""
+    if isinstance(value, dict):
+        return {k: v * factor for k, v in value.items()}
+    if isinstance(value, list):
+        return [v * factor for v in value]
+    return value * factor
+
+
+def scaled(data: dict[str, Any], money: float, value: float) -> dict[str, Any]:
+    """Return scenario data with every amount of money times `money` and every value times `value`.
+
+    Money: costs, budgets, deal amounts. Values: scores, synergies, deal bonuses
+    and the value floors. Shares, probabilities, weights and outlook multipliers
+    are unit-free and stay as they are, so the optimum's portfolio is the same
+    at every magnitude (ties aside), which is what the magnitude tests rely on.
+    """
+    out = copy.deepcopy(data)
+    if "budget" in out:
+        out["budget"] = _times(out["budget"], money)
+    for niche in out["niches"].values():
+        for level in niche["levels"].values() if "levels" in niche else [niche]:
+            level["cost"] = _times(level["cost"], money)
+            level["scores"] = {c: _times(s, value) for c, s in level.get("scores", {}).items()}
+        if "synergy" in niche:
+            niche["synergy"] = _times(niche["synergy"], value)
+    for deal in out.get("deals", {}).values():
+        if "amount" in deal:
+            deal["amount"] = _times(deal["amount"], money)
+        if "value" in deal:
+            deal["value"] = _times(deal["value"], value)
+    for floor in ("min_worst_case", "min_cvar"):
+        if floor in out.get("rules", {}):
+            out["rules"][floor] *= value
+    return out

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from niches import __version__
+from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS
 from niches.render.numbers import plural
 
 if TYPE_CHECKING:
@@ -226,8 +227,21 @@ def main_options(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    allow_path: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            "--allow-path",
+            help="Also read files that a scenario, coalition or report names inside this folder "
+            "(by default only inside the current folder and the naming file's own). Repeatable.",
+            show_default=False,
+            metavar="DIR",
+        ),
+    ] = None,
 ) -> None:
     """Choose a portfolio of functional niches for a middle power, from a YAML scenario."""
+    from niches.inputs import allow
+
+    allow(allow_path or [])
 
 
 @app.command()
@@ -690,10 +704,13 @@ def elicit(
     loaded = load(scenario)
     answers = Answers()
     if resume is not None:
+        text = _read_input(resume).decode("utf-8", errors="replace")
         try:
-            data = yaml.safe_load(resume.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            _fail(EXIT_INVALID, f"error: {resume}: cannot be read as a judgement file ({exc})")
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{resume}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(resume)
+            _fail(EXIT_INVALID, f"{where}: not valid YAML; fix the file or start again without --from")
         if not isinstance(data, dict):
             _fail(EXIT_INVALID, f"error: {resume}: a judgement file is a mapping")
         answers = resumed(data, [c.id for c in loaded.criteria])
@@ -750,11 +767,22 @@ def robust(
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     samples: Annotated[
-        int, typer.Option("--samples", "-n", min=1, help="Number of Monte Carlo samples.")
+        int,
+        typer.Option(
+            "--samples", "-n", min=1, max=MAX_SAMPLES, help="Number of Monte Carlo samples (1 to 1,000,000)."
+        ),
     ] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed; sample i depends only on (seed, i).")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", min=0, max=MAX_SEED, help="Seed (0 to 2^63-1); sample i depends only on (seed, i)."
+        ),
+    ] = 0,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, help="Local processes to spread samples over.")
+        int,
+        typer.Option(
+            "--workers", min=1, max=MAX_WORKERS, help="Local processes to spread samples over (1 to 256)."
+        ),
     ] = 1,
     vary: Annotated[
         str, typer.Option("--vary", help="What to draw: any of scores,weights,probabilities.")
@@ -937,12 +965,23 @@ def report(
     samples: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option(
-            "--samples", "-n", min=1, help="Monte Carlo samples [default: 500].", show_default=False
+            "--samples",
+            "-n",
+            min=1,
+            max=MAX_SAMPLES,
+            help="Monte Carlo samples, 1 to 1,000,000 [default: 500].",
+            show_default=False,
         ),
     ] = None,
     seed: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option("--seed", help="Monte Carlo seed [default: 0].", show_default=False),
+        typer.Option(
+            "--seed",
+            min=0,
+            max=MAX_SEED,
+            help="Monte Carlo seed, 0 to 2^63-1 [default: 0].",
+            show_default=False,
+        ),
     ] = None,
     solver: Annotated[
         Optional[SolverName],  # noqa: UP045
@@ -1028,12 +1067,22 @@ def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[S
     given = _split_options(options)
     pin, include, exclude = given["pin"], given["include"], given["exclude"]
     if scenario == "-":  # read once: the same bytes are parsed and hashed
-        data = sys.stdin.buffer.read()
+        data = _read_input("-")
         text = data.decode("utf-8", errors="replace")
         return load(scenario, text, pin, include, exclude), provenance("<stdin>", data)
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
-    return loaded, provenance(shown, real.read_bytes())
+    return loaded, provenance(shown, _read_input(real))
+
+
+def _read_input(path: str | Path) -> bytes:
+    """Read an input by the rules of `niches.inputs`; exit 2 with one line when it cannot be read."""
+    from niches.inputs import InputError, read_bytes
+
+    try:
+        return read_bytes(path)
+    except InputError as exc:
+        _fail(EXIT_INVALID, f"error: {exc}")
 
 
 def _report_text(
@@ -1069,19 +1118,25 @@ def _check_report(
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
     import shlex
 
+    from niches.inputs import InputError, named_path
     from niches.report import recorded
 
     deadline = _deadline(time_limit)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        _fail(EXIT_INVALID, f"error: {path}: cannot read it ({exc.strerror or exc})")
+    data = _read_input(path)
     was = recorded(data.decode("utf-8", errors="replace"))
     if scenario is None:
         if was.scenario is None:
             _fail(EXIT_INVALID, f"error: {path}: no provenance names its scenario; give SCENARIO")
         if was.scenario == "<stdin>":
             _fail(EXIT_INVALID, f"error: {path}: was made from standard input; give SCENARIO (`-` reads it)")
+        try:  # a path written in the report: read only inside the allowed folders
+            named_path(was.scenario, path, relative_to_file=False)
+        except InputError:
+            _fail(
+                EXIT_INVALID,
+                f"error: {path}: its provenance names a scenario outside the folder niches runs in and "
+                "the report's folder; give SCENARIO, or allow its folder with niches --allow-path DIR",
+            )
         scenario = was.scenario
     samples = samples or was.samples or 500
     seed = seed if seed is not None else was.seed if was.seed is not None else 0

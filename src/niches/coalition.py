@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from niches.evaluate import RELATIVE_TIE, Metrics, evaluate, objective_value
+from niches.inputs import InputError, named_path
 from niches.scenario import Level, Scenario, ScenarioError, load_scenario, read_source
 from niches.yamlsource import Location, Problem, YNode, parse_yaml
 
@@ -190,12 +191,16 @@ def load_coalition(path: str | Path) -> Coalition:
             if not item.is_scalar() or not item.text:
                 error(item, "coalition 'members' must list scenario file paths (text)")
                 continue
-            target = Path(file).parent / item.text
+            try:
+                target = named_path(item.text, file)
+            except InputError as exc:
+                error(item, f"member scenario '{item.text}' {exc.message}")
+                continue
             stem = Path(item.text).stem
             if stem in members:
                 error(item, f"member '{stem}' is listed twice; list each scenario once")
                 continue
-            if not target.is_file():
+            if not target.exists():
                 error(
                     item,
                     f"member scenario '{item.text}' not found (paths are relative to the coalition file)",

@@ -246,6 +246,8 @@ class PortfolioModel:
                 known = start is not None and (index > 0 or start_keeps_rules)
                 incumbent = measure(start, goal) if known and start is not None else None
                 outcome = self.optimise(goal, deadline.left(), start, incumbent=incumbent)
+                outcome = self._checked(goal, outcome, measure, deadline)
+                notes += [n for n in outcome.notes if n not in notes]
                 if index == 0:
                     if outcome.status == "timeout":
                         raise TimedOut(
@@ -271,6 +273,32 @@ class PortfolioModel:
                     self.form.bound_goal(goal, bound)
                     start = best
             return Chain(status, best, gap, tuple(notes))
+
+    def _checked(self, goal: str, outcome: Outcome, measure: Measure, deadline: Deadline) -> Outcome:
+        """Return `outcome` once the evaluator agrees with its objective; else solve again carefully.
+
+        The solver's figure for `goal` must be the evaluator's figure for the
+        portfolio it chose (within the tie tolerance). When it is not, the
+        back end solves once more with `careful` (HiGHS without presolve,
+        then the other solver); an answer that still disagrees is a
+        SolverFailed.
+        """
+        if outcome.status != "optimal" or outcome.values is None or outcome.objective is None:
+            return outcome
+        exact = measure(self.portfolio(outcome), goal)
+        if abs(exact - outcome.objective) <= tolerance(exact):
+            return outcome
+        vector = self.form.goal(goal)
+        again = self.backend.solve(vector, not minimised(goal), deadline.left(), careful=True)
+        if again.status == "optimal" and again.values is not None and again.objective is not None:
+            fixed = measure(self.portfolio(again), goal)
+            if abs(fixed - again.objective) <= tolerance(fixed):
+                said = f"{outcome.objective:.6g} for {goal.replace('_', ' ')}, the evaluator {exact:.6g}"
+                return dataclasses.replace(again, notes=(f"{self.solver} said {said}", *again.notes))
+        raise SolverFailed(
+            f"the {self.solver} solver's {goal.replace('_', ' ')} ({outcome.objective:.6g}) is not the "
+            f"evaluator's ({exact:.6g}) for the portfolio it chose, even when solved again"
+        )
 
     def _fix_by_reduced_costs(self, goal: str, bound: float, deadline: Deadline) -> None:
         """Fix the choices no portfolio keeping `goal` within `bound` can change (exact; HiGHS only).

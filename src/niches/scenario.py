@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from niches import ahp
+from niches import ahp, inputs
 from niches import judges as panel
 from niches.judges import Judge
 from niches.render.numbers import plural, plural_of
@@ -444,33 +444,19 @@ class Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate the scenario at `path` (`-` reads standard input)."""
-    import sys
-
-    if str(path) == "-":
-        return parse_scenario(sys.stdin.read(), "<stdin>")
-    text = read_source(path)
-    return parse_scenario(text, str(path))
+    return parse_scenario(read_source(path), inputs.shown(path))
 
 
 def read_source(path: str | Path) -> str:
-    """Return the UTF-8 text of the file at `path`; raise ScenarioError saying why it cannot be read."""
-    path = Path(path)
+    """Return the UTF-8 text at `path` (`-`: standard input); raise ScenarioError saying why not.
+
+    Reading follows `niches.inputs`: a regular file or standard input, at most
+    10 MB counted while reading.
+    """
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem(Location(str(path), 1, 1), "no such file; check the path")]) from None
-    except IsADirectoryError:
-        raise ScenarioError(
-            [Problem(Location(str(path), 1, 1), "is a directory; give a scenario file")]
-        ) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(Location(str(path), 1, 1), f"cannot be read: {exc.strerror}")]) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            [Problem(Location(str(path), 1, 1), f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
-        ) from None
+        return inputs.read_text(path)
+    except inputs.InputError as exc:
+        raise ScenarioError([Problem(Location(exc.path, 1, 1), exc.message)]) from None
 
 
 def parse_scenario(text: str, file: str = "<string>") -> Scenario:
@@ -1076,19 +1062,24 @@ class _Reader:
         self, node: YNode, criteria: list[Criterion], worlds: list[World], niches: list[Niche]
     ) -> list[Judge]:
         """Read every judgement file `node` lists (paths relative to the scenario, globs allowed)."""
-        base = Path(self.file).parent if not self.file.startswith("<") else Path()
+        naming = None if self.file.startswith("<") else self.file
         found: list[Judge] = []
         names: dict[str, str] = {}
         for item in self.id_list(node, "judges"):
             pattern = item.text
+            try:
+                where = inputs.named_path(pattern, naming)
+            except inputs.InputError as exc:
+                self.error(item.loc, f"judges: '{pattern}' {exc.message}")
+                continue
             if any(ch in pattern for ch in "*?["):
-                paths = sorted(base.glob(pattern))
+                paths = inputs.matching(where, naming)
                 if not paths:
                     self.error(
                         item.loc, f"judges: '{pattern}' matches no file (paths are relative to the scenario)"
                     )
             else:
-                paths = [base / pattern]
+                paths = [where]
             for path in paths:
                 judge = self.judge_file(path, item, criteria, worlds, niches)
                 if judge is None:
@@ -1109,14 +1100,13 @@ class _Reader:
     ) -> Judge | None:
         """Read one judgement file; its problems are located in it."""
         shown = str(path)
-        try:
-            data = path.read_bytes()
-            text = data.decode("utf-8")
-        except FileNotFoundError:
+        if not path.exists():
             self.error(item.loc, f"judges: no such file {shown}; check the path (relative to the scenario)")
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(item.loc, f"judges: {shown} cannot be read as UTF-8 text ({exc})")
+        try:
+            text = inputs.read_text(path)
+        except inputs.InputError as exc:
+            self.error(item.loc, f"judges: {shown}: {exc.message}")
             return None
         parsed = parse_yaml(text, shown, SIZE_LIMITS)
         self.problems.extend(parsed.problems)
@@ -2046,7 +2036,11 @@ def commit(scenario: Scenario, commitments: Sequence[Commitment]) -> Scenario:
     locations = dict(scenario.locations)
     ids = [n.id for n in scenario.niches]
     deal_ids = [d.id for d in scenario.deals]
+    first: dict[str, Commitment] = {}
     for c in commitments:
+        earlier = first.setdefault(c.niche, c)
+        if earlier != c:
+            raise CommitmentError(f"{earlier} and {c} both commit '{c.niche}'; keep one")
         if c.niche in deal_ids and c.level is not None:
             raise CommitmentError(f"{c}: '{c.niche}' is a deal, taken or not: write {c.niche} or -{c.niche}")
         if c.niche not in ids + deal_ids:

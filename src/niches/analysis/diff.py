@@ -74,17 +74,14 @@ class Diff:
 
 def read_side(spec: str) -> tuple[str, str]:
     """Return (display name, YAML text) for a file path, `-`, or git `REV:PATH`."""
-    if spec == "-":
-        import sys
+    from niches.inputs import InputError, read_bytes, shown
 
-        return "<stdin>", _decoded("<stdin>", sys.stdin.buffer.read())
-    file = Path(spec)
-    if file.is_file():
+    if spec == "-" or Path(spec).exists():
         try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise SourceError(f"{spec}: cannot be read ({exc.strerror})") from None
-        return spec, _decoded(spec, data)
+            data = read_bytes(spec)
+        except InputError as exc:
+            raise SourceError(str(exc)) from None
+        return shown(spec), _decoded(shown(spec), data)
     if ":" in spec:
         rev, _, path = spec.partition(":")
         return spec, _decoded(spec, _git_blob(spec, rev, path))

@@ -27,6 +27,7 @@ from niches.engine import Engine, MilpEngine, TableEngine, make_engine
 from niches.evaluate import evaluate, objective_value, violated_rules
 from niches.formulation import KIND_GOAL, tie_break_goals
 from niches.interrupts import STOPS, Interrupted
+from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS
 from niches.model import best_by_world, measure_goals
 from niches.scenario import Criterion, Scenario, World
 from niches.table import objective_of
@@ -413,8 +414,12 @@ def robust(
     unknown = [v for v in vary if v not in VARY]
     if unknown:
         raise RobustError(f"unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
-    if samples < 1:
-        raise RobustError("--samples must be at least 1")
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise RobustError(f"--samples must be from 1 to {MAX_SAMPLES:,}")
+    if not 0 <= seed <= MAX_SEED:
+        raise RobustError(f"--seed must be from 0 to {MAX_SEED:,}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise RobustError(f"--workers must be from 1 to {MAX_WORKERS}")
     if concentration <= 0:
         raise RobustError("--concentration must be positive")
     recommended_solution = study.solution()
@@ -519,6 +524,7 @@ def _worker(scenario: Scenario, indices: list[int], args: tuple[object, ...], ch
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop, and keeps what was sent
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ended by the parent: quietly, no traceback
     try:
         seed, vary, concentration, kind, recommended, solver = args
         run_samples(

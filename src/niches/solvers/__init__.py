@@ -7,6 +7,13 @@
 - `cbc`: CBC (bundled with PuLP) in a subprocess, the model written through
   PuLP; the process and its files live in a private temporary folder removed
   on every exit path, and the process is ended when the solve is interrupted.
+
+Both are handed the model scaled (`scaling`: rows and continuous columns near
+magnitude 1, exactly undone on the way back), and both check every answer
+against the unscaled model (`verify`). A refused run or an answer that does
+not check is solved again more carefully (HiGHS: without presolve), then on
+the other solver, with a note saying so; `careful=True` asks for that
+directly (a caller whose evaluator disagrees with the answer).
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ class Outcome:
     solution; `gap` is the relative gap between `objective` and `bound` when
     the solver knows both, else None), "infeasible" or "timeout" (stopped
     with no solution). `values` are the column values of the solution.
+    `notes` say what went wrong on the way and how it was answered (a solver
+    that refused the model, a solution that did not check, solved again).
     """
 
     status: str
@@ -40,6 +49,7 @@ class Outcome:
     objective: float | None = None
     bound: float | None = None
     gap: float | None = None
+    notes: tuple[str, ...] = ()
 
 
 class Backend(Protocol):
@@ -55,6 +65,7 @@ class Backend(Protocol):
         seconds: float | None,
         start: Mapping[int, float] | None = None,
         relax: bool = False,
+        careful: bool = False,
     ) -> Outcome: ...
 
 

@@ -12,6 +12,7 @@ This is the only module that imports pulp.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import re
 import secrets
@@ -27,6 +28,8 @@ import pulp
 
 from niches.formulation import Formulation
 from niches.solvers import Outcome, SolverFailed
+from niches.solvers.scaling import Scaling
+from niches.solvers.verify import problem as trouble_with
 
 GRACE = 0.5
 """Seconds CBC may overrun its own time limit before it is ended."""
@@ -37,9 +40,20 @@ def pulp_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]", "_", text)
 
 
-def build_problem(form: Formulation, objective: Mapping[int, float], maximise: bool) -> tuple[Any, list[Any]]:
-    """Return the formulation as a PuLP problem (free rows left out) and its variables by column."""
+def build_problem(
+    form: Formulation, objective: Mapping[int, float], maximise: bool, scale: Scaling | None = None
+) -> tuple[Any, list[Any]]:
+    """Return the formulation as a PuLP problem (free rows left out) and its variables by column.
+
+    With `scale`, the problem is the scaled model (`niches.solvers.scaling`);
+    without, it reads like the scenario (the LP dump).
+    """
     used: set[str] = set()
+    scaled = dict(objective)
+    if scale is None:
+        scale = Scaling.identity(form)
+    else:
+        scaled, _ = scale.objective(objective)
 
     def unique(text: str) -> str:
         base = pulp_name(text)
@@ -56,21 +70,24 @@ def build_problem(form: Formulation, objective: Mapping[int, float], maximise: b
     variables = [
         pulp.LpVariable(
             unique(name),
-            None if math.isinf(low) else low,
-            None if math.isinf(high) else high,
+            None if math.isinf(low) else scale.col_bound(c, low),
+            None if math.isinf(high) else scale.col_bound(c, high),
             pulp.LpInteger if integer else pulp.LpContinuous,
         )
-        for name, low, high, integer in zip(
-            form.col_name, form.col_lower, form.col_upper, form.col_integer, strict=True
+        for c, (name, low, high, integer) in enumerate(
+            zip(form.col_name, form.col_lower, form.col_upper, form.col_integer, strict=True)
         )
     ]
-    problem.setObjective(pulp.LpAffineExpression([(variables[c], v) for c, v in objective.items()]))
-    for name, coefs, low, high in zip(
-        form.row_name, form.row_coef, form.row_lower, form.row_upper, strict=True
+    problem.setObjective(pulp.LpAffineExpression([(variables[c], v) for c, v in scaled.items()]))
+    for r, (name, coefs, low, high) in enumerate(
+        zip(form.row_name, form.row_coef, form.row_lower, form.row_upper, strict=True)
     ):
         if math.isinf(low) and math.isinf(high):
             continue
-        expression = pulp.LpAffineExpression([(variables[c], v) for c, v in coefs.items()])
+        low, high = scale.row_bound(r, low), scale.row_bound(r, high)
+        expression = pulp.LpAffineExpression(
+            [(variables[c], scale.coefficient(r, c, v)) for c, v in coefs.items()]
+        )
         if low == high:
             problem += expression == low, unique(name)
         elif math.isinf(high):
@@ -135,12 +152,17 @@ def _log_number(text: str, label: str) -> float | None:
 
 
 class CbcBackend:
-    """Solve a formulation with CBC, rebuilding the PuLP problem for each solve."""
+    """Solve a formulation with CBC, rebuilding the PuLP problem for each solve.
+
+    `journal`: whether this back end reads (and so clears) the formulation's
+    journal of changes; a stand-in for another back end leaves it to that one.
+    """
 
     name = "cbc"
 
-    def __init__(self, formulation: Formulation) -> None:
+    def __init__(self, formulation: Formulation, journal: bool = True) -> None:
         self.form = formulation
+        self.journal = journal
         self.solves = 0
         self.path = pulp.PULP_CBC_CMD().path
 
@@ -151,10 +173,52 @@ class CbcBackend:
         seconds: float | None,
         start: Mapping[int, float] | None = None,
         relax: bool = False,
+        careful: bool = False,
     ) -> Outcome:
-        """Solve the formulation as it stands (`start` is not used; `relax` solves the LP)."""
-        self.form.take_changes()
-        problem, variables = build_problem(self.form, objective, maximise)
+        """Solve the formulation as it stands (`start` is not used; `relax` solves the LP).
+
+        An answer that does not check (`verify.problem`), or a run that
+        fails, is solved by HiGHS instead (`careful` goes there directly),
+        with a note.
+        """
+        if self.journal:
+            self.form.take_changes()
+        trouble = "was asked to solve again" if careful else None
+        if not careful:
+            scale = Scaling()
+            scale.update(self.form, 0, 0)
+            try:
+                outcome = self._run(objective, maximise, seconds, relax, scale)
+            except SolverFailed as failed:
+                trouble = str(failed).removeprefix("CBC ")
+            else:
+                trouble = trouble_with(self.form, objective, outcome, relax, scale)
+                if trouble is None:
+                    return outcome
+        if not self.journal:  # a stand-in for HiGHS: no third solver to ask
+            raise SolverFailed(f"CBC {trouble}")
+        from niches.solvers.highs import HighsBackend
+
+        other = HighsBackend(self.form, journal=False)
+        try:
+            outcome = other.solve(objective, maximise, seconds, None, relax)
+        except SolverFailed as failed:
+            raise SolverFailed(f"CBC {trouble}, and {failed}") from None
+        finally:
+            self.solves += other.solves
+        return dataclasses.replace(outcome, notes=(f"CBC {trouble}; solved by HiGHS instead", *outcome.notes))
+
+    def _run(
+        self,
+        objective: Mapping[int, float],
+        maximise: bool,
+        seconds: float | None,
+        relax: bool,
+        scale: Scaling,
+    ) -> Outcome:
+        """Run CBC once on the model scaled by `scale`; return its outcome in the scenario's units."""
+        _, factor = scale.objective(objective)
+        problem, variables = build_problem(self.form, objective, maximise, scale)
         self.solves += 1
         with private_folder() as folder:
             mps, solution, log = folder / "model.mps", folder / "model.sol", folder / "cbc.log"
@@ -184,7 +248,16 @@ class CbcBackend:
             status, values, _, _, _, sol_status = reader.readsol_MPS(
                 str(solution), problem, list(variables_by_name.values()), names, rows
             )
-        return self._outcome(status, sol_status, values, variables, text, maximise, relax)
+        found = self._outcome(status, sol_status, values, variables, text, maximise, relax)
+        if found.values is None:
+            return found
+        return Outcome(
+            found.status,
+            scale.values(found.values),
+            None if found.objective is None else found.objective / factor,
+            None if found.bound is None else found.bound / factor,
+            found.gap,
+        )
 
     @staticmethod
     def _wait(process: subprocess.Popen[bytes], seconds: float | None) -> None:

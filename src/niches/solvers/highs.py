@@ -10,6 +10,7 @@ instance, so its simplex basis stays warm from one bound to the next.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import sys
@@ -22,6 +23,8 @@ import numpy as np
 
 from niches.formulation import Changes, Formulation
 from niches.solvers import Outcome, SolverFailed
+from niches.solvers.scaling import Scaling
+from niches.solvers.verify import problem
 
 FEASIBILITY = 1e-9
 """Primal and MIP feasibility tolerance: well below the 1e-6 relative tie tolerance."""
@@ -71,19 +74,30 @@ class _Instance:
         self.rows = 0
         self.cols = 0
         self.objective: dict[int, float] = {}
+        self.factor = 1.0
+        self.scale = Scaling()
         self._load()
 
     def _load(self) -> None:
-        form = self.form
+        form, scale = self.form, self.scale
+        scale.update(form, 0, 0)
         lp = highspy.HighsLp()
         lp.num_col_ = form.cols
         lp.num_row_ = form.rows
         lp.col_cost_ = np.zeros(form.cols)
-        lp.col_lower_ = np.array(form.col_lower, dtype=np.float64)
-        lp.col_upper_ = np.array(form.col_upper, dtype=np.float64)
-        lp.row_lower_ = np.array(form.row_lower, dtype=np.float64)
-        lp.row_upper_ = np.array(form.row_upper, dtype=np.float64)
-        starts, index, value = _rows_csr(form.row_coef, 0, form.rows)
+        lp.col_lower_ = np.array(
+            [scale.col_bound(c, b) for c, b in enumerate(form.col_lower)], dtype=np.float64
+        )
+        lp.col_upper_ = np.array(
+            [scale.col_bound(c, b) for c, b in enumerate(form.col_upper)], dtype=np.float64
+        )
+        lp.row_lower_ = np.array(
+            [scale.row_bound(r, b) for r, b in enumerate(form.row_lower)], dtype=np.float64
+        )
+        lp.row_upper_ = np.array(
+            [scale.row_bound(r, b) for r, b in enumerate(form.row_upper)], dtype=np.float64
+        )
+        starts, index, value = _rows_csr(form.row_coef, 0, form.rows, scale)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.num_col_ = form.cols
         lp.a_matrix_.num_row_ = form.rows
@@ -98,8 +112,8 @@ class _Instance:
         self.pending = Changes(form.rows, form.cols)
 
     def sync(self) -> None:
-        """Apply the pending changes so the HiGHS model equals the formulation."""
-        form, h, ch = self.form, self.h, self.pending
+        """Apply the pending changes so the HiGHS model equals the (scaled) formulation."""
+        form, h, ch, scale = self.form, self.h, self.pending, self.scale
         self.pending = Changes(form.rows, form.cols)
         keep_rows = min(ch.rows_from, self.rows, form.rows)
         keep_cols = min(ch.cols_from, self.cols, form.cols)
@@ -110,10 +124,11 @@ class _Instance:
             gone = np.arange(keep_cols, self.cols, dtype=np.int32)
             _check(h.deleteCols(len(gone), gone), "deleteCols")
             self.objective = {c: v for c, v in self.objective.items() if c < keep_cols}
+        scale.update(form, keep_rows, keep_cols)
         if form.cols > keep_cols:
             new = range(keep_cols, form.cols)
-            lower = np.array([form.col_lower[c] for c in new], dtype=np.float64)
-            upper = np.array([form.col_upper[c] for c in new], dtype=np.float64)
+            lower = np.array([scale.col_bound(c, form.col_lower[c]) for c in new], dtype=np.float64)
+            upper = np.array([scale.col_bound(c, form.col_upper[c]) for c in new], dtype=np.float64)
             empty = np.zeros(0, dtype=np.int32)
             _check(
                 h.addCols(
@@ -132,38 +147,41 @@ class _Instance:
             for col in integer:
                 h.changeColIntegrality(col, highspy.HighsVarType.kInteger)
         if form.rows > keep_rows:
-            starts, index, value = _rows_csr(form.row_coef, keep_rows, form.rows)
-            lower = np.array(form.row_lower[keep_rows:], dtype=np.float64)
-            upper = np.array(form.row_upper[keep_rows:], dtype=np.float64)
+            starts, index, value = _rows_csr(form.row_coef, keep_rows, form.rows, scale)
+            lower = np.array([scale.row_bound(r, form.row_lower[r]) for r in range(keep_rows, form.rows)])
+            upper = np.array([scale.row_bound(r, form.row_upper[r]) for r in range(keep_rows, form.rows)])
             _check(
                 h.addRows(form.rows - keep_rows, lower, upper, len(index), starts[:-1], index, value),
                 "addRows",
             )
         for row, col in ch.coefficients:
             if row < keep_rows and col < form.cols:
-                _check(h.changeCoeff(row, col, form.row_coef[row].get(col, 0.0)), "changeCoeff")
+                coefficient = scale.coefficient(row, col, form.row_coef[row].get(col, 0.0))
+                _check(h.changeCoeff(row, col, coefficient), "changeCoeff")
         rows = np.array(sorted(r for r in ch.row_bounds if r < keep_rows), dtype=np.int32)
         if len(rows):
-            lower = np.array([form.row_lower[r] for r in rows], dtype=np.float64)
-            upper = np.array([form.row_upper[r] for r in rows], dtype=np.float64)
+            lower = np.array([scale.row_bound(r, form.row_lower[r]) for r in rows], dtype=np.float64)
+            upper = np.array([scale.row_bound(r, form.row_upper[r]) for r in rows], dtype=np.float64)
             _check(h.changeRowsBounds(len(rows), rows, lower, upper), "changeRowsBounds")
         cols = np.array(sorted(c for c in ch.col_bounds if c < keep_cols), dtype=np.int32)
         if len(cols):
-            lower = np.array([form.col_lower[c] for c in cols], dtype=np.float64)
-            upper = np.array([form.col_upper[c] for c in cols], dtype=np.float64)
+            lower = np.array([scale.col_bound(c, form.col_lower[c]) for c in cols], dtype=np.float64)
+            upper = np.array([scale.col_bound(c, form.col_upper[c]) for c in cols], dtype=np.float64)
             _check(h.changeColsBounds(len(cols), cols, lower, upper), "changeColsBounds")
         self.rows, self.cols = form.rows, form.cols
 
     def set_objective(self, objective: Mapping[int, float], maximise: bool) -> None:
-        changed = {c: 0.0 for c in self.objective if c not in objective}
-        changed.update(objective)
+        """Hand HiGHS `objective` (scaled; `factor` remembers by how much)."""
+        scaled, self.factor = self.scale.objective(objective)
+        changed = {c: 0.0 for c in self.objective if c not in scaled}
+        changed.update(scaled)
         if changed:
             cols = np.array(list(changed), dtype=np.int32)
             _check(
                 self.h.changeColsCost(len(cols), cols, np.array(list(changed.values()), dtype=np.float64)),
                 "changeColsCost",
             )
-        self.objective = dict(objective)
+        self.objective = scaled
         sense = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
         _check(self.h.changeObjectiveSense(sense), "changeObjectiveSense")
 
@@ -194,14 +212,14 @@ def _run(h: Any) -> Any:
     return box["status"]
 
 
-def _rows_csr(rows: list[dict[int, float]], first: int, last: int) -> tuple[Any, Any, Any]:
+def _rows_csr(rows: list[dict[int, float]], first: int, last: int, scale: Scaling) -> tuple[Any, Any, Any]:
     starts = np.zeros(last - first + 1, dtype=np.int32)
     index: list[int] = []
     value: list[float] = []
     for i, row in enumerate(rows[first:last]):
         for col in sorted(row):
             index.append(col)
-            value.append(row[col])
+            value.append(scale.coefficient(first + i, col, row[col]))
         starts[i + 1] = len(index)
     return starts, np.array(index, dtype=np.int32), np.array(value, dtype=np.float64)
 
@@ -212,22 +230,29 @@ def _check(status: Any, call: str) -> None:
 
 
 class HighsBackend:
-    """Solve a formulation with HiGHS in-process, applying only what changed."""
+    """Solve a formulation with HiGHS in-process, applying only what changed.
+
+    `journal`: whether this back end reads the formulation's journal of
+    changes; a stand-in for another back end, made for one solve, does not.
+    """
 
     name = "highs"
 
-    def __init__(self, formulation: Formulation) -> None:
+    def __init__(self, formulation: Formulation, journal: bool = True) -> None:
         self.form = formulation
+        self.journal = journal
         self.mip = _Instance(formulation, relax=False)
         self._lp: _Instance | None = None
-        formulation.take_changes()
+        if journal:
+            formulation.take_changes()
         self.solves = 0
 
     def _instance(self, relax: bool) -> _Instance:
-        changes = self.form.take_changes()
-        for instance in (self.mip, self._lp):
-            if instance is not None:
-                _merge(instance.pending, changes)
+        if self.journal:
+            changes = self.form.take_changes()
+            for instance in (self.mip, self._lp):
+                if instance is not None:
+                    _merge(instance.pending, changes)
         if not relax:
             return self.mip
         if self._lp is None:
@@ -241,27 +266,72 @@ class HighsBackend:
         seconds: float | None,
         start: Mapping[int, float] | None = None,
         relax: bool = False,
+        careful: bool = False,
     ) -> Outcome:
-        """Solve the formulation as it stands; `relax` solves the LP relaxation instead."""
+        """Solve the formulation as it stands; `relax` solves the LP relaxation instead.
+
+        An answer is returned only once it checks (`verify.problem`). A
+        refused run or an answer that does not check is solved again without
+        presolve, then by CBC; `careful` starts there. The outcome's notes
+        say what happened.
+        """
         instance = self._instance(relax)
         instance.sync()
         instance.set_objective(objective, maximise)
         h = instance.h
         h.setOptionValue("time_limit", math.inf if seconds is None else max(seconds, 1e-3))
-        if start and not relax:
-            index = np.array(list(start), dtype=np.int32)
-            h.setSolution(len(index), index, np.array(list(start.values()), dtype=np.float64))
+        trouble = "was asked to solve again" if careful else None
+        if not careful:
+            if start and not relax:
+                index = np.array(list(start), dtype=np.int32)
+                h.setSolution(len(index), index, np.array(list(start.values()), dtype=np.float64))
+            outcome, trouble = self._attempt(instance, objective, maximise, relax)
+            if trouble is not None and start and not relax:
+                # HiGHS can report the optimum's objective with the start's column values (seen with
+                # highspy 1.16 when presolve settles the model): solve again without the start.
+                h.clearSolver()
+                outcome, trouble = self._attempt(instance, objective, maximise, relax)
+            if trouble is None and outcome.status != "infeasible":
+                return outcome
+            trouble = trouble or "said infeasible"  # presolve's verdict, heard again without it
+        h.clearSolver()
+        h.setOptionValue("presolve", "off")
+        try:
+            outcome, again = self._attempt(instance, objective, maximise, relax)
+        finally:
+            h.setOptionValue("presolve", "choose")
+        if again is None and outcome.status == "infeasible":
+            if trouble == "said infeasible":
+                return outcome  # with and without presolve alike
+            again = "said infeasible"  # after an answer or a refusal: CBC settles it
+        if again is None:
+            return dataclasses.replace(outcome, notes=(f"HiGHS {trouble}; solved again without presolve",))
+        if not self.journal:  # a stand-in for CBC: no third solver to ask
+            raise SolverFailed(f"HiGHS {trouble} (also without presolve: {again})")
+        from niches.solvers.cbc import CbcBackend
+
+        other = CbcBackend(self.form, journal=False)
+        try:
+            outcome = other.solve(objective, maximise, seconds, None, relax)
+        except SolverFailed as failed:
+            raise SolverFailed(f"HiGHS {trouble} (also without presolve: {again}), and {failed}") from None
+        finally:
+            self.solves += other.solves
+        return dataclasses.replace(
+            outcome, notes=(f"HiGHS {trouble} (also without presolve); solved by CBC instead",)
+        )
+
+    def _attempt(
+        self, instance: _Instance, objective: Mapping[int, float], maximise: bool, relax: bool
+    ) -> tuple[Outcome, str | None]:
+        """Run HiGHS once; return its outcome and what is wrong with it (None when it checks)."""
         self.solves += 1
-        _check(_run(h), "run")
-        outcome = self._outcome(h, maximise, relax)
-        if start and not relax and outcome.values is not None and not _agrees(objective, outcome):
-            # HiGHS can report the optimum's objective with the start's column values (seen with
-            # highspy 1.16 when presolve settles the model): solve again without the start.
-            instance.h.clearSolver()
-            self.solves += 1
-            _check(_run(h), "run")
-            outcome = self._outcome(h, maximise, relax)
-        return outcome
+        try:
+            _check(_run(instance.h), "run")
+            outcome = self._outcome(instance, maximise, relax)
+        except SolverFailed as failed:
+            return Outcome("timeout"), str(failed).removeprefix("HiGHS ")
+        return outcome, problem(self.form, objective, outcome, relax, instance.scale)
 
     def fixed_by_reduced_costs(self, columns: list[int], slack: float) -> dict[int, float]:
         """Return the columns the last LP relaxation pins at a bound for any solution within `slack` of it.
@@ -280,9 +350,9 @@ class HighsBackend:
         status = h.getBasis().col_status
         at_lower, at_upper = highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kUpper
         fixed: dict[int, float] = {}
-        margin = slack + 1e-9
+        margin = slack + 1e-9 * max(1.0, slack)
         for col in columns:
-            if abs(duals[col]) <= margin:
+            if abs(duals[col]) / (lp.scale.col[col] * lp.factor) <= margin:
                 continue
             if status[col] == at_lower:
                 fixed[col] = self.form.col_lower[col]
@@ -290,15 +360,16 @@ class HighsBackend:
                 fixed[col] = self.form.col_upper[col]
         return fixed
 
-    def _outcome(self, h: Any, maximise: bool, relax: bool) -> Outcome:
+    def _outcome(self, instance: _Instance, maximise: bool, relax: bool) -> Outcome:
+        h, scale, factor = instance.h, instance.scale, instance.factor
         status = h.getModelStatus()
         statuses = highspy.HighsModelStatus
         info = h.getInfo()
         has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
         if status == statuses.kOptimal:
-            values = list(h.getSolution().col_value)
+            values = scale.values(list(h.getSolution().col_value))
             bound = info.objective_function_value if relax else info.mip_dual_bound
-            return Outcome("optimal", values, info.objective_function_value, bound, 0.0)
+            return Outcome("optimal", values, info.objective_function_value / factor, bound / factor, 0.0)
         if status in (statuses.kInfeasible, statuses.kUnboundedOrInfeasible):
             return Outcome("infeasible")
         if status in (statuses.kInterrupt, getattr(statuses, "kHighsInterrupt", statuses.kInterrupt)):
@@ -306,15 +377,9 @@ class HighsBackend:
         if status in (statuses.kTimeLimit, statuses.kIterationLimit, statuses.kSolutionLimit):
             if relax or not has_solution:
                 return Outcome("timeout")
-            objective = float(info.objective_function_value)
-            bound = float(info.mip_dual_bound)
+            objective = float(info.objective_function_value) / factor
+            bound = float(info.mip_dual_bound) / factor
             gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
-            return Outcome("feasible", list(h.getSolution().col_value), objective, bound, gap)
+            values = scale.values(list(h.getSolution().col_value))
+            return Outcome("feasible", values, objective, bound, gap)
         raise SolverFailed(f"HiGHS stopped: {h.modelStatusToString(status)}")
-
-
-def _agrees(objective: Mapping[int, float], outcome: Outcome) -> bool:
-    """Return whether an outcome's column values give the objective value it reports."""
-    assert outcome.values is not None and outcome.objective is not None
-    found = math.fsum(coef * outcome.values[col] for col, coef in objective.items())
-    return abs(found - outcome.objective) <= 1e-6 * max(1.0, abs(outcome.objective))
