@@ -127,6 +127,7 @@ EXPECTED = {
     "control_character.yaml": [
         "2:20: the file holds a control character (#x0007) that YAML does not allow; delete it"
     ],
+    "escape_sequence.yaml": ["1:7: the text holds a control character (U+001B); delete it"],
     "nul_byte.yaml": [
         "2:11: the file holds a control character (#x0000) that YAML does not allow; delete it"
     ],

@@ -199,14 +199,28 @@ def _deadline(seconds: float | None) -> Any:
     return Deadline(seconds)
 
 
-def _writable(path: Path | str) -> Path:
-    """Return `path` if an output file can be written there, else exit 2 with one line (before any work)."""
+def _writable(path: Path | str, reads: Sequence[str | Path | None] = ()) -> Path:
+    """Return `path` if an output file can be written there, else exit 2 with one line (before any work).
+
+    `reads` are the command's inputs: an output may not be one of them.
+    """
     from niches.files import OutputError, check_writable
 
+    target = Path(path)
+    for read in reads:
+        if read is not None and str(read) != "-" and _same_file(target, Path(read)):
+            _fail(EXIT_INVALID, f"error: {path}: is also what this command reads; write the output elsewhere")
     try:
         return check_writable(path)
     except OutputError as exc:
         _fail(EXIT_INVALID, f"error: {exc}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _print(renderable: object) -> None:
@@ -268,7 +282,7 @@ def solve(
     from niches.study import Study
 
     deadline = _deadline(time_limit)
-    lp_file = _writable(lp) if lp is not None else None
+    lp_file = _writable(lp, [scenario]) if lp is not None else None
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     try:
@@ -539,8 +553,12 @@ def main() -> None:
     try:
         app()
     except Exception as exc:
+        from niches.files import OutputError
         from niches.solvers import SolverFailed
 
+        if isinstance(exc, OutputError):  # a full disk or an I/O error while writing: nothing half-written
+            _err(f"error: {exc}")
+            raise SystemExit(EXIT_INVALID) from None
         if not isinstance(exc, SolverFailed):
             raise
         _err(f"error: {exc}")
@@ -933,11 +951,16 @@ def init(
     from niches.schema import schema_text
     from niches.starter import SCHEMA_FILE, STARTER
 
+    if str(path) == "-":
+        _fail(EXIT_INVALID, "error: init writes a file; give its name (niches init scenario.yaml)")
     if path.exists() and not force:
         _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
     target = _writable(path)
     schema_file = _writable(target.parent / SCHEMA_FILE)
-    write_atomically(schema_file, schema_text())
+    schema = schema_text()
+    if schema_file.exists() and not force and schema_file.read_bytes() != schema.encode("utf-8"):
+        _fail(EXIT_INVALID, f"{schema_file}: already exists (another version); pass --force to overwrite it")
+    write_atomically(schema_file, schema)
     write_atomically(target, STARTER)
     typer.echo(f"wrote {path} and {schema_file}; next: niches validate {path} && niches solve {path}")
 
@@ -1011,7 +1034,7 @@ def report(
         _check_report(check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude))
         return
     deadline = _deadline(time_limit)
-    target = _writable(output) if output is not None else None
+    target = _writable(output, [scenario]) if output is not None else None
     stamp = None
     if timestamp:
         import datetime
@@ -1067,8 +1090,13 @@ def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[S
     given = _split_options(options)
     pin, include, exclude = given["pin"], given["include"], given["exclude"]
     if scenario == "-":  # read once: the same bytes are parsed and hashed
+        from niches.inputs import InputError, decoded
+
         data = _read_input("-")
-        text = data.decode("utf-8", errors="replace")
+        try:
+            text = decoded(data, "<stdin>")
+        except InputError as exc:
+            _fail(EXIT_INVALID, f"error: {exc}")
         return load(scenario, text, pin, include, exclude), provenance("<stdin>", data)
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
@@ -1138,6 +1166,17 @@ def _check_report(
                 "the report's folder; give SCENARIO, or allow its folder with niches --allow-path DIR",
             )
         scenario = was.scenario
+    if samples is None and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
+        _fail(
+            EXIT_INVALID,
+            f"error: {path}: its provenance records {was.samples:,} samples, outside 1 to "
+            f"{MAX_SAMPLES:,}; give --samples",
+        )
+    if seed is None and was.seed is not None and not 0 <= was.seed <= MAX_SEED:
+        _fail(
+            EXIT_INVALID,
+            f"error: {path}: its provenance records seed {was.seed}, outside 0 to 2^63-1; give --seed",
+        )
     samples = samples or was.samples or 500
     seed = seed if seed is not None else was.seed if was.seed is not None else 0
     chosen = solver.value if solver else was.solver or "highs"

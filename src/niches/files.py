@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -58,7 +59,10 @@ def write_atomically(path: str | Path, text: str) -> None:
 def write_with(path: str | Path, write: Callable[[str], object]) -> None:
     """Let `write(temporary_path)` write the file, then move it onto `path` (as write_atomically does)."""
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written: {write_error(exc)}") from None
     os.close(handle)
     try:
         write(temporary)
@@ -67,6 +71,18 @@ def write_with(path: str | Path, write: Callable[[str], object]) -> None:
         mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
         os.chmod(temporary, mode)
         os.replace(temporary, target)
+    except OSError as exc:  # a full disk, an I/O error: say it in one line, leave nothing behind
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot be written: {write_error(exc)}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_error(exc: OSError) -> str:
+    """Return a one-line reason an output could not be written (a full disk, an I/O error, ...)."""
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device; free some space and run again"
+    if exc.errno == errno.EIO:
+        return "an input/output error; check the device and run again"
+    return exc.strerror or str(exc)

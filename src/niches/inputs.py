@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import errno
 import os
 import stat
 import sys
@@ -120,12 +119,17 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def read_text(path: str | Path) -> str:
-    """Return the UTF-8 text of `path` (see `read_bytes`), line ends as read."""
-    data = read_bytes(path)
+    """Return the UTF-8 text of `path` (see `read_bytes`), every line end (CR, LF, CRLF) as LF."""
+    return decoded(read_bytes(path), shown(path))
+
+
+def decoded(data: bytes, name: str) -> str:
+    """Return `data` as UTF-8 text with every line end (CR, LF, CRLF) as LF; `name` is for the message."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(shown(path), f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        raise InputError(name, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def is_inside(path: Path, folder: Path) -> bool:
@@ -169,15 +173,6 @@ def named_path(written: str, naming: str | Path | None, relative_to_file: bool =
             "`niches --allow-path DIR`",
         )
     return path
-
-
-def write_error(exc: OSError) -> str:
-    """Return a one-line reason an output could not be written (a full disk, an I/O error, ...)."""
-    if exc.errno == errno.ENOSPC:
-        return "no space left on the device; free some space and run again"
-    if exc.errno == errno.EIO:
-        return "an input/output error while writing; check the device and run again"
-    return exc.strerror or str(exc)
 
 
 def matching(pattern: Path, naming: str | Path | None) -> list[Path]:

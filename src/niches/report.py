@@ -15,7 +15,7 @@ import shlex
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from niches import __version__
 from niches.analysis.frontier import Frontier
@@ -148,15 +148,24 @@ def recorded(text: str) -> Recorded:
             rows.setdefault(cells[1], cells[2])
     monte_carlo = _MONTE_CARLO.fullmatch(rows.get("Monte Carlo", ""))
     solver = rows.get("solver", "")
+    try:
+        commitments = tuple(shlex.split(rows.get("commitments", "")))
+    except ValueError:  # unbalanced quotes: a block edited by hand records no commitments
+        commitments = ()
     return Recorded(
         scenario=rows.get("scenario") or None,
         sha256=rows.get("SHA-256 of the scenario") or None,
-        samples=int(monte_carlo.group(1)) if monte_carlo else None,
-        seed=int(monte_carlo.group(2)) if monte_carlo else None,
+        samples=_whole(monte_carlo.group(1)) if monte_carlo else None,
+        seed=_whole(monte_carlo.group(2)) if monte_carlo else None,
         solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
         timestamp=rows.get("generated") or None,
-        commitments=tuple(shlex.split(rows.get("commitments", ""))),
+        commitments=commitments,
     )
+
+
+def _whole(text: str) -> int:
+    """Return the whole number `text` records; past 30 digits, 10**30 (out of every range: refused)."""
+    return int(text) if len(text) <= 30 else 10**30
 
 
 def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
@@ -256,6 +265,8 @@ def build_report(
         risk = _attempt(study, "risk frontier", lambda: study.frontier("risk", progress=within))
     with stages.stage(batches, whole=True) as within:
         robustness = _attempt(study, "core index", lambda: study.robust(samples, seed, progress=within))
+    if robustness is not None and robustness.partial:
+        _stop_again()  # a signal cut the Monte Carlo short: no report rather than one with fewer samples
     with stages.stage():
         world_report = _attempt(study, "world orders", study.worlds)
     with stages.stage() as within:
@@ -305,6 +316,16 @@ def build_report(
         )
     out.append(_provenance_text(source, solver, samples, seed, timestamp, commitments))
     return "\n".join(out)
+
+
+def _stop_again() -> NoReturn:
+    """Raise again the stop (SIGINT or SIGTERM) the Monte Carlo caught to keep its partial samples."""
+    import signal
+
+    from niches.analysis.robust import STOPPED
+    from niches.interrupts import Interrupted
+
+    raise Interrupted(STOPPED[-1] - 128 if STOPPED else signal.SIGINT)
 
 
 def _attempt(study: Study, what: str, compute: Callable[[], T]) -> T | None:

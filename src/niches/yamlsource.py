@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Union
@@ -205,6 +206,7 @@ class _Converter:
                 self.problems.append(Problem(kloc, "a key must be a plain name, not a list or mapping"))
                 continue
             key = str(key_node.value)
+            self._check_text(key, kloc)
             if key in first_seen:
                 self.problems.append(
                     Problem(
@@ -238,7 +240,17 @@ class _Converter:
             return YNode(None, loc, key_loc, text=str(node.value))
         if not isinstance(value, (str, int, float, bool)) and value is not None:
             value = str(node.value)  # dates, timestamps, binary: keep the text
+        if isinstance(value, str):
+            self._check_text(value, loc)
         return YNode(value, loc, key_loc, text=str(node.value))
+
+    def _check_text(self, text: str, loc: Location) -> None:
+        """Refuse text holding a control character (an escape sequence would reach the terminal)."""
+        bad = next((c for c in text if c not in "\n\t" and unicodedata.category(c) == "Cc"), None)
+        if bad is not None:
+            self.problems.append(
+                Problem(loc, f"the text holds a control character (U+{ord(bad):04X}); delete it")
+            )
 
 
 _FAST = getattr(yaml, "CSafeLoader", None)
