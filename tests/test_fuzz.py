@@ -12,9 +12,11 @@ campaign for longer, by hand.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -152,3 +154,136 @@ def test_yaml_level_mutations_exit_cleanly(tmp_path: Path, mutated: tuple[str, b
 def test_byte_level_mutations_exit_cleanly(tmp_path: Path, mutated: tuple[bytes, bool]) -> None:
     content, broken = mutated
     _check(tmp_path, content, broken)
+
+
+# --------------------------------------------------------------------------- the other surfaces
+
+JUDGES = {
+    name: (ROOT / "options" / "kazakhstan" / name).read_bytes() for name in ("ministry.yaml", "economy.yaml")
+}
+"""Judgement files, mutated and named by the default scenario's judges."""
+
+MEMBER = b"""name: small
+budget: 10
+criteria: {a: 1}
+niches:
+  road: {cost: 4, scores: {a: 2}}
+  port: {cost: 5, scores: {a: 3}}
+"""
+
+PROVENANCE = (
+    "# small\n\n## Provenance\n\n| what | value |\n|---|---|\n| scenario | s.yaml |\n"
+    "| SHA-256 of the scenario | 0 |\n| solver | HiGHS |\n| Monte Carlo | 20 samples, seed 0 |\n"
+    "| commitments | --pin road=invest |\n| generated | 2026-01-01 |\n"
+)
+
+
+@st.composite
+def mutated_bytes(draw: st.DrawFn, base: bytes) -> bytes:
+    """Return `base` with one to four bytes flipped, runs inserted (NUL, escape, CR...) or the end cut."""
+    data = bytearray(base)
+    for _ in range(draw(st.integers(1, 4))):
+        if not data:
+            break
+        at = draw(st.integers(0, len(data) - 1))
+        kind = draw(st.sampled_from(["flip", "insert", "cut", "control"]))
+        if kind == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "cut":
+            del data[at:]
+        else:
+            data[at:at] = bytes([draw(st.sampled_from([0, 7, 8, 10, 13, 27, 127]))])
+    return bytes(data)
+
+
+def _clean_exit(args: list[str], folder: Path, stdin: bytes | None = None) -> Any:
+    """Run the CLI in `folder`; it exits 0, 1 or 2, with no exception and no traceback."""
+    import os
+
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        result = CliRunner().invoke(app, args, input=stdin)
+    finally:
+        os.chdir(before)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.stderr)
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def _located(result: Any, files: tuple[str, ...]) -> None:
+    """Every problem line of a failed validation names one of `files` with a line and column."""
+    if result.exit_code != 2:
+        return
+    for line in result.stderr.splitlines()[:-1]:
+        assert any(re.match(rf"^{re.escape(f)}:\d+:\d+: \S", line) for f in files), line
+
+
+SURFACES = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def judge_case(folder: Path, content: bytes) -> None:
+    """The default scenario with its ministry's judgement file replaced by `content`: validate."""
+    import shutil
+
+    shutil.copy(ROOT / "options" / "kazakhstan.yaml", folder / "kazakhstan.yaml")
+    shutil.copytree(ROOT / "options" / "kazakhstan", folder / "kazakhstan", dirs_exist_ok=True)
+    (folder / "kazakhstan" / "ministry.yaml").write_bytes(content)
+    result = _clean_exit(["validate", "kazakhstan.yaml"], folder)
+    _located(result, ("kazakhstan.yaml", "kazakhstan/ministry.yaml"))
+
+
+def member_case(folder: Path, content: bytes) -> None:
+    """A two-member coalition whose second member is `content`: validate, then coalition."""
+    (folder / "a.yaml").write_bytes(MEMBER)
+    (folder / "b.yaml").write_bytes(content)
+    (folder / "c.yaml").write_text("coalition:\n  members: [a.yaml, b.yaml]\n  shared: [road]\n")
+    _located(_clean_exit(["validate", "c.yaml"], folder), ("c.yaml", "b.yaml"))
+    _clean_exit(["coalition", "c.yaml", "--format", "json"], folder)
+
+
+def provenance_case(folder: Path, content: bytes) -> None:
+    """A report whose text (a provenance block) is `content`: report --check."""
+    (folder / "s.yaml").write_bytes(MEMBER)
+    (folder / "plan.md").write_bytes(content)
+    _clean_exit(["report", "--check", "plan.md"], folder)
+
+
+def stdin_case(folder: Path, content: bytes) -> None:
+    """`content` on standard input: validate -, solve -."""
+    _located(_clean_exit(["validate", "-"], folder, stdin=content), ("<stdin>",))
+    _clean_exit(["solve", "-", "--format", "json"], folder, stdin=content)
+
+
+judge_mutations = st.sampled_from(sorted(JUDGES)).flatmap(lambda name: mutated_bytes(JUDGES[name]))
+member_mutations = mutated_bytes(MEMBER)
+provenance_mutations = mutated_bytes(PROVENANCE.encode())
+
+SURFACE_CASES = {
+    "judges": (judge_mutations, judge_case),
+    "members": (member_mutations, member_case),
+    "provenance": (provenance_mutations, provenance_case),
+    "stdin": (member_mutations, stdin_case),
+}
+"""Surface name -> (strategy of mutated bytes, the check run on them in a fresh folder)."""
+
+
+@pytest.mark.parametrize("surface", sorted(SURFACE_CASES))
+def test_mutated_surfaces_exit_cleanly(tmp_path: Path, surface: str) -> None:
+    strategy, case = SURFACE_CASES[surface]
+
+    @given(strategy)
+    @SURFACES
+    def check(content: bytes) -> None:
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            case(Path(folder), content)
+
+    check()
