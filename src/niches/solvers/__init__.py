@@ -57,6 +57,7 @@ class Backend(Protocol):
 
     name: str
     solves: int
+    solution_limit: int | None
 
     def solve(
         self,

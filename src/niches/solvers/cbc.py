@@ -156,6 +156,8 @@ class CbcBackend:
 
     `journal`: whether this back end reads (and so clears) the formulation's
     journal of changes; a stand-in for another back end leaves it to that one.
+    `solution_limit`: stop a MILP after that many solutions (status
+    "feasible", as a time limit does): a deterministic stop, for tests.
     """
 
     name = "cbc"
@@ -164,6 +166,7 @@ class CbcBackend:
         self.form = formulation
         self.journal = journal
         self.solves = 0
+        self.solution_limit: int | None = None
         self.path = pulp.PULP_CBC_CMD().path
 
     def solve(
@@ -228,6 +231,8 @@ class CbcBackend:
                 args.append("-max")
             if seconds is not None:
                 args += ["-sec", f"{max(seconds, 0.01):.3f}", "-timeMode", "elapsed"]
+            if self.solution_limit is not None and not relax:
+                args += ["-maxSolutions", str(self.solution_limit)]
             args += ["-ratio", "0", "-allow", "0", "-initialSolve" if relax else "-solve"]
             args += ["-printingOptions", "all", "-solution", str(solution)]
             with open(log, "wb") as out:

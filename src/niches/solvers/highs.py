@@ -26,6 +26,9 @@ from niches.solvers import Outcome, SolverFailed
 from niches.solvers.scaling import Scaling
 from niches.solvers.verify import problem
 
+_NO_LIMIT = 2**31 - 1
+"""HiGHS's "no limit" for integer options."""
+
 FEASIBILITY = 1e-9
 """Primal and MIP feasibility tolerance: well below the 1e-6 relative tie tolerance."""
 
@@ -234,6 +237,8 @@ class HighsBackend:
 
     `journal`: whether this back end reads the formulation's journal of
     changes; a stand-in for another back end, made for one solve, does not.
+    `solution_limit`: stop a MILP after that many improving solutions (status
+    "feasible", as a time limit does): a deterministic stop, for tests.
     """
 
     name = "highs"
@@ -246,6 +251,7 @@ class HighsBackend:
         if journal:
             formulation.take_changes()
         self.solves = 0
+        self.solution_limit: int | None = None
 
     def _instance(self, relax: bool) -> _Instance:
         if self.journal:
@@ -280,6 +286,8 @@ class HighsBackend:
         instance.set_objective(objective, maximise)
         h = instance.h
         h.setOptionValue("time_limit", math.inf if seconds is None else max(seconds, 1e-3))
+        if not relax:
+            h.setOptionValue("mip_max_improving_sols", self.solution_limit or _NO_LIMIT)
         trouble = "was asked to solve again" if careful else None
         if not careful:
             if start and not relax:
