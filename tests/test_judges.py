@@ -80,8 +80,68 @@ def test_group_values_by_hand(tmp_path: Path, how: str, relevance: float, a_rele
         "triangular",
     )
     assert s.niche("c").level("big").scores["economic"] == Score.point(7.0)  # one judge: no spread
-    # calm: the ministry's 0.7, storm the scenario's 0.5, renormalised
-    assert {w.id: w.probability for w in s.worlds} == pytest.approx({"calm": 0.7 / 1.2, "storm": 0.5 / 1.2})
+    # the ministry states calm 0.7: its whole view leaves storm the 0.3 it does not give to calm
+    assert {w.id: w.probability for w in s.worlds} == pytest.approx({"calm": 0.7, "storm": 0.3})
+    judged = {j.what: (j.declared, dict(j.judges), j.group) for j in s.judged}
+    assert judged["probability of calm"] == (0.5, {"ministry": 0.7}, pytest.approx(0.7))
+    assert judged["probability of storm"] == (0.5, {"ministry": pytest.approx(0.3)}, pytest.approx(0.3))
+
+
+WORLD_IDS = ["calm", "blocs", "storm", "war"]
+
+
+@st.composite
+def _panel(draw: st.DrawFn) -> tuple[dict[str, float], list[dict[str, float]], str]:
+    """Draw the scenario's probabilities and 1-4 judges, each stating some worlds (a partial view)."""
+    worlds = WORLD_IDS[: draw(st.integers(2, 4))]
+    raw = [draw(st.integers(1, 9)) for _ in worlds]
+    declared = {w: r / sum(raw) for w, r in zip(worlds, raw, strict=True)}
+    views = []
+    for _ in range(draw(st.integers(1, 4))):
+        stated = draw(st.lists(st.sampled_from(worlds), min_size=1, max_size=len(worlds), unique=True))
+        budget = 1.0 if len(stated) == len(worlds) else draw(st.sampled_from([0.4, 0.7, 0.9, 1.0]))
+        weights = [draw(st.integers(1, 9)) for _ in stated]
+        views.append({w: budget * x / sum(weights) for w, x in zip(stated, weights, strict=True)})
+    return declared, views, draw(st.sampled_from(["mean", "median", "geometric"]))
+
+
+@given(_panel())
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_group_probabilities_lie_within_the_judges_views_and_sum_to_one(
+    panel: tuple[dict[str, float], list[dict[str, float]], str],
+) -> None:
+    from niches.judges import completed, group_probabilities
+
+    declared, stated, how = panel
+    views = [completed(v, declared) for v in stated]
+    for view, said in zip(views, stated, strict=True):
+        assert math.isclose(math.fsum(view.values()), 1.0, abs_tol=1e-12)
+        assert all(view[w] == p for w, p in said.items())
+    group = group_probabilities(views, how)
+    assert math.isclose(math.fsum(group.values()), 1.0, abs_tol=1e-12)
+    for world in declared:
+        low, high = min(v[world] for v in views), max(v[world] for v in views)
+        assert low - 1e-12 <= group[world] <= high + 1e-12, (world, group, views)
+
+
+@given(_panel())
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_the_loaded_scenario_keeps_the_group_within_the_judges_views(
+    tmp_path_factory: pytest.TempPathFactory, panel: tuple[dict[str, float], list[dict[str, float]], str]
+) -> None:
+    from niches.judges import completed
+
+    declared, stated, how = panel
+    folder = tmp_path_factory.mktemp("panel")
+    worlds = "{" + ", ".join(f"{w}: {p!r}" for w, p in declared.items()) + "}"
+    text = SCENARIO.replace("worlds: {calm: 0.5, storm: 0.5}", f"worlds: {worlds}") + f"aggregate: {how}\n"
+    judges = {f"j{i}": f"judge: j{i}\nprobabilities: {json.dumps(v)}\n" for i, v in enumerate(stated)}
+    s = load_scenario(_write(folder, text, **judges))
+    views = [completed(v, declared) for v in stated]
+    assert math.isclose(math.fsum(w.probability for w in s.worlds), 1.0, abs_tol=1e-9)
+    for w in s.worlds:
+        low, high = min(v[w.id] for v in views), max(v[w.id] for v in views)
+        assert low - 1e-9 <= w.probability <= high + 1e-9
 
 
 def test_pairwise_judges_combine_by_geometric_mean_of_judgements(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from niches.cli import app
-from niches.files import write_atomically
+from niches.files import OutputError, write_atomically
 from niches.render import mermaid
 from niches.report import Recorded, provenance, recorded
 
@@ -128,7 +128,7 @@ def test_write_atomically_cleans_up_when_writing_fails(
         raise OSError("disk full")
 
     monkeypatch.setattr("niches.files.os.fsync", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"report\.md: cannot be written: disk full"):
         write_atomically(target, "new\n")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
@@ -290,7 +290,7 @@ def test_check_reads_the_options_back_from_the_report(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "args", "message"),
     [
-        (None, ("--check", "missing.md"), "error: missing.md: cannot read it (No such file or directory)"),
+        (None, ("--check", "missing.md"), "error: missing.md: no such file; check the path"),
         ("# notes\n", ("--check", "r.md", "-o", "s.md"), "error: --check writes nothing; drop -o"),
         (
             "# notes\n",

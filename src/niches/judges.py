@@ -109,3 +109,77 @@ def disagreements(judges: Sequence[Judge]) -> dict[Judgement, dict[str, float]]:
         for judgement, v in judge.values().items():
             given.setdefault(judgement, {})[judge.name] = v
     return {k: v for k, v in given.items() if spread(list(v.values())) is not None}
+
+
+def completed(stated: Mapping[str, float], declared: Mapping[str, float]) -> dict[str, float]:
+    """Return a judge's whole view of the world probabilities from the ones it states.
+
+    The worlds the judge does not state share what it leaves (1 less the sum
+    it states) in the scenario's own proportions; a judge that states every
+    world (or leaves nothing) is normalised to sum 1. Empty when it states none.
+    """
+    if not stated:
+        return {}
+    rest = [k for k in declared if k not in stated]
+    left = 1.0 - math.fsum(stated.values())
+    if not rest or left <= 0.0:
+        total = math.fsum(stated.values())
+        return {k: (stated.get(k, 0.0) / total if total > 0 else 1.0 / len(declared)) for k in declared}
+    mass = math.fsum(declared[k] for k in rest)
+    return {
+        k: stated[k] if k in stated else left * (declared[k] / mass if mass > 0 else 1.0 / len(rest))
+        for k in declared
+    }
+
+
+def group_probabilities(views: Sequence[Mapping[str, float]], how: str) -> dict[str, float]:
+    """Return the group's world probabilities from the judges' whole views (`completed`).
+
+    Each world's aggregate (`how`), fitted to sum 1 without leaving the range
+    of the views of that world: every aggregate is scaled by one factor and
+    held within [smallest view, largest view] (the mean of views that each
+    sum to 1 already does both). Where no factor fits, the mean is used.
+    """
+    ids = list(views[0])
+    raw = {k: combine([v[k] for v in views], how) for k in ids}
+    low = {k: min(v[k] for v in views) for k in ids}
+    high = {k: max(v[k] for v in views) for k in ids}
+
+    def fitted(t: float) -> dict[str, float]:
+        return {k: min(high[k], max(low[k], t * raw[k])) for k in ids}
+
+    a, b = 0.0, 1.0
+    while math.fsum(fitted(b).values()) < 1.0 and b < 1e12:
+        b *= 2.0
+    for _ in range(200):
+        mid = (a + b) / 2.0
+        if math.fsum(fitted(mid).values()) < 1.0:
+            a = mid
+        else:
+            b = mid
+    found = fitted(b)
+    total = math.fsum(found.values())
+    if abs(total - 1.0) > 1e-9:
+        found = {k: math.fsum(v[k] for v in views) / len(views) for k in ids}
+        total = math.fsum(found.values())
+    return {k: p / total for k, p in found.items()}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A figure of the scenario the judges changed.
+
+    `declared` is what the scenario file itself gives (a weight normalised
+    with the file's other weights; a probability; a score's mean; None where
+    the file gives none), `judges` each judge's figure (a probability from
+    the judge's whole view, see `completed`), `group` the figure used.
+    """
+
+    judgement: Judgement
+    declared: float | None
+    judges: Mapping[str, float]
+    group: float
+
+    @property
+    def what(self) -> str:
+        return label(self.judgement)

@@ -36,7 +36,7 @@ from niches.render.analysis import (
 from niches.render.markdown import section_markdown, table
 from niches.render.numbers import money, plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
-from niches.scenario import Scenario
+from niches.scenario import Criterion, Scenario
 from niches.study import Study
 
 T = TypeVar("T")
@@ -450,10 +450,20 @@ def _fragile_section(weak: list[tuple[float, str]]) -> str:
     )
 
 
+def _as_declared(sc: Scenario, c: Criterion) -> str:
+    """Return criterion `c`'s weight as the scenario file declares it (before any judge)."""
+    judged = next((j for j in sc.judged if j.judgement == ("weight", c.id)), None)
+    if judged is not None and judged.declared is not None:
+        return (
+            f"{judged.declared:.4g} (judges: {', '.join(f'{n} {v:.4g}' for n, v in judged.judges.items())})"
+        )
+    return _declared(c.raw_weight)
+
+
 def _assumptions(sc: Scenario) -> str:
     criteria = table(
         ("criterion", "weight", "as declared", "description"),
-        [(c.id, f"{c.weight:.4f}", _declared(c.raw_weight), c.description) for c in sc.criteria],
+        [(c.id, f"{c.weight:.4f}", _as_declared(sc, c), c.description) for c in sc.criteria],
         (1,),
     )
     worlds_table = table(

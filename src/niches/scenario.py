@@ -402,6 +402,8 @@ class Scenario:
     """The judges whose judgements the scenario's values aggregate (see niches.judges)."""
     aggregate: str = "mean"
     """How judges combine: mean, median or geometric."""
+    judged: tuple[panel.Judged, ...] = ()
+    """The figures the judges changed or differ on: declared, each judge's, the group's (niches.judges)."""
     deals: tuple[Deal, ...] = ()
     """Offers the portfolio may take with the niches they fund (a portfolio maps a taken deal to TAKEN)."""
 
@@ -757,6 +759,7 @@ class _Reader:
             else:
                 self.error(node.loc, f"unknown aggregate '{node.text}'{_hint(node.text, panel.AGGREGATES)}")
         judges: list[Judge] = []
+        judged: list[panel.Judged] = []
         if "judges" in top and criteria is not None and worlds is not None and len(built) == len(niches):
             judges = self.judges(top["judges"], criteria, worlds, built)
         if any(p.severity == "error" for p in self.problems):
@@ -766,7 +769,7 @@ class _Reader:
             applied = self.apply_judges(judges, aggregate, criteria, worlds, built, top.get("aggregate"))
             if applied is None:
                 return None
-            criteria, worlds, built = applied
+            criteria, worlds, built, judged = applied
         deals = self.deals(top.get("deals"), built, powers, [w.id for w in worlds])
         if deals is None:
             return None
@@ -794,6 +797,7 @@ class _Reader:
             weights_cr=self.weights_cr,
             judges=tuple(judges),
             aggregate=aggregate,
+            judged=tuple(judged),
             deals=tuple(deals),
         )
 
@@ -1228,49 +1232,76 @@ class _Reader:
         worlds: list[World],
         niches: list[Niche],
         node: YNode | None,
-    ) -> tuple[list[Criterion], list[World], list[Niche]] | None:
-        """Return criteria, worlds and niches with every judged value set to the group's aggregate."""
-        given: dict[panel.Judgement, list[float]] = {}
+    ) -> tuple[list[Criterion], list[World], list[Niche], list[panel.Judged]] | None:
+        """Return criteria, worlds and niches with every judged value set to the group's aggregate,
+        and the figures the judges changed (declared, each judge's, the group's)."""
+        given: dict[panel.Judgement, dict[str, float]] = {}
         for judge in judges:
             for judgement, value in judge.values().items():
-                given.setdefault(judgement, []).append(value)
+                given.setdefault(judgement, {})[judge.name] = value
         if how == "geometric":
-            bad = [j for j, vs in given.items() if any(v <= 0 for v in vs)]
+            bad = [j for j, vs in given.items() if any(v <= 0 for v in vs.values())]
             if bad:
                 where = node.loc if node is not None else Location(self.file, 1, 1)
                 self.error(
                     where,
                     f"aggregate: geometric needs judgements above 0; {panel.label(bad[0])} has "
-                    f"{_num(min(given[bad[0]]))}; use mean or median",
+                    f"{_num(min(given[bad[0]].values()))}; use mean or median",
                 )
                 return None
 
-        def group(values: list[float], value: float) -> Score:
-            low_mode_high = panel.spread(values)
+        def group(values: Iterable[float], value: float) -> Score:
+            low_mode_high = panel.spread(list(values))
             if low_mode_high is None:
                 return Score.point(value)
             low, mode, high = low_mode_high
             return Score(low, high, mode, "triangular", value)
 
+        judged: list[panel.Judged] = []
+
+        def record(
+            judgement: panel.Judgement, declared: float | None, figures: Mapping[str, float], value: float
+        ) -> None:
+            if (
+                declared is None
+                or abs(value - declared) > 1e-12
+                or any(abs(v - value) > 1e-12 for v in figures.values())
+            ):
+                judged.append(panel.Judged(judgement, declared, dict(figures), value))
+
         ids = [c.id for c in criteria]
         weights = panel.group_weights(judges, ids, how)
         if weights is not None:
+            by_judge = {j.name: j.weights for j in judges if j.weights is not None}
+            for c in criteria:
+                record(
+                    ("weight", c.id), c.weight, {name: w[c.id] for name, w in by_judge.items()}, weights[c.id]
+                )
             criteria = [
                 dataclasses.replace(
-                    c, weight=weights[c.id], raw_weight=group(given.get(("weight", c.id), []), weights[c.id])
+                    c,
+                    weight=weights[c.id],
+                    raw_weight=group(given.get(("weight", c.id), {}).values(), weights[c.id]),
                 )
                 for c in criteria
             ]
-        if any(j.probabilities for j in judges):
-            raw = {
-                w.id: panel.combine(given[("probability", w.id)], how)
-                if ("probability", w.id) in given
-                else w.probability
-                for w in worlds
-            }
-            total = math.fsum(raw.values())
-            worlds = [dataclasses.replace(w, probability=raw[w.id] / total) for w in worlds]
+        declared = {w.id: w.probability for w in worlds}
+        views = {j.name: panel.completed(j.probabilities, declared) for j in judges if j.probabilities}
+        if views:
+            found = panel.group_probabilities(list(views.values()), how)
+            for w in worlds:
+                record(
+                    ("probability", w.id), w.probability, {n: v[w.id] for n, v in views.items()}, found[w.id]
+                )
+            worlds = [dataclasses.replace(w, probability=found[w.id]) for w in worlds]
         scored = {j[1:]: vs for j, vs in given.items() if j[0] == "score"}
+        for (nid, base, cid), figures in scored.items():
+            niche = next((n for n in niches if n.id == nid), None)
+            level = next((lv for lv in niche.levels if lv.base == base), None) if niche else None
+            before = None
+            if level is not None and cid in level.scores and level.share:
+                before = level.scores[cid].mean / level.share
+            record(("score", nid, base, cid), before, figures, panel.combine(list(figures.values()), how))
         if scored:
             niches = [
                 dataclasses.replace(
@@ -1281,7 +1312,8 @@ class _Reader:
                             scores={
                                 c: (
                                     group(
-                                        scored[n.id, lv.base, c], panel.combine(scored[n.id, lv.base, c], how)
+                                        scored[n.id, lv.base, c].values(),
+                                        panel.combine(list(scored[n.id, lv.base, c].values()), how),
                                     ).scaled(lv.share)
                                     if (n.id, lv.base, c) in scored
                                     else s
@@ -1294,7 +1326,7 @@ class _Reader:
                 )
                 for n in niches
             ]
-        return criteria, worlds, niches
+        return criteria, worlds, niches, judged
 
     def pairwise_criteria(self, items: dict[str, YNode], pairwise: YNode) -> list[Criterion] | None:
         """Return criteria whose weights come from the pairwise comparisons at `pairwise`."""

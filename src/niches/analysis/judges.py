@@ -76,9 +76,13 @@ def judge_view(scenario: Scenario, judge: Judge) -> Scenario:
     changed = scenario
     if judge.weights is not None:
         changed = with_weights(changed, dict(judge.weights))
-    if judge.probabilities:
-        probabilities = {w.id: judge.probabilities.get(w.id, w.probability) for w in scenario.worlds}
-        changed = with_probabilities(changed, probabilities)
+    view = {
+        j.judgement[1]: j.judges[judge.name]
+        for j in scenario.judged
+        if j.judgement[0] == "probability" and judge.name in j.judges
+    }
+    if view:  # the judge's whole view: the worlds it does not state keep the scenario's proportions
+        changed = with_probabilities(changed, {w.id: view.get(w.id, w.probability) for w in scenario.worlds})
     for (niche, level, criterion), value in judge.scores.items():
         changed = with_score(changed, niche, level, criterion, value)
     return changed

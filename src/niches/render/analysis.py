@@ -22,9 +22,9 @@ from niches.coalition import Coalition, CoalitionReport
 from niches.evaluate import RELATIVE_TIE, Metrics
 from niches.judges import label
 from niches.render import mermaid
-from niches.render.json import units_json
+from niches.render.json import judged_list, units_json
 from niches.render.numbers import clean, labelled, money, plural, share, share_change, signed, value
-from niches.render.sections import OBJECTIVE_WORDS, Section
+from niches.render.sections import OBJECTIVE_WORDS, Section, judged_figure
 from niches.scenario import Scenario
 
 
@@ -1085,6 +1085,32 @@ def judges_sections(report: JudgesReport) -> list[Section]:
             frozenset({len(weight_rows) - 1}),
         ),
     ]
+    views = {
+        j.judgement[1]: j for j in sc.judged if j.judgement[0] == "probability"
+    }  # each judge's whole view of every world
+    if views:
+        rows = [
+            (
+                w.id,
+                judged_figure("probability", views[w.id].declared),
+                *(share(views[w.id].judges[n]) if n in views[w.id].judges else "-" for n in names),
+                share(w.probability),
+            )
+            for w in sc.worlds
+        ]
+        sections.append(
+            Section(
+                "Probabilities",
+                ("world", "file", *names, "group"),
+                tuple(rows),
+                frozenset(range(1, len(names) + 3)),
+                frozenset(),
+                (
+                    f"a judge's worlds left out keep the file's proportions of what it leaves; "
+                    f"the group is the {sc.aggregate} of the judges' views, within their range",
+                ),
+            )
+        )
     portfolios: list[tuple[str, ...]] = []
     for n in sc.niches:
         cells = [(v.portfolio or {}).get(n.id, "-") for v in report.judges]
@@ -1138,6 +1164,7 @@ def judges_json(report: JudgesReport) -> dict[str, Any]:
     """Return the JSON object of `niches judges`."""
     return {
         "scenario": report.scenario.name,
+        "units": units_json(report.scenario),
         "aggregate": report.scenario.aggregate,
         "judges": [
             {
@@ -1147,15 +1174,18 @@ def judges_json(report: JudgesReport) -> dict[str, Any]:
                 if v.judge.weights is None
                 else {k: clean(w) for k, w in v.judge.weights.items()},
                 "cr": None if v.judge.cr is None else clean(v.judge.cr),
+                "probabilities": {k: clean(p) for k, p in v.judge.probabilities.items()},
                 "portfolio": _portfolio_json(report.scenario, v.portfolio),
             }
             for v in report.judges
         ],
         "group": {
             "weights": {k: clean(w) for k, w in report.weights.items()},
+            "probabilities": {w.id: clean(w.probability) for w in report.scenario.worlds},
             "cr": None if report.group_cr is None else clean(report.group_cr),
             "portfolio": _portfolio_json(report.scenario, report.portfolio),
         },
+        "judged": judged_list(report.scenario),
         "disagreements": [
             {
                 "judgement": label(d.judgement),

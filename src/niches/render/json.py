@@ -91,6 +91,20 @@ def portfolio_list(scenario: Scenario, portfolio: dict[str, str], metrics: Metri
     return rows
 
 
+def judged_list(scenario: Scenario) -> list[dict[str, Any]]:
+    """Return the figures the judges changed: what, the file's figure, each judge's, the group's."""
+    return [
+        {
+            "what": j.what,
+            "kind": j.judgement[0],
+            "declared": None if j.declared is None else clean(j.declared),
+            "judges": {name: clean(v) for name, v in j.judges.items()},
+            "group": clean(j.group),
+        }
+        for j in scenario.judged
+    ]
+
+
 def solve_dict(report: SolveReport) -> dict[str, Any]:
     """Return the JSON object of `niches solve`."""
     solution = report.solution
@@ -113,6 +127,8 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
         if scenario.deals:
             data["deals"] = deals_list(scenario, solution.metrics)
         data["metrics"] = metrics_dict(solution.metrics, bool(scenario.deals))
+    if scenario.judged:
+        data["judged"] = judged_list(scenario)
     if solution.best_by_world is not None:
         data["best_by_world"] = _floats(solution.best_by_world)
     data["rules"] = [

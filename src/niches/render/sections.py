@@ -254,6 +254,41 @@ def left_out_section(report: SolveReport) -> Section:
     return Section("Left out", ("niche", "why"), rows)
 
 
+def judged_figure(kind: str, figure: float | None) -> str:
+    """Return a judged figure as text: weights and probabilities as shares, scores as values."""
+    if figure is None:
+        return "-"
+    return share(figure) if kind in ("weight", "probability") else value(figure)
+
+
+def judged_section(scenario: Scenario) -> Section:
+    """Return the figures the judges changed: the file's, each judge's and the group's."""
+    names = [j.name for j in scenario.judges]
+    rows = []
+    for j in scenario.judged:
+        kind = j.judgement[0]
+        rows.append(
+            (
+                j.what,
+                judged_figure(kind, j.declared),
+                *(judged_figure(kind, j.judges.get(n)) for n in names),
+                judged_figure(kind, j.group),
+            )
+        )
+    footer = (
+        f"judges' figures aggregated by {scenario.aggregate}; a judge's probabilities are its whole view "
+        "(worlds it leaves out keep the file's proportions)",
+    )
+    return Section(
+        "What the judges changed",
+        ("figure", "file", *names, "group"),
+        tuple(rows),
+        frozenset(range(1, len(names) + 3)),
+        frozenset(),
+        footer,
+    )
+
+
 def solve_sections(report: SolveReport) -> list[Section]:
     """Return the sections of a solve view, in reading order."""
     s = report.solution
@@ -269,4 +304,6 @@ def solve_sections(report: SolveReport) -> list[Section]:
         sections.append(rules_section(report))
     if report.left_out:
         sections.append(left_out_section(report))
+    if s.scenario.judged:
+        sections.append(judged_section(s.scenario))
     return sections
