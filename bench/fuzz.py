@@ -1,6 +1,6 @@
 """A longer fuzz campaign than CI runs: mutated bundled scenarios through `niches solve`.
 
-    python bench/fuzz.py [--examples 2000]
+    python bench/fuzz.py [--examples 2000] [--only provenance,stdin]
 
 Uses the strategies and checks of tests/test_fuzz.py (exit 0/1/2 only, no
 traceback, every problem line FILE:LINE:COL, a file broken on purpose never
@@ -62,12 +62,20 @@ def _surface(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2000)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="Comma-separated campaigns: yaml, bytes, judges, members, provenance, stdin.",
+    )
     args = parser.parse_args()
+    only = {w for w in args.only.split(",") if w}
     durations: list[tuple[float, str]] = []
     campaign = settings(
         max_examples=args.examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
     )
     for name, strategy in (("yaml", yaml_mutations()), ("bytes", byte_mutations())):
+        if only and name not in only:
+            continue
         _campaign(name, strategy, campaign, durations)
         print(f"{name}: {args.examples} examples passed", flush=True)
     surfaces = settings(
@@ -77,6 +85,8 @@ def main() -> None:
         database=None,
     )
     for name, (strategy, case) in sorted(SURFACE_CASES.items()):
+        if only and name not in only:
+            continue
         _surface(name, strategy, case, surfaces, durations)
         print(f"{name}: {surfaces.max_examples} examples passed", flush=True)
     durations.sort(reverse=True)

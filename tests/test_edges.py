@@ -59,6 +59,18 @@ def test_a_crafted_provenance_prints_no_byte_of_the_file_it_names(tmp_path: Path
     assert SECRET not in result.stdout + result.stderr
 
 
+def test_a_provenance_path_with_a_nul_byte_is_one_line(tmp_path: Path) -> None:
+    work = _workdir(tmp_path)
+    (work / "plan.md").write_bytes(
+        b"# x\n\n## Provenance\n\n| what | value |\n|---|---|\n| scenario |\x00s.yaml |\n"
+    )
+    result = run_cli("report", "--check", "plan.md", cwd=work)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: plan.md: the scenario its provenance names: the path holds a NUL byte; give a file name\n",
+    )
+
+
 def test_a_provenance_with_numbers_out_of_range_is_refused(tmp_path: Path) -> None:
     work = _workdir(tmp_path)
     (work / "s.yaml").write_text(SMALL)

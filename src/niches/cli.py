@@ -1159,7 +1159,9 @@ def _check_report(
             _fail(EXIT_INVALID, f"error: {path}: was made from standard input; give SCENARIO (`-` reads it)")
         try:  # a path written in the report: read only inside the allowed folders
             named_path(was.scenario, path, relative_to_file=False)
-        except InputError:
+        except InputError as exc:
+            if not exc.message.startswith("is outside"):
+                _fail(EXIT_INVALID, f"error: {path}: the scenario its provenance names: {exc.message}")
             _fail(
                 EXIT_INVALID,
                 f"error: {path}: its provenance names a scenario outside the folder niches runs in and "

@@ -94,6 +94,8 @@ def read_bytes(path: str | Path) -> bytes:
     name = str(path)
     if name == STDIN:
         return _read_capped(sys.stdin.buffer, STDIN)
+    if "\0" in name:
+        raise InputError(name.replace("\0", "\\0"), "the path holds a NUL byte; give a file name")
     try:
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
@@ -161,6 +163,8 @@ def named_path(written: str, naming: str | Path | None, relative_to_file: bool =
     runs in (a report's provenance records the path `report` was given).
     Raise InputError when the path resolves outside every allowed folder.
     """
+    if "\0" in written:
+        raise InputError(written.replace("\0", "\\0"), "the path holds a NUL byte; give a file name")
     outside = naming is None or str(naming) in (STDIN, "<stdin>") or not relative_to_file
     base = Path.cwd() if outside else Path(str(naming)).parent
     path = base / written
