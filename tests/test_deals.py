@@ -255,3 +255,31 @@ def test_the_table_scores_every_portfolio_with_deals_like_evaluate(scenario: Sce
         assert (row is None) == (oracle.portfolio is None), kind
         if row is not None:
             assert table.portfolio(row) == oracle.portfolio, kind
+
+
+LIBRARY_WITH_DEALS = sorted(
+    p for p in (Path(__file__).parent.parent / "options").glob("*.yaml") if "\ndeals:" in p.read_text()
+)
+
+
+@pytest.mark.parametrize("path", LIBRARY_WITH_DEALS, ids=lambda p: p.stem)
+def test_a_deals_worth_is_what_price_says(path: Path) -> None:
+    from niches.analysis.price import price
+    from niches.study import Study
+
+    scenario = load_scenario(path)
+    assert scenario.deals
+    free = Study(scenario)
+    worth = free.summary().deal_worth
+    assert set(worth) == {d.id for d in scenario.deals}
+    for deal in scenario.deals:
+        taken = deal.id in free.solution().portfolio
+        commitment = Commitment(deal.id, excluded=taken)
+        priced = price(free, Study(commit(scenario, [commitment])), (commitment,))
+        if priced.committed is None:
+            assert worth[deal.id] is None, deal.id
+            continue
+        change = priced.delta["objective"]  # committed less free: lower is better for regret
+        gain = change if scenario.objective == "regret" else -change
+        expected = gain if taken else -gain  # taken: what refusing it costs; not taken: what taking it does
+        assert worth[deal.id] == pytest.approx(expected, abs=1e-6), deal.id

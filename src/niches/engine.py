@@ -149,6 +149,9 @@ class MilpEngine:
         chain_goals = _goals(kind, goals, tie_breaks, s.timed)
         with model.variant(disabled, limits, values, cost_table, odds), model.form.variant():
             for nid, lid in (pins or {}).items():
+                if nid in model.form.take:  # a deal: None refused, anything else taken
+                    on = 0.0 if lid is None else 1.0
+                    model.form.set_col_bounds(model.form.take[nid], on, on)
                 for (n, level), col in model.form.choose.items():
                     if n == nid:
                         on = 1.0 if level == lid else 0.0

@@ -634,13 +634,18 @@ class PortfolioTable:
         return Batch(static, values, expected, worst, cvar, feasible)
 
     def pinned(self, scores: Scores, pins: Mapping[str, str | None]) -> Scores:
-        """Return `scores` keeping feasible only portfolios choosing `pins` (niche -> level or None)."""
+        """Return `scores` keeping feasible only portfolios choosing `pins` (niche -> level or None;
+        deal -> TAKEN or None)."""
         keep = scores.feasible.copy()
         for j, niche in enumerate(self.scenario.niches):
             if niche.id in pins:
                 level = pins[niche.id]
                 wanted = 0 if level is None else 1 + [lv.id for lv in niche.levels].index(level)
                 keep &= self.choice[scores.rows, j] == wanted
+        for k, deal in enumerate(self.scenario.deals):  # a deal: None refused, anything else taken
+            if deal.id in pins:
+                taken = 0 if pins[deal.id] is None else 1
+                keep &= self.choice[scores.rows, len(self.scenario.niches) + k] == taken
         return dataclasses.replace(scores, feasible=keep)
 
     # ---------------------------------------------------------------- goals

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from niches.evaluate import (
@@ -19,6 +19,7 @@ from niches.evaluate import (
     violated_rules,
 )
 from niches.model import Solution
+from niches.scenario import TAKEN
 
 if TYPE_CHECKING:
     from niches.study import Study
@@ -48,6 +49,28 @@ class SolveReport:
     left_out: tuple[LeftOut, ...]
     unknown: tuple[str, ...] = ()
     unfinished: tuple[str, ...] = ()
+    deal_worth: dict[str, float | None] = field(default_factory=dict)
+    """Deal -> what taking it is worth to the plan: the objective with it taken less without (value
+    units; for `regret`, the fall in regret), as `niches price DEAL` / `-DEAL` say; None where one of
+    the two keeps no rule."""
+
+
+def deal_worth(study: Study) -> dict[str, float | None]:
+    """Return what taking each deal is worth to the plan (see SolveReport.deal_worth)."""
+    solution = study.solution()
+    if solution.status != "optimal" or solution.objective is None:
+        return {}
+    base, kind = solution.objective, solution.objective_kind
+    found: dict[str, float | None] = {}
+    for deal in solution.scenario.deals:
+        taken = deal.id in solution.portfolio
+        other = study.engine.best(pins={deal.id: None if taken else TAKEN}).objective
+        if other is None:
+            found[deal.id] = None
+            continue
+        with_it, without = (base, other) if taken else (other, base)
+        found[deal.id] = without - with_it if kind == "regret" else with_it - without
+    return found
 
 
 def binding_rules(study: Study) -> tuple[dict[str, float], list[str]]:
@@ -302,6 +325,7 @@ def summarise(study: Study, find_binding: bool = True) -> SolveReport:
         binding, unknown = binding_rules(study)
     if unknown:
         study.note_unfinished(f"binding rules not examined before the time limit: {', '.join(unknown)}")
+    worth = deal_worth(study) if solution.scenario.deals else {}
     return SolveReport(
         solution,
         checks,
@@ -309,4 +333,5 @@ def summarise(study: Study, find_binding: bool = True) -> SolveReport:
         tuple(left_out(solution)),
         tuple(unknown),
         tuple(study.unfinished),
+        worth,
     )

@@ -48,11 +48,18 @@ def metrics_dict(metrics: Metrics, deals: bool = False) -> dict[str, Any]:
     }
 
 
-def deals_list(scenario: Scenario, metrics: Metrics) -> list[dict[str, Any]]:
-    """Return the `deals` array: every deal offered, taken or not, and what a taken one brings."""
+def deals_list(
+    scenario: Scenario, metrics: Metrics, worth: dict[str, float | None] | None = None
+) -> list[dict[str, Any]]:
+    """Return the `deals` array: every deal offered, taken or not, what a taken one brings, and (`worth`)
+    what taking it is worth to the plan."""
     rows = []
     for deal in scenario.deals:
         taken = deal.id in metrics.deal_money
+        extra: dict[str, float | None] = {}
+        if worth is not None:
+            figure = worth.get(deal.id)
+            extra["worth"] = None if figure is None else clean(figure)
         rows.append(
             {
                 "deal": deal.id,
@@ -64,6 +71,7 @@ def deals_list(scenario: Scenario, metrics: Metrics) -> list[dict[str, Any]]:
                 "money": clean(metrics.deal_money[deal.id]) if taken else 0.0,
                 "money_by_period": _floats(metrics.deal_money_by_period[deal.id]) if taken else {},
                 "expected_value": clean(metrics.deal_value[deal.id]) if taken else 0.0,
+                **extra,
                 "reliability": _floats(dict(deal.reliability)),
             }
         )
@@ -125,7 +133,7 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
     if solution.metrics is not None:
         data["portfolio"] = portfolio_list(scenario, solution.portfolio, solution.metrics)
         if scenario.deals:
-            data["deals"] = deals_list(scenario, solution.metrics)
+            data["deals"] = deals_list(scenario, solution.metrics, report.deal_worth)
         data["metrics"] = metrics_dict(solution.metrics, bool(scenario.deals))
     if scenario.judged:
         data["judged"] = judged_list(scenario)

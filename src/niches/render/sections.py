@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from niches.analysis.summary import SolveReport
-from niches.render.numbers import labelled, measured, money, share, value
+from niches.render.numbers import labelled, measured, money, share, signed, value
 from niches.scenario import Scenario
 
 OBJECTIVE_WORDS = {
@@ -95,6 +95,7 @@ def deals_section(report: SolveReport) -> Section:
         shaky = sorted(
             (w.id for w in sc.worlds if deal.holds(w.id) < 1.0), key=[w.id for w in sc.worlds].index
         )
+        worth = report.deal_worth.get(deal.id)
         rows.append(
             (
                 deal.id,
@@ -103,7 +104,7 @@ def deals_section(report: SolveReport) -> Section:
                 share(deal.share) if deal.share is not None else f"{money(deal.amount or 0.0)}/period",
                 "yes" if taken else "no",
                 money(m.deal_money[deal.id]) if taken else "-",
-                value(m.deal_value[deal.id]) if taken else "-",
+                "-" if worth is None else signed(value(worth)),
                 ", ".join(f"{w} {share(deal.holds(w))}" for w in shaky) or "always",
             )
         )
@@ -114,11 +115,13 @@ def deals_section(report: SolveReport) -> Section:
         "pays",
         "taken",
         labelled("money", sc.units),
-        labelled("value", sc.value_unit),
+        labelled("worth", sc.value_unit),
         "holds",
     )
     footer = (
-        "value: what the deal adds to the expected value (its bonus, less what it funds where it may break)",
+        f"worth: the {OBJECTIVE_WORDS[s.objective_kind]} with the deal taken less without it, each plan "
+        "at its best (as `niches price DEAL` and `-DEAL` say)",
+        "in the portfolio table a deal's value is its own: its bonus, less what it funds where it may break",
         "worst case and CVaR count a deal as broken in every world where it may break",
     )
     return Section("Deals", header, tuple(rows), frozenset({5, 6}), footer=footer)
