@@ -223,10 +223,17 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _print(renderable: object) -> None:
+def _print(renderable: Any) -> None:
+    """Print a rich renderable; to a file or pipe, as plain lines with no trailing spaces."""
     from rich.console import Console
 
-    Console(highlight=False).print(renderable)
+    from niches.render.terminal import plain_text
+
+    console = Console(highlight=False)
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    sys.stdout.write(plain_text(renderable, console.width))
 
 
 def _version(value: bool) -> None:
@@ -760,7 +767,7 @@ def worlds(
 ) -> None:
     """Compare world orders: the best portfolio for each world alone, a regret table of those and of the
     optimum under each decision rule (expected, worst_case, cvar, regret), and which rule picks what."""
-    from niches.render.analysis import worlds_json, worlds_portfolios_section, worlds_section
+    from niches.render.analysis import regret_section, worlds_json, worlds_portfolios_section, worlds_section
     from niches.study import Study
 
     deadline = _deadline(time_limit)
@@ -774,7 +781,7 @@ def worlds(
 
         sys.stdout.write(dumps(worlds_json(report)))
         return
-    sections = [worlds_section(report), worlds_portfolios_section(report)]
+    sections = [worlds_section(report), regret_section(report), worlds_portfolios_section(report)]
     _emit(f"{loaded.name}: world orders side by side", sections, format)
 
 

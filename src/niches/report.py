@@ -30,6 +30,7 @@ from niches.render.analysis import (
     frontier_mermaid,
     per_money_text,
     portfolio_text,
+    regret_section,
     worlds_portfolios_section,
     worlds_section,
 )
@@ -302,6 +303,8 @@ def build_report(
     if world_report is not None:
         out.append(
             section_markdown(worlds_section(world_report))
+            + "\n"
+            + section_markdown(regret_section(world_report), 3)
             + "\n"
             + section_markdown(worlds_portfolios_section(world_report), 3)
         )

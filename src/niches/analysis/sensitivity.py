@@ -116,6 +116,7 @@ class BuyStep:
     value: float
     ratio: float
     cumulative_cost: float
+    """What greedy has bought so far, this increment included when it buys it (never decreasing)."""
     in_greedy: bool
     optimal_level: str | None
 
@@ -606,11 +607,7 @@ def order_of_buy(
             greedy[niche_id] = level_id
         else:
             stopped = True
-        steps.append(
-            BuyStep(
-                niche_id, level_id, dc, dv, ratio, spent if fits else spent + dc, fits, optimal.get(niche_id)
-            )
-        )
+        steps.append(BuyStep(niche_id, level_id, dc, dv, ratio, spent, fits, optimal.get(niche_id)))
     return steps, greedy, budget
 
 

@@ -29,16 +29,16 @@ from niches.scenario import Scenario
 
 
 def portfolio_text(scenario: Scenario, portfolio: Mapping[str, str] | None) -> str:
-    """Return `niche.level, ...` in declaration order ("nothing" when empty)."""
+    """Return `niche (level), ...` in declaration order ("nothing" when empty)."""
     if portfolio is None:
         return "no portfolio keeps the rules"
-    parts = [f"{n.id}.{portfolio[n.id]}" for n in scenario.niches if n.id in portfolio]
+    parts = [f"{n.id} ({portfolio[n.id]})" for n in scenario.niches if n.id in portfolio]
     parts += [f"deal {d.id}" for d in scenario.deals if d.id in portfolio]
     return ", ".join(parts) or "nothing"
 
 
 def change_text(scenario: Scenario, old: Mapping[str, str], new: Mapping[str, str] | None) -> str:
-    """Return what differs from `old` to `new`: `+a.lead, -b, c.maintain->expand`."""
+    """Return what differs from `old` to `new`: `+a (lead), -b, c (maintain -> expand)`."""
     if new is None:
         return "no portfolio keeps the rules"
     parts = []
@@ -47,11 +47,11 @@ def change_text(scenario: Scenario, old: Mapping[str, str], new: Mapping[str, st
         if before == after:
             continue
         if before is None:
-            parts.append(f"+{niche.id}.{after}")
+            parts.append(f"+{niche.id} ({after})")
         elif after is None:
             parts.append(f"-{niche.id}")
         else:
-            parts.append(f"{niche.id}.{before}->{after}")
+            parts.append(f"{niche.id} ({before} -> {after})")
     for deal in scenario.deals:
         if (deal.id in old) != (deal.id in new):
             parts.append(f"{'+' if deal.id in new else '-'}deal {deal.id}")
@@ -83,14 +83,22 @@ def frontier_section(f: Frontier) -> Section:
     per_money = f.axis in ("budget", "hull")
     header = (
         *lead,
-        labelled("cost", sc.units),
-        *((labelled(word, unit),) if separate else ()),
-        labelled("expected value", unit),
-        *((f"{unit} per {sc.units}",) if per_money else ()),
-        labelled("CVaR", unit),
-        labelled("worst case", unit),
+        "cost",
+        *((word,) if separate else ()),
+        "expected value",
+        *(("per unit of money",) if per_money else ()),
+        "CVaR",
+        "worst case",
         "portfolio (then: change)",
         "mark",
+    )
+    first_figure = len(lead)
+    worst_col = first_figure + 3 + int(separate) + int(per_money)
+    optional = (
+        (worst_col,),
+        (worst_col - 1,),
+        *(((first_figure + 2 + int(separate),),) if per_money else ()),
+        *(((1,),) if f.axis == "exposure" else ()),
     )
     rows = []
     strong = set()
@@ -127,10 +135,11 @@ def frontier_section(f: Frontier) -> Section:
         "exposure": "Price of not choosing sides: the optimum as every exposure cap tightens",
         "hull": "Efficient frontier (convex hull): levels bought in order of value per unit of money",
     }[f.axis]
+    title += f" (money in {sc.units}, values in {unit})"
     footer: tuple[str, ...] = (plural(len(f.points), "point"), plural(f.solves, "solve"))
     if f.note:
         footer = (*footer, f.note)
-    return Section(title, header, tuple(rows), right, frozenset(strong), footer)
+    return Section(title, header, tuple(rows), right, frozenset(strong), footer, optional)
 
 
 def value_per_money(m: Metrics) -> float | None:
@@ -312,21 +321,18 @@ def weights_section(result: Sensitivity) -> Section:
     for w in result.weights:
         low, low_to = _change_cell(sc, rec, w.low, "{:.4f}")
         high, high_to = _change_cell(sc, rec, w.high, "{:.4f}")
-        rows.append(
-            (
-                w.criterion,
-                f"{w.weight:.4f}",
-                "0" if low == "-" else low,
-                "1" if high == "-" else high,
-                low_to,
-                high_to,
+        kept = f"{'0' if low == '-' else low} to {'1' if high == '-' else high}"
+        changes = [(f"below {low}", low_to)] if low != "-" else []
+        changes += [(f"above {high}", high_to)] if high != "-" else []
+        for j, (past, then) in enumerate(changes or [("-", "stays at every weight")]):
+            rows.append(
+                (w.criterion, f"{w.weight:.4f}", kept, past, then) if j == 0 else ("", "", "", past, then)
             )
-        )
     return Section(
-        "Weights: the recommendation stays optimal while each weight is in [from, to] (others rescaled)",
-        ("criterion", "weight", "from", "to", "below 'from'", "above 'to'"),
+        "Weights: the recommendation stays optimal while each weight is in its range (others rescaled)",
+        ("criterion", "weight", "range", "past it", "the recommendation becomes"),
         tuple(rows),
-        frozenset({1, 2, 3}),
+        frozenset({1}),
     )
 
 
@@ -339,12 +345,15 @@ def radius_section(result: Sensitivity, what: str) -> Section:
         low, low_to = _change_cell(sc, rec, r.low, "x{:.4f}")
         high, high_to = _change_cell(sc, rec, r.high, "x{:.4f}")
         status = f"in at {rec[r.niche]}" if r.niche in rec else "out"
-        rows.append((r.niche, status, low, low_to, high, high_to))
+        changes = [(f"down to {low}", low_to)] if low != "-" else []
+        changes += [(f"up to {high}", high_to)] if high != "-" else []
+        for j, (at, then) in enumerate(changes or [("-", "stays")]):
+            rows.append((r.niche, status, at, then) if j == 0 else ("", "", at, then))
     return Section(
-        f"Stability of the recommendation to each niche's {what} (factor at which it changes)",
-        ("niche", "now", "down to", "then", "up to", "then"),
+        f"Stability of the recommendation to each niche's {what} (the factor at which it changes)",
+        ("niche", "now", "changes at", "the recommendation becomes"),
         tuple(rows),
-        frozenset({2, 4}),
+        frozenset(),
         footer=(f"searched from x0 to x{10:g}",),
     )
 
@@ -369,16 +378,10 @@ def marginals_section(result: Sensitivity) -> Section:
     unit = sc.value_unit
     return Section(
         f"Marginal value of money and capacity (objective change, {unit})",
-        (
-            "rule",
-            "limit",
-            labelled("one unit more", unit),
-            labelled("one unit less", unit),
-            "least step that buys anything",
-            labelled("it buys", unit),
-        ),
+        ("rule", "limit", "one unit more", "one unit less", "least step that buys anything", "it buys"),
         tuple(rows),
         frozenset({1, 2, 3, 4, 5}),
+        optional=((3,), (2,)),
     )
 
 
@@ -412,7 +415,7 @@ def order_section(result: Sensitivity) -> Section:
         rows.append(
             (
                 str(i + 1),
-                f"{step.niche}.{step.level}",
+                f"{step.niche} ({step.level})",
                 money(step.cost),
                 value(step.value),
                 ratio,
@@ -425,26 +428,19 @@ def order_section(result: Sensitivity) -> Section:
     sc = result.solution.scenario
     differs = change_text(sc, result.greedy, result.solution.portfolio)
     return Section(
-        "Order of buy: level increments ranked by value per unit of cost (Equity-style greedy)",
-        (
-            "#",
-            "increment",
-            labelled("cost", sc.units),
-            labelled("value", sc.value_unit),
-            f"{sc.value_unit} per {sc.units}",
-            labelled("cumulative cost", sc.units),
-            "greedy buys",
-            "optimal level",
-            "agrees",
-        ),
+        "Order of buy: level increments by value per unit of cost, bought greedily "
+        f"(money in {sc.units}, value in {sc.value_unit})",
+        ("#", "increment", "cost", "value", "per unit", "greedy spent", "greedy buys", "optimum", "agrees"),
         tuple(rows),
         frozenset({2, 3, 4, 5}),
         frozenset(strong),
         footer=(
             f"greedy budget {money(result.greedy_budget)} {sc.units} "
-            "(total over periods, other rules ignored)",
-            f"from greedy to optimal: {differs}",
+            "(total over periods, other rules ignored); greedy stops at the first increment that does "
+            "not fit, and 'greedy spent' is what it has bought so far",
+            f"optimum: the level the recommendation takes; from greedy to optimal: {differs}",
         ),
+        optional=((4,), (3,), (8,), (7,)),
     )
 
 
@@ -588,55 +584,84 @@ def combined_json(explanation: Explanation) -> list[dict[str, Any]] | None:
 # --------------------------------------------------------------------------- worlds and robustness
 
 
+def _row_columns(report: WorldsReport) -> tuple[str, ...]:
+    return tuple(f"P{i + 1}" for i in range(len(report.rows)))
+
+
+def _later_rows_first(report: WorldsReport, first: int) -> tuple[tuple[int, ...], ...]:
+    """Return the optional column groups of a table with a column per row from `first` on: P2 on,
+    the last first (P1, the recommendation's row, always shows)."""
+    return tuple((first + i,) for i in range(len(report.rows) - 1, 0, -1))
+
+
 def worlds_section(report: WorldsReport) -> Section:
-    """Return the regret table: rows are portfolios, columns worlds (value / regret)."""
+    """Return the value table: a row per world, a column per portfolio (P1, P2, ...), then its figures."""
     sc = report.scenario
-    header = (
-        "row",
-        *[w.id for w in sc.worlds],
-        "expected",
-        "worst",
-        "CVaR",
-        "max regret",
-        "picked by",
-    )
-    rows = []
-    strong = set()
-    for i, row in enumerate(report.rows):
-        cells = [f"{value(row.metrics.value_by_world[w.id])} / {value(row.regret[w.id])}" for w in sc.worlds]
-        picked = ", ".join(row.picked_by)
-        if any(j == i for j in report.picks.values()):
-            strong.add(i)
-        rows.append(
-            (
-                f"P{i + 1}",
-                *cells,
-                value(row.metrics.expected_value),
-                value(row.metrics.worst_case),
-                value(row.metrics.cvar),
-                value(row.max_regret),
-                picked,
-            )
+    rows: list[tuple[str, ...]] = [
+        (
+            w.id,
+            *(value(row.metrics.value_by_world[w.id]) for row in report.rows),
+            value(report.best_by_world[w.id]),
         )
-    best = " · ".join(f"{k} {value(v)}" for k, v in report.best_by_world.items())
+        for w in sc.worlds
+    ]
+    figures = [
+        ("expected value", [row.metrics.expected_value for row in report.rows]),
+        ("worst case", [row.metrics.worst_case for row in report.rows]),
+        ("CVaR", [row.metrics.cvar for row in report.rows]),
+        ("max regret", [row.max_regret for row in report.rows]),
+    ]
+    strong = frozenset(range(len(rows), len(rows) + len(figures)))
+    rows += [(label, *(value(x) for x in xs), "") for label, xs in figures]
     return Section(
-        f"Value / regret in each world, {sc.value_unit} "
-        "(regret = best value reachable in that world alone - value)",
-        header,
+        f"Value in each world ({sc.value_unit})",
+        ("world", *_row_columns(report), "best alone"),
         tuple(rows),
-        frozenset(range(1, len(header) - 1)),
-        frozenset(strong),
-        footer=(f"best alone: {best}",),
+        frozenset(range(1, len(report.rows) + 2)),
+        strong,
+        footer=(
+            "P1, P2, ...: the portfolios below; best alone: the best value reachable in that world alone",
+        ),
+        optional=((len(report.rows) + 1,), *_later_rows_first(report, 1)),
     )
+
+
+def regret_section(report: WorldsReport) -> Section:
+    """Return the regret table: a row per world, a column per portfolio (best alone less its value)."""
+    sc = report.scenario
+    rows = [(w.id, *(value(row.regret[w.id]) for row in report.rows)) for w in sc.worlds]
+    rows.append(("max regret", *(value(row.max_regret) for row in report.rows)))
+    return Section(
+        f"Regret in each world ({sc.value_unit})",
+        ("world", *_row_columns(report)),
+        tuple(rows),
+        frozenset(range(1, len(report.rows) + 1)),
+        frozenset({len(rows) - 1}),
+        footer=("regret: the best value reachable in that world alone less the portfolio's",),
+        optional=_later_rows_first(report, 1),
+    )
+
+
+def _picked_by(picks: tuple[str, ...]) -> str:
+    """Return who picks a portfolio in short words: `best in: blocs; rules: expected, regret`."""
+    worlds = [p.removeprefix("best in ") for p in picks if p.startswith("best in ")]
+    rules = [p.removesuffix(" rule") for p in picks if p.endswith(" rule")]
+    parts = ([f"best in: {', '.join(worlds)}"] if worlds else []) + (
+        [f"rules: {', '.join(rules)}"] if rules else []
+    )
+    return "; ".join(parts)
 
 
 def worlds_portfolios_section(report: WorldsReport) -> Section:
-    """Return what each row of the regret table holds."""
+    """Return what each column of the world tables holds, and what picks it."""
     sc = report.scenario
     return Section(
-        "The portfolios",
-        ("row", "portfolio"),
-        tuple((f"P{i + 1}", portfolio_text(sc, row.portfolio)) for i, row in enumerate(report.rows)),
+        "The portfolios (a rule picks the portfolio its objective would choose)",
+        ("", "picked by", "portfolio"),
+        tuple(
+            (f"P{i + 1}", _picked_by(row.picked_by), portfolio_text(sc, row.portfolio))
+            for i, row in enumerate(report.rows)
+        ),
     )
 
 
@@ -705,6 +730,7 @@ def core_section(report: RobustReport) -> Section:
             f"{LEVEL_UNCERTAIN}: in the optimum of more than half the samples, "
             f"yet no level holds {settled}/{out_of} of the samples that choose the niche",
         ),
+        optional=((3,), (2,)),
     )
 
 
@@ -1019,6 +1045,7 @@ def price_sections(price: Price) -> list[Section]:
                     for r in price.expensive
                 ),
                 frozenset({2, 3}),
+                optional=((1,),),
             )
         )
     return sections
@@ -1127,6 +1154,7 @@ def judges_sections(report: JudgesReport) -> list[Section]:
             tuple(portfolios),
             frozenset(),
             frozenset(),
+            optional=tuple((i,) for i in range(len(names), 0, -1)),
         )
     )
     if report.disagreements:
@@ -1222,6 +1250,7 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
         ("member", "alone", "own in joint plan", "side payment", "payoff", "gain", "Shapley", "no worse"),
         rows,
         frozenset(range(1, 7)),
+        optional=((6,), (2,), (3,)),
         footer=(
             "payoff: what the member gets in the coalition (its own value in the joint plan, plus the side "
             "payment that shares the total by Shapley value when split is shapley)",

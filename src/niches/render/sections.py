@@ -23,7 +23,12 @@ OBJECTIVE_WORDS = {
 
 @dataclass(frozen=True)
 class Section:
-    """A titled table: header, rows of text, right-aligned columns, emphasised rows."""
+    """A titled table: header, rows of text, right-aligned columns, emphasised rows.
+
+    `optional` lists groups of columns a narrow terminal may leave out, the
+    first group first (each later group with the ones before it); the view
+    then says which columns it left out. Markdown and JSON show every column.
+    """
 
     title: str
     header: tuple[str, ...]
@@ -31,6 +36,19 @@ class Section:
     right: frozenset[int] = frozenset()
     strong: frozenset[int] = frozenset()
     footer: tuple[str, ...] = field(default_factory=tuple)
+    optional: tuple[tuple[int, ...], ...] = ()
+
+    def without(self, columns: frozenset[int]) -> Section:
+        """Return the section with `columns` left out (alignment and the other fields kept)."""
+        keep = [i for i in range(len(self.header)) if i not in columns]
+        return Section(
+            self.title,
+            tuple(self.header[i] for i in keep),
+            tuple(tuple(row[i] for i in keep) for row in self.rows),
+            frozenset(keep.index(i) for i in self.right if i in keep),
+            self.strong,
+            self.footer,
+        )
 
 
 def _numeric_from(start: int, width: int) -> frozenset[int]:
@@ -43,13 +61,7 @@ def portfolio_section(report: SolveReport) -> Section:
     m = s.metrics
     assert m is not None
     periods = list(sc.periods) if list(sc.periods) != ["total"] else []
-    header = (
-        "niche",
-        "level",
-        *periods,
-        "cost" if periods else labelled("cost", sc.units),
-        labelled("expected value", sc.value_unit),
-    )
+    header = ("niche", "level", *periods, "cost", "value")
     rows = []
     for niche in sc.niches:
         if niche.id in s.portfolio:
@@ -79,8 +91,16 @@ def portfolio_section(report: SolveReport) -> Section:
     rows.append(
         ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
     )
-    title = f"Portfolio (money in {sc.units})" if periods else "Portfolio"
-    return Section(title, header, tuple(rows), _numeric_from(2, len(header)), frozenset([len(rows) - 1]))
+    title = f"Portfolio (money in {sc.units}, value in expected {sc.value_unit})"
+    optional = (tuple(range(2, 2 + len(periods))),) if periods else ()
+    return Section(
+        title,
+        header,
+        tuple(rows),
+        _numeric_from(2, len(header)),
+        frozenset([len(rows) - 1]),
+        optional=optional,
+    )
 
 
 def deals_section(report: SolveReport) -> Section:
@@ -124,7 +144,9 @@ def deals_section(report: SolveReport) -> Section:
         "in the portfolio table a deal's value is its own: its bonus, less what it funds where it may break",
         "worst case and CVaR count a deal as broken in every world where it may break",
     )
-    return Section("Deals", header, tuple(rows), frozenset({5, 6}), footer=footer)
+    return Section(
+        "Deals", header, tuple(rows), frozenset({5, 6}), footer=footer, optional=((7,), (2,), (3,))
+    )
 
 
 def budget_section(report: SolveReport) -> Section:
@@ -190,17 +212,19 @@ def rules_section(report: SolveReport) -> Section:
     rows: list[tuple[str, ...]] = []
     strong = set()
     unknown = set(report.unknown)
+    loose: list[str] = []
     for check in report.checks:
         gain = report.binding.get(check.rule)
-        binds = (
-            f"yes: +{value(gain)} {sc.value_unit} if dropped"
-            if gain is not None
-            else ("tight" if check.tight else "")
-        )
+        binds = f"+{value(gain)}" if gain is not None else ("tight" if check.tight else "")
         if check.rule in unknown:
             binds = "not examined: time limit"
         if gain is not None:
             strong.add(len(rows))
+            if not check.tight and check.unit != "share":
+                loose.append(
+                    f"{check.rule} binds with {measured(check.slack, check.unit, sc.units)} "
+                    f"{_unit_of(check.unit, sc)} left: the next step up it would allow costs more than that"
+                )
         rows.append(
             (
                 check.rule,
@@ -215,18 +239,19 @@ def rules_section(report: SolveReport) -> Section:
     for rule, gain in report.binding.items():
         if rule not in listed:
             strong.add(len(rows))
-            words = "jointly" if rule.endswith("[*]") else "yes"
-            rows.append((rule, "", "", "", "", f"{words}: +{value(gain)} {sc.value_unit} if dropped"))
+            words = "jointly " if rule.endswith("[*]") else ""
+            rows.append((rule, "", "", "", "", f"{words}+{value(gain)}"))
     for rule in report.unknown:
         if rule not in listed:
             rows.append((rule, "", "", "", "", "not examined: time limit"))
     return Section(
-        "Rules",
-        ("rule", "measured", "limit", "slack", "unit", "binds"),
+        f"Rules (gain if dropped: what the objective would gain without the rule, in {sc.value_unit})",
+        ("rule", "measured", "limit", "slack", "unit", "gain if dropped"),
         tuple(rows),
-        frozenset({1, 2, 3}),
+        frozenset({1, 2, 3, 5}),
         frozenset(strong),
-        tuple(floor_notes(sc)),
+        (*floor_notes(sc), *loose),
+        optional=((4,),),
     )
 
 
@@ -289,6 +314,7 @@ def judged_section(scenario: Scenario) -> Section:
         frozenset(range(1, len(names) + 3)),
         frozenset(),
         footer,
+        optional=((1,), tuple(range(2, 2 + len(names)))),
     )
 
 

@@ -62,6 +62,20 @@ def layout(section: Section, width: int) -> list[int] | None:
     return given
 
 
+def _squeezed(section: Section, width: int) -> list[int]:
+    """Return column widths for a table whose longest words overflow `width`: every column gets its
+    longest word but the widest ones, which share what is left (their longest words fold)."""
+    least = _widths(section)
+    room = width - (3 * len(least) - 1)
+    given = list(least)
+    while sum(given) > room:
+        widest = max(range(len(given)), key=lambda i: (given[i], -i))
+        if given[widest] <= 4:
+            break
+        given[widest] -= 1
+    return given
+
+
 def section_table(section: Section, widths: list[int] | None = None) -> Table:
     """Return `section` as a rich table whose columns never cut a number or an id.
 
@@ -74,7 +88,7 @@ def section_table(section: Section, widths: list[int] | None = None) -> Table:
         table.add_column(
             column,
             justify="right" if i in section.right else "left",
-            min_width=least[i],
+            min_width=least[i] if widths is None else None,
             width=None if widths is None else widths[i],
             overflow="fold",
         )
@@ -101,18 +115,39 @@ def section_list(section: Section) -> Group:
     return Group(*parts)
 
 
+LIST_BELOW = 60
+"""Below this many columns a table that does not fit is shown one row at a time (label: value)."""
+
+
 class FittedSection:
-    """A section drawn as a table when the terminal is wide enough, else as a list of rows."""
+    """A section drawn as a table that fits the terminal: with every column, else without its
+    optional columns (group by group, saying which), else (below LIST_BELOW columns) one row at a time."""
 
     def __init__(self, section: Section) -> None:
         self.section = section
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        widths = layout(self.section, options.max_width)
+        width = options.max_width
+        section = self.section
+        widths = layout(section, width)
+        dropped: frozenset[int] = frozenset()
+        for group in section.optional:
+            if widths is not None:
+                break
+            dropped = dropped | frozenset(group)
+            widths = layout(section.without(dropped), width)
         if widths is None:
-            yield section_list(self.section)
-        else:
-            yield section_table(self.section, widths)
+            if width < LIST_BELOW or not section.rows:
+                yield section_list(section)
+                return
+            widths = _squeezed(section.without(dropped), width)
+        shown = section.without(dropped) if dropped else section
+        yield section_table(shown, widths)
+        if dropped:
+            names = ", ".join(section.header[i] for i in sorted(dropped))
+            yield Text(
+                f" not shown at {width} columns: {names} (a wider terminal or --format markdown shows them)"
+            )
 
 
 def section_view(section: Section) -> RenderableType:
@@ -169,3 +204,12 @@ def sections_view(heading: str, sections: list[Section], chart: str | None = Non
     for section in sections:
         parts += ["", section_view(section)]
     return Group(*parts)
+
+
+def plain_text(renderable: RenderableType, width: int) -> str:
+    """Return `renderable` drawn at `width` columns as plain lines: no colour, no trailing spaces."""
+    import io
+
+    out = io.StringIO()
+    Console(file=out, width=width, highlight=False, color_system=None, force_terminal=False).print(renderable)
+    return "".join(line.rstrip() + "\n" for line in out.getvalue().splitlines())
