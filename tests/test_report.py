@@ -61,7 +61,7 @@ def test_report_sections(report_text: str) -> None:
         "## Value for money",
         "## Risk frontier",
         "## Core index",
-        "## Value / regret in each world",
+        "## Value in each world",
         "## The most fragile judgements",
         "## Assumptions",
         "## Provenance",
