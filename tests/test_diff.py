@@ -7,9 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from niches.analysis.diff import apply_units, units_between
 
-from .conftest import run_cli
+from .conftest import ROOT, run_cli
 from .test_cli import check_golden
 
 REVISED = "tests/data/diff/kazakhstan-revised.yaml"
@@ -108,3 +110,57 @@ def test_money_in_different_units_is_not_subtracted() -> None:
     assert data["units"]["money"] == "CAD million"
     assert data["units_before"]["money"] == "USD million"
     assert data["recommendation"]["metrics"]["cost"]["delta"] is None
+
+
+def test_the_readme_diff_examples_run_on_a_fresh_clone_with_the_default_judges(tmp_path: Path) -> None:
+    """`diff REV:PATH` and `--rev` read the judge files of that revision (the default has judges)."""
+    import re
+    import subprocess
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r"`(niches diff (?:HEAD~1:|--rev main )options/kazakhstan\.yaml[^`]*)`", readme)
+    assert len(examples) == 2, examples
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", "--no-local", str(ROOT), str(clone)], check=True, timeout=120)
+    if subprocess.run(["git", "-C", str(clone), "rev-parse", "--verify", "--quiet", "main"]).returncode != 0:
+        subprocess.run(["git", "-C", str(clone), "branch", "main", "HEAD"], check=True, capture_output=True)
+    assert (clone / "options" / "kazakhstan" / "ministry.yaml").exists()
+    for example in examples:
+        words = example.split()[1:]
+        result = run_cli(*words, "--format", "json", cwd=clone)
+        assert result.returncode == 0, (example, result.stderr)
+        data = json.loads(result.stdout)
+        assert data["recommendation"]["before"] is not None, example
+
+
+def test_a_revision_reads_its_own_judges(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / "options").mkdir(parents=True)
+    shutil.copy(ROOT / "options" / "kazakhstan.yaml", repo / "options")
+    shutil.copytree(ROOT / "options" / "kazakhstan", repo / "options" / "kazakhstan")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "--quiet")
+    git("add", ".")
+    git("commit", "--quiet", "-m", "judges")
+    (repo / "options" / "kazakhstan" / "ministry.yaml").unlink()  # the working copy drops a judge
+    result = run_cli("diff", "--rev", "HEAD", "options/kazakhstan.yaml", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["old"] == "HEAD:options/kazakhstan.yaml"
+    expected = data["recommendation"]["metrics"]["expected value"]
+    now = json.loads(run_cli("solve", "options/kazakhstan.yaml", "--format", "json", cwd=repo).stdout)
+    then = json.loads(run_cli("solve", "options/kazakhstan.yaml", "--format", "json").stdout)  # 3 judges
+    assert expected["after"] == pytest.approx(now["metrics"]["expected_value"], abs=1e-6)
+    assert expected["before"] == pytest.approx(then["metrics"]["expected_value"], abs=1e-6)
+    assert expected["before"] != pytest.approx(expected["after"], abs=1e-6)  # the revision's judges count

@@ -421,3 +421,28 @@ def test_the_readme_shows_the_default_judges_as_they_are() -> None:
     result = run_cli("judges", columns=100)
     assert result.returncode == 0
     assert result.stdout == readme[start : readme.index("```", start)]
+
+
+def test_validate_and_check_read_a_judgement_file_with_the_scenario_that_lists_it(tmp_path: Path) -> None:
+    result = run_cli("validate", "options/kazakhstan/ministry.yaml", "options/kazakhstan/economy.yaml")
+    assert (result.returncode, result.stdout) == (
+        0,
+        "options/kazakhstan/ministry.yaml: ok\noptions/kazakhstan/economy.yaml: ok\n",
+    )
+    result = run_cli("check", "options/kazakhstan/security.yaml")
+    assert (result.returncode, result.stdout) == (
+        0,
+        "options/kazakhstan/security.yaml: a judgement file, valid with options/kazakhstan.yaml "
+        "(check that scenario)\n",
+    )
+    _write(tmp_path, SCENARIO, ministry=MINISTRY.replace("relevance: 9", "relevanse: 9"))
+    result = run_cli("validate", "panel/ministry.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0].startswith("panel/ministry.yaml:")
+    (tmp_path / "alone.yaml").write_text("judge: nobody\n")
+    result = run_cli("validate", "alone.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "alone.yaml:1:1: a judgement file that no scenario in its folder or the one above lists under "
+        "judges:; list it there, or validate the scenario that does\n1 of 1 file invalid\n",
+    )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from niches import __version__
-from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS
+from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS, SAMPLES
 from niches.render.numbers import plural
 
 if TYPE_CHECKING:
@@ -514,16 +514,20 @@ def validate(
         list[str], typer.Argument(help="Scenario files to check (`-` reads standard input).")
     ],
 ) -> None:
-    """Check scenario files (and coalition files, with their members): print `FILE: ok` for each
-    valid one; exit 2 if any is invalid."""
+    """Check scenario files (and coalition files with their members, judgement files with the scenario
+    that lists them): print `FILE: ok` for each valid one; exit 2 if any is invalid.
+
+    Example: niches validate scenarios/*.yaml scenarios/panel/*.yaml"""
     from niches.coalition import is_coalition, load_coalition
-    from niches.scenario import ScenarioError, load_scenario
+    from niches.scenario import ScenarioError, judged_by, load_scenario
 
     bad = 0
     for path in scenarios:
         try:
             if path != "-" and is_coalition(path):
                 warnings = [w for member in load_coalition(path).members.values() for w in member.warnings]
+            elif path != "-" and _is_judgement(path):
+                warnings = list(judged_by(path).warnings)
             else:
                 warnings = list(load_scenario(path).warnings)
         except ScenarioError as exc:
@@ -536,6 +540,17 @@ def validate(
         typer.echo(f"{'<stdin>' if path == '-' else path}: ok")
     if bad:
         _fail(EXIT_INVALID, f"{bad} of {plural(len(scenarios), 'file')} invalid")
+
+
+def _is_judgement(path: str) -> bool:
+    """Return whether the file at `path` is a judgement file (False when it cannot be read)."""
+    from niches.judges import is_judgement_file
+    from niches.scenario import ScenarioError, read_source
+
+    try:
+        return is_judgement_file(read_source(path))
+    except ScenarioError:
+        return False
 
 
 def _on_signal(signum: int, frame: object) -> None:
@@ -796,7 +811,7 @@ def robust(
         typer.Option(
             "--samples", "-n", min=1, max=MAX_SAMPLES, help="Number of Monte Carlo samples (1 to 1,000,000)."
         ),
-    ] = 1000,
+    ] = SAMPLES,
     seed: Annotated[
         int,
         typer.Option(
@@ -877,11 +892,20 @@ def check(
 ) -> None:
     """Evaluate the policy assertions declared under `assertions:`; exit 1 listing what failed,
     0 when all hold (a CI job guards a strategy the way tests guard code)."""
+    from niches.scenario import ScenarioError, judged_by
     from niches.study import Study
 
     failures = 0
     paths: list[str | None] = list(scenarios) if scenarios else [None]
     for path in paths:
+        if path is not None and path != "-" and _is_judgement(path):  # its assertions are its scenario's
+            try:
+                named = judged_by(path)
+            except ScenarioError as exc:
+                _refuse(exc)
+            if format is not Format.json:
+                typer.echo(f"{path}: a judgement file, valid with {named.source} (check that scenario)")
+            continue
         loaded = load(path, pin=pin, include=include, exclude=exclude)
         results = Study(loaded, solver=solver.value).check()
         failed = [r for r in results if not r.holds]
@@ -999,7 +1023,7 @@ def report(
             "-n",
             min=1,
             max=MAX_SAMPLES,
-            help="Monte Carlo samples, 1 to 1,000,000 [default: 500].",
+            help=f"Monte Carlo samples, 1 to 1,000,000 [default: {SAMPLES}].",
             show_default=False,
         ),
     ] = None,
@@ -1053,7 +1077,7 @@ def report(
     text, feasible = _report_text(
         loaded,
         source,
-        samples or 500,
+        samples or SAMPLES,
         seed or 0,
         chosen,
         stamp,
@@ -1186,7 +1210,7 @@ def _check_report(
             EXIT_INVALID,
             f"error: {path}: its provenance records seed {was.seed}, outside 0 to 2^63-1; give --seed",
         )
-    samples = samples or was.samples or 500
+    samples = samples or was.samples or SAMPLES
     seed = seed if seed is not None else was.seed if was.seed is not None else 0
     chosen = solver.value if solver else was.solver or "highs"
     options = options or list(was.commitments)
@@ -1199,7 +1223,7 @@ def _check_report(
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)
     words = ["niches", "report", scenario, "-o", path]
-    words += ["--samples", str(samples)] if samples != 500 else []
+    words += ["--samples", str(samples)] if samples != SAMPLES else []
     words += ["--seed", str(seed)] if seed != 0 else []
     words += ["--solver", chosen] if chosen != "highs" else []
     words += options

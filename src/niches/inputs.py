@@ -25,7 +25,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from niches.yamlsource import MAX_BYTES
@@ -186,3 +186,29 @@ def matching(pattern: Path, naming: str | Path | None) -> list[Path]:
     folders = allowed_folders(naming)
     found = [Path(p) for p in glob.glob(str(pattern))]
     return sorted(p for p in found if any(is_inside(p.resolve(), f) for f in folders))
+
+
+class Files:
+    """Where the files a scenario names (its judges) are read from: the file system, by the rules above.
+
+    `niches diff REV:PATH` reads them from the same git revision instead (`analysis.diff.GitFiles`).
+    Paths are `PurePath`s so that a revision's paths need no file system.
+    """
+
+    def named(self, written: str, naming: str | None) -> PurePath:
+        """Return the path `written` in the file `naming`, if it may be read (InputError if not)."""
+        return named_path(written, naming)
+
+    def matching(self, pattern: PurePath, naming: str | None) -> list[PurePath]:
+        """Return the files the glob `pattern` matches, in a stable order."""
+        return list(matching(Path(pattern), naming))
+
+    def exists(self, path: PurePath) -> bool:
+        return Path(path).exists()
+
+    def read_text(self, path: PurePath) -> str:
+        return read_text(Path(path))
+
+
+FILES = Files()
+"""The file system."""

@@ -183,3 +183,10 @@ class Judged:
     @property
     def what(self) -> str:
         return label(self.judgement)
+
+
+def is_judgement_file(text: str) -> bool:
+    """Return whether YAML `text` is a judgement file (a top-level `judge:` key)."""
+    import re
+
+    return re.search(r"^judge\s*:", text, flags=re.MULTILINE) is not None

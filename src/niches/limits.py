@@ -8,3 +8,6 @@ MAX_SEED = 2**63 - 1
 
 MAX_WORKERS = 256
 """Most worker processes (`--workers`)."""
+
+SAMPLES = 500
+"""Monte Carlo samples `robust`, `report` and assertions draw when not told (one default everywhere)."""

@@ -23,6 +23,7 @@ from niches.analysis.judges import JudgesReport
 from niches.analysis.robust import RobustReport, classify
 from niches.analysis.sensitivity import fragile
 from niches.analysis.summary import SolveReport
+from niches.limits import SAMPLES
 from niches.model import TimedOut, solver_version
 from niches.render import mermaid
 from niches.render.analysis import (
@@ -214,7 +215,7 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
 def build_report(
     study: Study,
     source: Provenance,
-    samples: int = 500,
+    samples: int = SAMPLES,
     seed: int = 0,
     timestamp: str | None = None,
     progress: Progress | None = None,

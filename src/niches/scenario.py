@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from niches import ahp, inputs
 from niches import judges as panel
@@ -461,8 +462,50 @@ def read_source(path: str | Path) -> str:
         raise ScenarioError([Problem(Location(exc.path, 1, 1), exc.message)]) from None
 
 
-def parse_scenario(text: str, file: str = "<string>") -> Scenario:
-    """Validate scenario YAML `text`; raise ScenarioError listing every problem."""
+def judged_by(path: str | Path) -> Scenario:
+    """Validate the judgement file at `path` with a scenario that lists it under `judges:`.
+
+    A judgement file's ids (criteria, worlds, niches) are the scenario's, so it
+    is read with the first scenario (by name) in its folder or the folder above
+    whose `judges:` include it. Raise ScenarioError with the problems (located
+    in the judgement file or the scenario), or when no scenario lists it.
+    """
+    target = Path(path).resolve()
+    for folder in (target.parent, target.parent.parent):
+        for candidate in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            if candidate.resolve() == target:
+                continue
+            try:
+                text = read_source(candidate)
+            except ScenarioError:
+                continue
+            if "judges:" not in text or panel.is_judgement_file(text):
+                continue
+            shown = os.path.relpath(candidate)
+            try:
+                scenario = parse_scenario(text, candidate.as_posix() if shown.startswith("..") else shown)
+            except ScenarioError as exc:
+                if any(Path(p.loc.file).resolve() == target for p in exc.problems):
+                    raise
+                continue
+            if any(Path(j.source).resolve() == target for j in scenario.judges):
+                return scenario
+    raise ScenarioError(
+        [
+            Problem(
+                Location(str(path), 1, 1),
+                "a judgement file that no scenario in its folder or the one above lists under judges:; "
+                "list it there, or validate the scenario that does",
+            )
+        ]
+    )
+
+
+def parse_scenario(text: str, file: str = "<string>", files: inputs.Files = inputs.FILES) -> Scenario:
+    """Validate scenario YAML `text`; raise ScenarioError listing every problem.
+
+    `files` is where the judgement files it names are read (a git revision for `niches diff`).
+    """
     parsed = parse_yaml(text, file, SIZE_LIMITS)
     problems = list(parsed.problems)
     if parsed.root is None and not problems:
@@ -475,7 +518,7 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
         )
     if parsed.root is None:
         raise ScenarioError(problems)
-    reader = _Reader(file, problems)
+    reader = _Reader(file, problems, files)
     scenario = reader.scenario(parsed.root)
     seen = {(p.loc.line, p.loc.column) for p in parsed.problems}
     reader.problems[len(parsed.problems) :] = [
@@ -542,8 +585,9 @@ def _num(x: float) -> str:
 class _Reader:
     """Walk the node tree, collect problems, and build the Scenario."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
+    def __init__(self, file: str, problems: list[Problem], files: inputs.Files = inputs.FILES) -> None:
         self.file = file
+        self.files = files
         self.problems = problems
         self.locations: dict[str, Location] = {}
         self.declared_criteria: list[str] = []
@@ -1072,12 +1116,12 @@ class _Reader:
         for item in self.id_list(node, "judges"):
             pattern = item.text
             try:
-                where = inputs.named_path(pattern, naming)
+                where = self.files.named(pattern, naming)
             except inputs.InputError as exc:
                 self.error(item.loc, f"judges: '{pattern}' {exc.message}")
                 continue
             if any(ch in pattern for ch in "*?["):
-                paths = inputs.matching(where, naming)
+                paths = self.files.matching(where, naming)
                 if not paths:
                     self.error(
                         item.loc, f"judges: '{pattern}' matches no file (paths are relative to the scenario)"
@@ -1100,15 +1144,15 @@ class _Reader:
         return found
 
     def judge_file(
-        self, path: Path, item: YNode, criteria: list[Criterion], worlds: list[World], niches: list[Niche]
+        self, path: PurePath, item: YNode, criteria: list[Criterion], worlds: list[World], niches: list[Niche]
     ) -> Judge | None:
         """Read one judgement file; its problems are located in it."""
         shown = str(path)
-        if not path.exists():
+        if not self.files.exists(path):
             self.error(item.loc, f"judges: no such file {shown}; check the path (relative to the scenario)")
             return None
         try:
-            text = inputs.read_text(path)
+            text = self.files.read_text(path)
         except inputs.InputError as exc:
             self.error(item.loc, f"judges: {shown}: {exc.message}")
             return None

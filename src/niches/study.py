@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from niches.engine import Engine, MilpEngine, TableEngine
+from niches.limits import SAMPLES
 from niches.model import Deadline, Solution, resolve_floors, solve
 from niches.scenario import OBJECTIVES, Scenario
 from niches.solvers import SOLVERS
@@ -165,7 +166,7 @@ class Study:
 
     def robust(
         self,
-        samples: int = 1000,
+        samples: int = SAMPLES,
         seed: int = 0,
         vary: Sequence[str] = ("scores", "weights", "probabilities"),
         workers: int = 1,

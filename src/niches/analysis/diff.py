@@ -10,16 +10,18 @@ no single unit explains it, in pairs.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import itertools
 import posixpath
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 
 import yaml
 
 from niches.evaluate import Metrics
+from niches.inputs import Files, InputError, decoded
 from niches.model import Solution, solve
 from niches.render.numbers import share, share_change
 from niches.scenario import Scenario, ScenarioError, parse_scenario
@@ -72,19 +74,23 @@ class Diff:
     solves: int
 
 
-def read_side(spec: str) -> tuple[str, str]:
-    """Return (display name, YAML text) for a file path, `-`, or git `REV:PATH`."""
-    from niches.inputs import InputError, read_bytes, shown
+def read_side(spec: str) -> tuple[str, str, Files]:
+    """Return (display name, YAML text, where its judges are read) for a file path, `-`, or git `REV:PATH`.
+
+    A scenario read from a git revision reads the judgement files it names from that revision.
+    """
+    from niches.inputs import FILES, InputError, read_bytes, shown
 
     if spec == "-" or Path(spec).exists():
         try:
             data = read_bytes(spec)
         except InputError as exc:
             raise SourceError(str(exc)) from None
-        return shown(spec), _decoded(shown(spec), data)
+        return shown(spec), _decoded(shown(spec), data), FILES
     if ":" in spec:
         rev, _, path = spec.partition(":")
-        return spec, _decoded(spec, _git_blob(spec, rev, path))
+        sha, inside = _git_location(spec, rev, path)
+        return spec, _decoded(spec, _git_read(spec, sha, inside, rev, path)), GitFiles(rev, sha, inside)
     raise SourceError(f"{spec}: no such file; give a path or REV:PATH (for example HEAD~1:{spec})")
 
 
@@ -102,12 +108,12 @@ def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
         raise SourceError(f"cannot run git ({exc})") from None
 
 
-def _git_blob(spec: str, rev: str, path: str) -> bytes:
-    """Return the bytes of `path` at revision `rev`; neither can be read by git as an option.
+def _git_location(spec: str, rev: str, path: str) -> tuple[str, str]:
+    """Return (commit id, path from the repository's top) of `path` at revision `rev`.
 
-    The revision is resolved to a commit id first (after `--end-of-options`,
-    and refused when it begins with '-'); the path must stay inside the
-    repository. Only then is the blob read, by commit id and path.
+    Neither can be read by git as an option: the revision is resolved to a
+    commit id first (after `--end-of-options`, and refused when it begins with
+    '-'); the path must stay inside the repository.
     """
     if not rev or rev.startswith("-"):
         raise SourceError(f"{spec}: '{rev}' is not a revision; a revision cannot be empty or begin with '-'")
@@ -122,17 +128,67 @@ def _git_blob(spec: str, rev: str, path: str) -> bytes:
     commit = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     if commit.returncode != 0:
         raise SourceError(f"{spec}: no revision '{rev}' in this repository; check it with git log")
-    sha = commit.stdout.decode("ascii", "replace").strip()
-    blob = _git("cat-file", "blob", f"{sha}:{inside}")
-    if blob.returncode != 0:
+    return commit.stdout.decode("ascii", "replace").strip(), inside
+
+
+def _git_read(spec: str, sha: str, inside: str, rev: str, path: str) -> bytes:
+    """Return the bytes of the blob `inside` at commit `sha` (at most the size limit)."""
+    from niches.yamlsource import MAX_BYTES
+
+    size = _git("cat-file", "-s", f"{sha}:{inside}")
+    if size.returncode != 0:
         raise SourceError(
             f"{spec}: no file '{path}' at revision '{rev}'; check the path with git ls-tree {rev}"
         )
-    return blob.stdout
+    if int(size.stdout.strip() or 0) > MAX_BYTES:
+        raise SourceError(f"{spec}: more than {MAX_BYTES / 1e6:g} MB; scenarios are limited to that")
+    return _git("cat-file", "blob", f"{sha}:{inside}").stdout
 
 
-def _load(name: str, text: str) -> tuple[Scenario, dict[str, Any]]:
-    scenario = parse_scenario(text, name)
+class GitFiles(Files):
+    """The judgement files a scenario at a git revision names, read from that revision.
+
+    Paths are shown `REV:path` (from the repository's top), relative to the
+    scenario's folder in that revision; a glob matches that revision's tree.
+    """
+
+    def __init__(self, rev: str, sha: str, scenario: str) -> None:
+        self.rev, self.sha = rev, sha
+        self.folder = posixpath.dirname(scenario)
+
+    def _inside(self, path: PurePath) -> str:
+        return str(path).partition(":")[2]
+
+    def named(self, written: str, naming: str | None) -> PurePath:
+        joined = posixpath.normpath(posixpath.join(self.folder, written))
+        if posixpath.isabs(written) or joined == ".." or joined.startswith("../"):
+            raise InputError(written, "is outside the repository")
+        return PurePosixPath(f"{self.rev}:{joined}")
+
+    def matching(self, pattern: PurePath, naming: str | None) -> list[PurePath]:
+        inside = self._inside(pattern)
+        prefix = inside.split("*")[0].split("?")[0].split("[")[0]
+        folder = posixpath.dirname(prefix)
+        listed = _git("ls-tree", "-r", "--name-only", self.sha, "--", folder or ".")
+        names = listed.stdout.decode("utf-8", "replace").splitlines() if listed.returncode == 0 else []
+        depth = inside.count("/")
+        found = [n for n in names if n.count("/") == depth and fnmatch.fnmatchcase(n, inside)]
+        return [PurePosixPath(f"{self.rev}:{n}") for n in sorted(found)]
+
+    def exists(self, path: PurePath) -> bool:
+        return _git("cat-file", "-e", f"{self.sha}:{self._inside(path)}").returncode == 0
+
+    def read_text(self, path: PurePath) -> str:
+        shown = str(path)
+        try:
+            data = _git_read(shown, self.sha, self._inside(path), self.rev, self._inside(path))
+        except SourceError as exc:
+            raise InputError(shown, str(exc).partition(": ")[2]) from None
+        return decoded(data, shown)
+
+
+def _load(name: str, text: str, files: Files) -> tuple[Scenario, dict[str, Any]]:
+    scenario = parse_scenario(text, name, files)
     data = yaml.safe_load(text)
     return scenario, data
 
@@ -295,10 +351,10 @@ def _portfolio_changes(
 
 def diff(old_spec: str, new_spec: str, solver: str = "highs") -> Diff:
     """Compare two scenario versions (paths or git REV:PATH) and attribute every portfolio change."""
-    old_name, old_text = read_side(old_spec)
-    new_name, new_text = read_side(new_spec)
-    old, old_data = _load(old_name, old_text)
-    new, new_data = _load(new_name, new_text)
+    old_name, old_text, old_files = read_side(old_spec)
+    new_name, new_text, new_files = read_side(new_spec)
+    old, old_data = _load(old_name, old_text, old_files)
+    new, new_data = _load(new_name, new_text, new_files)
     before = solve(old, solver=solver)
     after = solve(new, solver=solver)
     solves = before.solves + after.solves
@@ -313,7 +369,7 @@ def diff(old_spec: str, new_spec: str, solver: str = "highs") -> Diff:
             data = apply_units(old_data, [units[i] for i in indices])
             try:
                 text = yaml.dump(data, Dumper=_DUMPER, sort_keys=False)
-                variant = parse_scenario(text, old_name)
+                variant = parse_scenario(text, old_name, old_files)
             except ScenarioError:
                 cache[indices] = None  # this combination alone is not a valid scenario
             else:  # attribution only needs the optimum: the study's fastest engine answers it

@@ -27,7 +27,7 @@ from niches.engine import Engine, MilpEngine, TableEngine, make_engine
 from niches.evaluate import evaluate, objective_value, violated_rules
 from niches.formulation import KIND_GOAL, tie_break_goals
 from niches.interrupts import STOPS, Interrupted
-from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS
+from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS, SAMPLES
 from niches.model import best_by_world, measure_goals
 from niches.scenario import Criterion, Scenario, World
 from niches.table import objective_of
@@ -401,7 +401,7 @@ def _chunks(samples: int, parts: int) -> list[list[int]]:
 
 def robust(
     study: Study,
-    samples: int = 1000,
+    samples: int = SAMPLES,
     seed: int = 0,
     vary: Sequence[str] = VARY,
     workers: int = 1,
