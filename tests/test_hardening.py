@@ -139,9 +139,17 @@ def test_output_under_a_file_exits_2_with_one_line(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain-file"]
 
 
-def test_lp_into_a_missing_folder_creates_it(tmp_path: Path) -> None:
+def test_an_output_into_a_missing_folder_is_refused_unless_mkdir(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "dir" / "m.lp"
     result = run_cli("solve", "--lp", str(target), "-f", "json")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {target}: the folder {target.parent} does not exist; create it, or pass --mkdir"
+    )
+    assert not (tmp_path / "missing").exists()
+    result = run_cli("report", "-o", str(tmp_path / "none" / "r.md"))
+    assert result.returncode == 2 and "pass --mkdir" in result.stderr
+    result = run_cli("solve", "--lp", str(target), "-f", "json", "--mkdir")
     assert result.returncode == 0, result.stderr
     assert "budget_2027_" in target.read_text()
 

@@ -199,10 +199,14 @@ def _deadline(seconds: float | None) -> Any:
     return Deadline(seconds)
 
 
-def _writable(path: Path | str, reads: Sequence[str | Path | None] = ()) -> Path:
+MkdirOpt = Annotated[bool, typer.Option("--mkdir", help="Create the output's folder when it does not exist.")]
+
+
+def _writable(path: Path | str, reads: Sequence[str | Path | None] = (), mkdir: bool = False) -> Path:
     """Return `path` if an output file can be written there, else exit 2 with one line (before any work).
 
-    `reads` are the command's inputs: an output may not be one of them.
+    `reads` are the command's inputs: an output may not be one of them. A
+    missing folder is refused unless `mkdir`.
     """
     from niches.files import OutputError, check_writable
 
@@ -211,7 +215,7 @@ def _writable(path: Path | str, reads: Sequence[str | Path | None] = ()) -> Path
         if read is not None and str(read) != "-" and _same_file(target, Path(read)):
             _fail(EXIT_INVALID, f"error: {path}: is also what this command reads; write the output elsewhere")
     try:
-        return check_writable(path)
+        return check_writable(path, mkdir)
     except OutputError as exc:
         _fail(EXIT_INVALID, f"error: {exc}")
 
@@ -279,6 +283,7 @@ def solve(
         Optional[Path],  # noqa: UP045
         typer.Option("--lp", help="Also write the model in LP format to this file.", show_default=False),
     ] = None,
+    mkdir: MkdirOpt = False,
 ) -> None:
     """Choose the best portfolio and show why.
 
@@ -289,7 +294,7 @@ def solve(
     from niches.study import Study
 
     deadline = _deadline(time_limit)
-    lp_file = _writable(lp, [scenario]) if lp is not None else None
+    lp_file = _writable(lp, [scenario], mkdir) if lp is not None else None
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     try:
@@ -729,6 +734,7 @@ def elicit(
             show_default=False,
         ),
     ] = None,
+    mkdir: MkdirOpt = False,
 ) -> None:
     """Ask one judge the pairwise comparisons of the criteria (and, optionally, scores of chosen
     niches), show the consistency ratio as it goes, point at the comparison to revisit when it is
@@ -740,7 +746,7 @@ def elicit(
     from niches.elicit import Abandoned, Answers, judgement_yaml, resumed, session
     from niches.files import write_atomically
 
-    target = _writable(output)
+    target = _writable(output, mkdir=mkdir)
     loaded = load(scenario)
     answers = Answers()
     if resume is not None:
@@ -975,6 +981,7 @@ def init(
         "scenario.yaml"
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    mkdir: MkdirOpt = False,
 ) -> None:
     """Write a commented starter scenario that validates and solves, and beside it `niches.schema.json`,
     the schema its first line points editors at (rewritten: it is what `niches schema` prints)."""
@@ -986,7 +993,7 @@ def init(
         _fail(EXIT_INVALID, "error: init writes a file; give its name (niches init scenario.yaml)")
     if path.exists() and not force:
         _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
-    target = _writable(path)
+    target = _writable(path, mkdir=mkdir)
     schema_file = _writable(target.parent / SCHEMA_FILE)
     schema = schema_text()
     if schema_file.exists() and not force and schema_file.read_bytes() != schema.encode("utf-8"):
@@ -1050,6 +1057,7 @@ def report(
     pin: PinOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
+    mkdir: MkdirOpt = False,
 ) -> None:
     """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
     their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
@@ -1065,7 +1073,7 @@ def report(
         _check_report(check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude))
         return
     deadline = _deadline(time_limit)
-    target = _writable(output, [scenario]) if output is not None else None
+    target = _writable(output, [scenario], mkdir) if output is not None else None
     stamp = None
     if timestamp:
         import datetime

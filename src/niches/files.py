@@ -13,16 +13,19 @@ class OutputError(Exception):
     """An output file cannot be written there (say why, before any work is done)."""
 
 
-def check_writable(path: str | Path) -> Path:
+def check_writable(path: str | Path, make_folder: bool = False) -> Path:
     """Return `path` if a file can be written there; raise OutputError (one line) if not.
 
     Checked before the work that produces the file, so a run never spends
-    minutes on a report it then cannot save.
+    minutes on a report it then cannot save. A missing folder is refused
+    unless `make_folder` (`--mkdir`) asks for it to be made.
     """
     target = Path(path)
     if str(path).endswith(("/", os.sep)) or target.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name")
     folder = target.parent if str(target.parent) else Path(".")
+    if not make_folder and not folder.exists():
+        raise OutputError(f"{path}: the folder {folder} does not exist; create it, or pass --mkdir")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:

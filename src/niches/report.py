@@ -28,6 +28,7 @@ from niches.model import TimedOut, solver_version
 from niches.render import mermaid
 from niches.render.analysis import (
     core_section,
+    displayed,
     frontier_mermaid,
     per_money_text,
     portfolio_text,
@@ -346,6 +347,7 @@ def _missing(title: str) -> str:
 
 
 def _budget_section(f: Frontier, start: float = 0.0, stop: float = 1.5) -> str:
+    f = displayed(f)
     sc = f.scenario
     text = (
         "## Value for money\n\nEvery budget cap scaled by one factor; each row is where a better "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.render.numbers import share
+from niches.render.numbers import share, value
 
 if TYPE_CHECKING:
     from niches.study import Study
@@ -63,7 +63,7 @@ def check(study: Study) -> list[AssertionResult]:
         if limit is None:
             continue
         holds = actual is not None and (actual >= limit if sign == ">=" else actual <= limit)
-        add(key, key, f"{sign} {limit:g}", "infeasible" if actual is None else f"{actual:.4f}", holds)
+        add(key, key, f"{sign} {limit:g}", "infeasible" if actual is None else value(actual), holds)
     for power, cap in a.max_exposure.items():
         actual = None if m is None else m.exposure.get(power, 0.0)
         found = "infeasible" if actual is None else share(actual)
@@ -79,7 +79,7 @@ def check(study: Study) -> list[AssertionResult]:
         actual = None
         if m is not None and stars is not None:
             actual = max(stars[k] - v for k, v in m.value_by_world.items())
-        found = "infeasible" if actual is None else f"{actual:.4f}"
+        found = "infeasible" if actual is None else value(actual)
         add(
             "max_regret",
             "max_regret",

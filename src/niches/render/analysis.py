@@ -5,6 +5,7 @@ Terminal and markdown views draw the same `Section`s (see `sections.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Mapping
@@ -68,8 +69,26 @@ def _portfolio_json(scenario: Scenario, portfolio: Mapping[str, str] | None) -> 
 # --------------------------------------------------------------------------- frontier
 
 
+def displayed(f: Frontier) -> Frontier:
+    """Return the frontier as charts and tables show it: on the budget axis the current budget has
+    its own point at scale 1 (the breakpoint before it, whose optimum holds there) when no
+    breakpoint falls on it. JSON keeps the breakpoints only."""
+    if f.axis != "budget":
+        return f
+    at = next((i for i, p in enumerate(f.points) if p.marked), None)
+    if at is None:
+        return f
+    p = f.points[at]
+    if p.scale is None or p.scale >= 1 - 1e-9 or (f.span is not None and f.span[1] < 1):
+        return f
+    plain = dataclasses.replace(p, marked=False)
+    current = dataclasses.replace(p, scale=1.0, marked=True)
+    return dataclasses.replace(f, points=(*f.points[:at], plain, current, *f.points[at + 1 :]))
+
+
 def frontier_section(f: Frontier) -> Section:
     """Return the frontier as a table, one row per point in axis order."""
+    f = displayed(f)
     sc = f.scenario
     word = OBJECTIVE_WORDS[f.objective_kind]
     separate = f.axis != "risk" and f.objective_kind == "regret"  # the only objective not in a column
@@ -155,6 +174,7 @@ def per_money_text(m: Metrics) -> str:
 
 def frontier_chart(f: Frontier, width: int = 56, height: int = 12) -> str:
     """Return a text chart of the frontier (x: the axis, y: the objective)."""
+    f = displayed(f)
     if not f.points:
         return "(no points)"
     xs, ys, xlabel = _chart_data(f)
@@ -210,6 +230,7 @@ def frontier_mermaid(f: Frontier) -> str:
     breakpoint); the risk frontier is the best expected value at each CVaR or
     more. The budget frontier adds value per unit of money.
     """
+    f = displayed(f)
     if not f.points:
         return ""
     sc = f.scenario
