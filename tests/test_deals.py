@@ -107,6 +107,7 @@ def test_solve_json_lists_every_deal() -> None:
             "money": 6.0,
             "money_by_period": {"2026": 3.0, "2027": 3.0},
             "expected_value": 0.1,
+            "worth": 3.1,  # the plan with it, 7.1 (by hand above), less without it, 4.0 (port alone)
             "reliability": {"storm": 0.6},
         }
     ]

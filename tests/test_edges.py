@@ -331,6 +331,9 @@ def test_sigterm_during_a_report_leaves_no_report_and_exits_143(tmp_path: Path) 
             assert "300 sampled" in target.read_text() or "300 samples" in target.read_text()
             target.unlink()
             continue
+        if process.returncode == -signal.SIGTERM:  # before Python set up its handler: killed outright
+            assert not target.exists()
+            continue
         assert process.returncode == 143, err
         assert err.splitlines()[-1] == "niches report: terminated"
         assert not target.exists()

@@ -189,7 +189,7 @@ niches:
     assert [p["level"] for p in data["committed"]["portfolio"]] == ["invest@b", "invest"]
     out = run_cli("price", str(path), "-big")
     assert out.returncode == 0
-    assert " big   │ invest │ -         │ leaves " in out.stdout
+    assert " big   │ invest │ -         │ leaves\n" in out.stdout
 
 
 @pytest.mark.parametrize(
