@@ -358,3 +358,26 @@ def test_messages_with_a_count_of_one(tmp_path: Path) -> None:
         "1 of 1 file invalid\n"
     )
     assert run_cli("solve", str(path)).stderr.endswith("\n1 problem found; nothing was solved\n")
+
+
+COMMAND_NAMES = [
+    "solve", "frontier", "sensitivity", "explain", "worlds", "robust", "check", "report", "diff",
+    "price", "judges", "elicit", "coalition", "init", "schema", "validate",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMAND_NAMES)
+def test_every_help_has_an_example(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=100)
+    assert result.exit_code == 0
+    example = next(line.strip() for line in result.stdout.splitlines() if "Example:" in line)
+    assert example.startswith(f"Example: niches {command}"), example
+
+
+def test_quiet_silences_notes_but_not_errors() -> None:
+    loud = run_cli("solve", "--format", "json")
+    assert loud.stderr == "niches: no scenario given; reading options/kazakhstan.yaml\n"
+    quiet = run_cli("--quiet", "solve", "--format", "json")
+    assert (quiet.returncode, quiet.stderr, quiet.stdout) == (0, "", loud.stdout)
+    failing = run_cli("-q", "solve", "nowhere.yaml")
+    assert failing.returncode == 2 and "no such file" in failing.stderr

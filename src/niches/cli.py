@@ -147,6 +147,16 @@ def _err(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
 
 
+QUIET = False
+"""`niches --quiet`: notes and warnings are not printed (errors still are)."""
+
+
+def _note(text: str) -> None:
+    """Print a note or warning on standard error, unless --quiet."""
+    if not QUIET:
+        _err(text)
+
+
 def _fail(code: int, message: str) -> NoReturn:
     _err(message)
     raise typer.Exit(code)
@@ -181,14 +191,14 @@ def load(
             scenario = parse_scenario(text, "<stdin>" if path == "-" else str(path))
         elif path is None:
             default, shown = default_choice()
-            _err(f"niches: no scenario given; reading {shown}")
+            _note(f"niches: no scenario given; reading {shown}")
             scenario = parse_scenario(default.read_text(encoding="utf-8"), shown)
         else:
             scenario = load_scenario(path)
     except ScenarioError as exc:
         _refuse(exc)
     for warning in scenario.warnings:
-        _err(warning)
+        _note(warning)
     return committed(scenario, wanted)
 
 
@@ -262,10 +272,17 @@ def main_options(
             metavar="DIR",
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print no notes or warnings on standard error, only errors.")
+    ] = False,
 ) -> None:
-    """Choose a portfolio of functional niches for a middle power, from a YAML scenario."""
+    """Choose a portfolio of functional niches for a middle power, from a YAML scenario.
+
+    Example: niches solve options/kazakhstan.yaml"""
     from niches.inputs import allow
 
+    global QUIET
+    QUIET = quiet
     allow(allow_path or [])
 
 
@@ -289,7 +306,8 @@ def solve(
 
     Exit 0 when solved, 1 when no portfolio keeps every rule, 2 on invalid
     input, 3 when the solver fails or hits the time limit without a portfolio.
-    """
+
+    Example: niches solve options/kazakhstan.yaml --format markdown"""
     from niches.model import SolverFailed
     from niches.study import Study
 
@@ -421,7 +439,9 @@ def frontier(
 ) -> None:
     """Show an exact frontier: value for money (budget), expected value vs CVaR (risk), or the price of
     not choosing sides (exposure); every breakpoint is found by solving. `hull` draws Equity's efficient
-    frontier (levels bought by value per unit of money), cheap at any size."""
+    frontier (levels bought by value per unit of money), cheap at any size.
+
+    Example: niches frontier options/kazakhstan.yaml --axis exposure"""
     from niches.analysis.frontier import FrontierError
     from niches.render.analysis import frontier_chart, frontier_json, frontier_mermaid, frontier_section
     from niches.study import Study
@@ -470,7 +490,9 @@ def sensitivity(
     time_limit: TimeLimitOpt = None,
 ) -> None:
     """Show how fragile the recommendation is: weight intervals, stability radii of scores and costs,
-    marginal value of money and capacity, the price of each binding rule, and the order of buy."""
+    marginal value of money and capacity, the price of each binding rule, and the order of buy.
+
+    Example: niches sensitivity options/kazakhstan.yaml --format json"""
     from niches.render.analysis import sensitivity_json, sensitivity_sections
     from niches.study import Study
 
@@ -503,7 +525,9 @@ def explain(
     solver: SolverOpt = SolverName.highs,
 ) -> None:
     """Explain an infeasible scenario: a minimal set of conflicting rules, where each is declared,
-    and the smallest relaxation of each that restores feasibility. Exit 1 when infeasible."""
+    and the smallest relaxation of each that restores feasibility. Exit 1 when infeasible.
+
+    Example: niches explain tests/data/valid/infeasible.yaml"""
     from niches.study import Study
 
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
@@ -541,7 +565,7 @@ def validate(
                 _err(str(problem))
             continue
         for warning in warnings:
-            _err(warning)
+            _note(warning)
         typer.echo(f"{'<stdin>' if path == '-' else path}: ok")
     if bad:
         _fail(EXIT_INVALID, f"{bad} of {plural(len(scenarios), 'file')} invalid")
@@ -618,7 +642,9 @@ def price(
     time_limit: TimeLimitOpt = None,
 ) -> None:
     """Price political commitments: the optimum with and without them side by side, what they
-    displace, and the rules that make them expensive. Exit 1 when no portfolio keeps them."""
+    displace, and the rules that make them expensive. Exit 1 when no portfolio keeps them.
+
+    Example: niches price logistics=corridor@2026"""
     from niches.analysis.price import price as price_of
     from niches.render.analysis import commitments_text, price_json, price_sections
     from niches.scenario import Commitment
@@ -663,7 +689,9 @@ def coalition(
 ) -> None:
     """Plan niches together: each member alone, the joint plan (shared niches built once, their cost
     split), each member's gain and Shapley value, and whether any sub-coalition would do better on
-    its own (the core test, solving every sub-coalition). Exit 1 when the coalition is not stable."""
+    its own (the core test, solving every sub-coalition). Exit 1 when the coalition is not stable.
+
+    Example: niches coalition options/coalitions/middle_corridor.yaml"""
     from niches.coalition import CoalitionError, load_coalition, study_coalition
     from niches.render.analysis import coalition_json, coalition_sections
     from niches.scenario import ScenarioError
@@ -697,7 +725,9 @@ def judges(
 ) -> None:
     """Compare the judges of a scenario: each one's weights and consistency ratio, each one's own
     recommendation beside the group's, and the disagreements ranked by what they cost the group's
-    choice. Exit 2 when the scenario declares no judges."""
+    choice. Exit 2 when the scenario declares no judges.
+
+    Example: niches judges options/kazakhstan.yaml"""
     from niches.analysis.judges import judges_report
     from niches.render.analysis import judges_json, judges_sections
     from niches.study import Study
@@ -739,7 +769,9 @@ def elicit(
     """Ask one judge the pairwise comparisons of the criteria (and, optionally, scores of chosen
     niches), show the consistency ratio as it goes, point at the comparison to revisit when it is
     above 0.1, and write a judgement file to list under `judges:`. Reads answers from the terminal
-    or from a pipe."""
+    or from a pipe.
+
+    Example: niches elicit options/kazakhstan.yaml -o judges/me.yaml"""
     import yaml
     from rich.console import Console
 
@@ -787,7 +819,9 @@ def worlds(
     time_limit: TimeLimitOpt = None,
 ) -> None:
     """Compare world orders: the best portfolio for each world alone, a regret table of those and of the
-    optimum under each decision rule (expected, worst_case, cvar, regret), and which rule picks what."""
+    optimum under each decision rule (expected, worst_case, cvar, regret), and which rule picks what.
+
+    Example: niches worlds options/kazakhstan.yaml"""
     from niches.render.analysis import regret_section, worlds_json, worlds_portfolios_section, worlds_section
     from niches.study import Study
 
@@ -850,7 +884,9 @@ def robust(
 ) -> None:
     """Monte Carlo over the uncertainty the scenario declares: core index of every niche and level,
     the recommendation's objective and regret across samples, and the most frequent optima.
-    Ctrl-C stops cleanly and reports the samples done so far, marked as partial."""
+    Ctrl-C stops cleanly and reports the samples done so far, marked as partial.
+
+    Example: niches robust options/kazakhstan.yaml --samples 1000 --seed 1"""
     from niches.analysis.robust import VARY, RobustError
     from niches.render.analysis import robust_heading, robust_json, robust_sections
     from niches.study import Study
@@ -897,7 +933,9 @@ def check(
     exclude: ExcludeOpt = None,
 ) -> None:
     """Evaluate the policy assertions declared under `assertions:`; exit 1 listing what failed,
-    0 when all hold (a CI job guards a strategy the way tests guard code)."""
+    0 when all hold (a CI job guards a strategy the way tests guard code).
+
+    Example: niches check options/*.yaml"""
     from niches.scenario import ScenarioError, judged_by
     from niches.study import Study
 
@@ -969,7 +1007,9 @@ def check(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the scenario format (for editors: `# yaml-language-server: $schema=...`)."""
+    """Print the JSON Schema of the scenario format (for editors: `# yaml-language-server: $schema=...`).
+
+    Example: niches schema > niches.schema.json"""
     from niches.schema import schema_text
 
     sys.stdout.write(schema_text())
@@ -984,7 +1024,9 @@ def init(
     mkdir: MkdirOpt = False,
 ) -> None:
     """Write a commented starter scenario that validates and solves, and beside it `niches.schema.json`,
-    the schema its first line points editors at (rewritten: it is what `niches schema` prints)."""
+    the schema its first line points editors at (rewritten: it is what `niches schema` prints).
+
+    Example: niches init scenarios/plan.yaml"""
     from niches.files import write_atomically
     from niches.schema import schema_text
     from niches.starter import SCHEMA_FILE, STARTER
@@ -1064,7 +1106,9 @@ def report(
     assumptions and provenance. Identical inputs give identical bytes (no timestamp unless asked).
 
     `--check FILE.md` regenerates it in memory and compares: exit 0 when FILE.md is up to date, 1 when
-    stale (the line says the command that regenerates it), 2 when FILE.md cannot be read."""
+    stale (the line says the command that regenerates it), 2 when FILE.md cannot be read.
+
+    Example: niches report options/kazakhstan.yaml -o plan.md"""
     if check is not None:
         if output is not None:
             _fail(EXIT_INVALID, "error: --check writes nothing; drop -o")
@@ -1262,7 +1306,9 @@ def diff(
     solver: SolverOpt = SolverName.highs,
 ) -> None:
     """Show what a change of assumptions does: the assumptions changed, the recommendation before and
-    after, and which change caused each move of the portfolio. `--format markdown` suits a pull request."""
+    after, and which change caused each move of the portfolio. `--format markdown` suits a pull request.
+
+    Example: niches diff --rev main options/kazakhstan.yaml --format markdown"""
     from niches.analysis.diff import SourceError
     from niches.analysis.diff import diff as run_diff
     from niches.render.analysis import diff_json, diff_sections

@@ -945,6 +945,7 @@ def diff_sections(d: Diff) -> list[Section]:
 def diff_json(d: Diff) -> dict[str, Any]:
     """Return the JSON object of `niches diff`."""
     return {
+        "scenario": d.new.name,
         "old": d.old_name,
         "new": d.new_name,
         "units": units_json(d.new),
@@ -1082,7 +1083,10 @@ def price_json(price: Price) -> dict[str, Any]:
     """Return the JSON object of `niches price`."""
     from niches.render.json import solve_dict
 
+    scenario = price.free.solution.scenario
     return {
+        "scenario": scenario.name,
+        "units": units_json(scenario),
         "commitments": [str(c) for c in price.commitments],
         "free": solve_dict(price.free),
         "committed": None if price.committed is None else solve_dict(price.committed),
@@ -1275,6 +1279,7 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
         footer=(
             "payoff: what the member gets in the coalition (its own value in the joint plan, plus the side "
             "payment that shares the total by Shapley value when split is shapley)",
+            *_objectives_note(c),
         ),
     )
     plan_rows = tuple(
@@ -1331,6 +1336,18 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
     return sections
 
 
+def _objectives_note(c: Coalition) -> tuple[str, ...]:
+    """Say so when the members optimise different objectives (their figures are then unlike)."""
+    kinds = {m: s.objective for m, s in c.members.items()}
+    if len(set(kinds.values())) < 2:
+        return ()
+    each = ", ".join(f"{m} {OBJECTIVE_WORDS[k]}" for m, k in kinds.items())
+    return (
+        f"the members optimise different objectives ({each}): each figure is the member's own objective, "
+        "and totals add unlike figures",
+    )
+
+
 def _share_rows(report: CoalitionReport) -> tuple[tuple[str, ...], ...]:
     """Return (niche, level, member, share) rows; one row for all levels when a member's share is alike."""
     rows: list[tuple[str, ...]] = []
@@ -1368,8 +1385,12 @@ def coalition_json(report: CoalitionReport) -> dict[str, Any]:
     """Return the JSON object of `niches coalition`."""
     c = report.coalition
     names = list(c.members)
+    first = next(iter(c.members.values()))
     return {
         "coalition": c.name,
+        "scenario": c.name,
+        "units": units_json(first),
+        "objectives": {m: s.objective for m, s in c.members.items()},
         "split": c.split,
         "members": [
             {
