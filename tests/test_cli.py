@@ -347,7 +347,7 @@ def test_messages_with_a_count_of_one(tmp_path: Path) -> None:
     report = run_cli("report", str(path), "--samples", "1").stdout
     for line in (
         "- **Invest in 1 niche:** **food** at *invest*.",
-        "- **Robustness:** optimal in 100.0% of 1 sampled future;",
+        "- **Robustness:** optimal in 100.0% of 1 draw of the uncertain judgements;",
         "Share of 1 Monte Carlo sample (seed 0;",
         "| Monte Carlo | 1 sample, seed 0 |",
     ):

@@ -63,8 +63,8 @@ def test_diff_across_git_revisions(tmp_path: Path) -> None:
     git("config", "user.name", "test")
     scenario = tmp_path / "plan.yaml"
     scenario.write_text(Path("options/kazakhstan.yaml").read_text())
-    shutil.copytree("options/kazakhstan", tmp_path / "kazakhstan")  # its judges, read from the working tree
-    git("add", "plan.yaml")
+    shutil.copytree("options/kazakhstan", tmp_path / "kazakhstan")  # its judges, read from each revision
+    git("add", "plan.yaml", "kazakhstan")
     git("commit", "-qm", "first")
     scenario.write_text(Path(REVISED).read_text())
     git("commit", "-qam", "second")

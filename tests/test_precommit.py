@@ -79,7 +79,7 @@ def test_the_documented_config_passes_good_files_and_stops_bad_ones(tmp_path: Pa
     run("git", "init", "-q")
     (repo / ".pre-commit-config.yaml").write_text(config_file(WALKTHROUGH.read_text(encoding="utf-8")))
     (repo / "scenarios" / "plan.yaml").write_text(STARTER)
-    made = run("niches", "report", "scenarios/plan.yaml", "-o", "reports/plan.md", "-n", "50")
+    made = run("niches", "report", "scenarios/plan.yaml", "-o", "reports/plan.md", "-n", "50", "--mkdir")
     assert made.returncode == 0, made.stderr
     run("git", "add", "-A")
     ok = run(sys.executable, "-m", "pre_commit", "run", "--all-files")

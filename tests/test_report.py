@@ -71,11 +71,12 @@ def test_report_sections(report_text: str) -> None:
 
 
 XY = re.compile(
-    r"^xychart-beta\n"
+    r"^%%\{init: \{[^\n]*\}\}%%\n"
+    r"xychart-beta\n"
     r'    title "[^"\n]*"\n'
     r'    x-axis "[^"\n]*" (\[("[^"\n]*")(, "[^"\n]*")*\]|-?\d+(\.\d+)? --> -?\d+(\.\d+)?)\n'
     r'    y-axis "[^"\n]*" -?\d+(\.\d+)? --> -?\d+(\.\d+)?\n'
-    r"    (line|bar) \[-?\d+(\.\d+)?(, -?\d+(\.\d+)?)*\]\n$"
+    r"(    (line|bar) \[-?\d+(\.\d+)?(, -?\d+(\.\d+)?)*\]\n)+$"
 )
 
 
@@ -238,7 +239,7 @@ def test_a_report_committed_with_its_scenario_regenerates_to_the_same_bytes(tmp_
     shutil.copy(ROOT / "options/kazakhstan.yaml", repo / "scenarios/plan.yaml")
     shutil.copytree(ROOT / "options/kazakhstan", repo / "scenarios/kazakhstan")  # its judges
     options = ("--samples", "20", "--seed", "3")
-    written = run_cli("report", "scenarios/plan.yaml", "-o", "reports/plan.md", *options, cwd=repo)
+    written = run_cli("report", "scenarios/plan.yaml", "-o", "reports/plan.md", "--mkdir", *options, cwd=repo)
     assert (written.returncode, written.stdout) == (0, "wrote reports/plan.md\n"), written.stderr
     _git(repo, "add", "scenarios", "reports/plan.md")
     _git(repo, "commit", "-q", "-m", "Plan and its report")
@@ -313,3 +314,40 @@ def test_check_refuses_in_one_line(
     result = run_cli("report", *args, cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ([] if setup is None else ["r.md"])
+
+
+TECHNICAL = ("CVaR", "core index", "binding", "exposure", "regret", "points", "worst case", "expected value")
+"""Terms a reader outside the analysis may not know: where the first section uses one, the glossary
+defines it."""
+
+
+def test_the_first_section_speaks_plainly_and_the_glossary_defines_its_terms() -> None:
+    from niches.report import GLOSSARY
+
+    text = run_cli(*ARGS).stdout
+    brief = text.split("## In brief\n", 1)[1].split("\n## ", 1)[0]
+    for heading in ("What to fund.", "What it costs.", "What it buys.", "What could change the answer.",
+                    "What you are asked to approve."):  # fmt: skip
+        assert f"**{heading}**" in brief
+    assert "`" not in brief and "[" not in brief and "@" not in brief  # no rule or level ids, no code
+    glossary = text.split("## Glossary\n", 1)[1].split("\n## ", 1)[0]
+    for term in TECHNICAL:
+        if term.lower() in brief.lower():
+            assert any(term.lower() in key.lower() for key in GLOSSARY), term
+    for term in GLOSSARY:
+        assert glossary.count(f"- **{term}**:") == 1, term
+    assert text.index("## In brief") < text.index("## Summary") < text.index("## Glossary")
+
+
+def test_the_report_charts_mark_the_current_budget_and_draw_no_short_curve() -> None:
+    text = run_cli(*ARGS).stdout
+    blocks = text.split("```mermaid\n")[1:]
+    budget = next(b for b in blocks if "Objective as the budget scales" in b)
+    assert "\n    bar [" in budget.split("```")[0]  # the red bar at scale 1.0
+    for block in blocks:
+        body = block.split("```")[0]
+        assert body.startswith("%%{init:")  # the palette: lines visible on light and dark pages
+        for series in re.findall(r"\n    line \[([^\]]*)\]", body):
+            assert len(set(series.split(", "))) >= 3, body  # a curve has at least three distinct values
+    risk = text.split("## Risk frontier\n", 1)[1].split("\n## ", 1)[0]
+    assert ("```mermaid" in risk) == (risk.count("\n| ") >= 4)  # a chart only with three points or more

@@ -1021,7 +1021,6 @@ def init(
         "scenario.yaml"
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-    mkdir: MkdirOpt = False,
 ) -> None:
     """Write a commented starter scenario that validates and solves, and beside it `niches.schema.json`,
     the schema its first line points editors at (rewritten: it is what `niches schema` prints).
@@ -1035,7 +1034,7 @@ def init(
         _fail(EXIT_INVALID, "error: init writes a file; give its name (niches init scenario.yaml)")
     if path.exists() and not force:
         _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
-    target = _writable(path, mkdir=mkdir)
+    target = _writable(path, mkdir=True)  # a starter may open a new folder (scenarios/plan.yaml)
     schema_file = _writable(target.parent / SCHEMA_FILE)
     schema = schema_text()
     if schema_file.exists() and not force and schema_file.read_bytes() != schema.encode("utf-8"):

@@ -171,6 +171,69 @@ def _whole(text: str) -> int:
     return int(text) if len(text) <= 30 else 10**30
 
 
+GLOSSARY = {
+    "points": "the unit of value: each niche's scores on the criteria, weighted by how much each "
+    "criterion matters (and by how well the niche fares in each world order), added up",
+    "expected value": "the value averaged over the world orders, each counted by its probability",
+    "worst case": "the value in the least favourable world order",
+    "CVaR": "conditional value at risk: the average value over the least favourable world orders that "
+    "make up the stated share of probability (the worst 30%, say)",
+    "core index": "the share of the draws of the uncertain judgements in whose best portfolio a niche "
+    "appears",
+    "binding rule": "a rule (a budget cap, an exposure limit ...) without which a better portfolio would be "
+    "chosen; what it costs is how much better",
+    "exposure": "the share of the portfolio's spend that depends on one great power",
+    "regret": "in one world order, the best value reachable there alone less the portfolio's value",
+    "deal": "an offer by a partner to pay part of some niches' cost, which the plan may take or refuse",
+}
+"""Every term the report uses that a reader outside the analysis may not know, defined once."""
+
+
+def _in_brief(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
+    """Return the report's first section: the decision in plain words, for the people who approve it."""
+    s = report.solution
+    sc = s.scenario
+    m = s.metrics
+    assert m is not None
+    levels = [
+        f"{n.name} ({n.level(s.portfolio[n.id]).name.lower()})" for n in sc.niches if n.id in s.portfolio
+    ]
+    deals = [f"{d.id.replace('_', ' ')} from {d.partner}" for d in sc.deals if d.id in m.deal_money]
+    caps = sc.budget_total if sc.budget_total is not None else math.fsum(sc.budget.values())
+    span = f"{sc.periods[0]}-{sc.periods[-1]}" if len(sc.periods) > 1 else "the plan's period"
+    unit = sc.value_unit
+    lines = [
+        f"**What to fund.** {plural(len(levels), 'niche')}: {', '.join(levels) or 'none'}."
+        + (f" Take the offer{'s' if len(deals) > 1 else ''} of {', '.join(deals)}." if deals else ""),
+        f"**What it costs.** {money(m.cost)} {sc.units} over {span}, of the {money(caps)} available.",
+        f"**What it buys.** An expected value of {value(m.expected_value)} {unit}; in the least favourable "
+        f"world order (the worst case) {value(m.worst_case)} {unit}.",
+    ]
+    changes = []
+    if weak:
+        changes.append(f"the plan would change if {weak[0][1]}")
+    if robustness is not None:
+        changes.append(
+            f"it stays the best plan in {share(robustness.optimal_share)} of "
+            f"{plural(robustness.done, 'draw')} of the uncertain judgements (scores, weights, probabilities)"
+        )
+    if changes:
+        text = "; ".join(changes)
+        lines.append(f"**What could change the answer.** {text[0].upper()}{text[1:]}.")
+    lines.append(
+        f"**What you are asked to approve.** Funding these {plural(len(levels), 'niche')} at the levels "
+        f"named, {money(m.cost)} {sc.units} over {span}"
+        + (", and the offers named above" if deals else "")
+        + ". The sections below give the figures, the risks and the judgements behind them; the "
+        "glossary at the end defines the terms."
+    )
+    return "## In brief\n\n" + "\n\n".join(lines) + "\n"
+
+
+def _glossary() -> str:
+    return "## Glossary\n\n" + "".join(f"- **{term}**: {text}.\n" for term, text in GLOSSARY.items())
+
+
 def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
     s = report.solution
     sc = s.scenario
@@ -205,7 +268,7 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
         border = [n for n, x in robustness.core_index.items() if classify(x) == "borderline"]
         lines.append(
             f"- **Robustness:** optimal in {share(robustness.optimal_share)} of "
-            f"{plural(robustness.done, 'sampled future')}; "
+            f"{plural(robustness.done, 'draw')} of the uncertain judgements; "
             f"core niches: {', '.join(core) or 'none'}; borderline: {', '.join(border) or 'none'}."
         )
     if weak:
@@ -284,6 +347,7 @@ def build_report(
     out = [f"# {scenario.name}\n"]
     if scenario.description:
         out.append(scenario.description.strip() + "\n")
+    out.append(_in_brief(report, robustness, weak))
     out.append("## Summary\n\n" + _summary(report, robustness, weak))
     out += [section_markdown(section) for section in solve_sections(report)]
     if report.binding:
@@ -319,6 +383,7 @@ def build_report(
             "## Not finished\n\nThe time limit cut these short:\n\n"
             + "".join(f"- {what}\n" for what in study.unfinished)
         )
+    out.append(_glossary())
     out.append(_provenance_text(source, solver, samples, seed, timestamp, commitments))
     return "\n".join(out)
 
@@ -401,8 +466,22 @@ def _risk_section(f: Frontier) -> str:
     text = (
         "## Risk frontier\n\nPortfolios no other beats on both expected value and CVaR (all rules kept).\n\n"
     )
-    if len(f.points) > 1:
-        text += frontier_mermaid(f) + "\n"
+    if len(f.points) < 3:
+        rec = next((p for p in f.points if p.marked), f.points[0] if f.points else None)
+        if rec is None:
+            return text + "No portfolio keeps the rules.\n"
+        if len(f.points) == 1:
+            return text + (
+                f"No trade-off: the recommendation is also the best on CVaR ({value(rec.metrics.cvar)} "
+                f"{sc.value_unit}) under the rules, so no portfolio gives up expected value for safety.\n"
+            )
+        other = next(p for p in f.points if p is not rec)
+        return text + (
+            f"Two portfolios only: the recommendation ({value(rec.metrics.expected_value)} expected, "
+            f"CVaR {value(rec.metrics.cvar)} {sc.value_unit}) and {portfolio_text(sc, other.portfolio)} "
+            f"({value(other.metrics.expected_value)} expected, CVaR {value(other.metrics.cvar)}).\n"
+        )
+    text += frontier_mermaid(f) + "\n"
     rows = [
         (
             value(p.metrics.cvar),
@@ -427,13 +506,21 @@ def _core_section(r: RobustReport) -> str:
         f"## Core index\n\nShare of {plural(r.done, 'Monte Carlo sample')} (seed {r.seed}; "
         f"scores, weights and probabilities drawn) whose optimum contains each niche.\n\n"
     )
-    text += mermaid.bar_chart(
-        "Core index (%)",
-        "niche",
-        [n.id for n in sc.niches],
-        "share of samples",
-        [100 * r.core_index[n.id] for n in sc.niches],
-    )
+    unsettled = [n for n in sc.niches if 0.0 < r.core_index[n.id] < 1.0]
+    if unsettled:
+        text += mermaid.bar_chart(
+            "Core index (%) of the niches some samples leave out",
+            "niche",
+            [n.name for n in unsettled],
+            "share of samples",
+            [100 * r.core_index[n.id] for n in unsettled],
+        )
+    always = [n.name for n in sc.niches if r.core_index[n.id] >= 1.0]
+    never = [n.name for n in sc.niches if r.core_index[n.id] <= 0.0]
+    if always:
+        text += f"\nIn every sample's optimum: {', '.join(always)}.\n"
+    if never:
+        text += f"\nIn no sample's optimum: {', '.join(never)}.\n"
     core = core_section(r)  # the same table as `niches robust`
     text += "\n" + table(core.header, core.rows, core.right, core.strong)
     text += "\n" + " · ".join(core.footer) + "\n"

@@ -766,20 +766,28 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
 def fragile(result: Sensitivity, count: int = 3) -> list[tuple[float, str]]:
     """Return the `count` most fragile judgements: (distance to a change, sentence), closest first."""
     found: list[tuple[float, str]] = []
+    sc = result.solution.scenario
     for w in result.weights:
-        for change, side in ((w.low, "falls"), (w.high, "rises")):
+        for change, side in ((w.low, "fell"), (w.high, "rose")):
             if change is not None:
                 distance = abs(change.at - w.weight) / max(w.weight, 1e-9)
                 found.append(
-                    (distance, f"the weight of {w.criterion} {side} from {w.weight:.3f} to {change.at:.3f}")
+                    (
+                        distance,
+                        f"the weight given to {w.criterion} {side} from {100 * w.weight:.1f}% to "
+                        f"{100 * change.at:.1f}%",
+                    )
                 )
     for radius in (*result.scores, *result.costs):
+        name = sc.niche(radius.niche).name
         for change in (radius.low, radius.high):
             if change is not None:
+                way = "higher" if change.at > 1 else "lower"
                 found.append(
                     (
                         abs(change.at - 1.0),
-                        f"the {radius.what} of {radius.niche} are multiplied by {change.at:.3f}",
+                        f"the {radius.what} of {name} were {100 * abs(change.at - 1.0):.1f}% {way} than "
+                        "estimated",
                     )
                 )
     found.sort()

@@ -88,6 +88,7 @@ def displayed(f: Frontier) -> Frontier:
 
 def frontier_section(f: Frontier) -> Section:
     """Return the frontier as a table, one row per point in axis order."""
+    found = len(f.points)
     f = displayed(f)
     sc = f.scenario
     word = OBJECTIVE_WORDS[f.objective_kind]
@@ -155,7 +156,7 @@ def frontier_section(f: Frontier) -> Section:
         "hull": "Efficient frontier (convex hull): levels bought in order of value per unit of money",
     }[f.axis]
     title += f" (money in {sc.units}, values in {unit})"
-    footer: tuple[str, ...] = (plural(len(f.points), "point"), plural(f.solves, "solve"))
+    footer: tuple[str, ...] = (plural(found, "point"), plural(f.solves, "solve"))
     if f.note:
         footer = (*footer, f.note)
     return Section(title, header, tuple(rows), right, frozenset(strong), footer, optional)
@@ -266,11 +267,12 @@ def frontier_mermaid(f: Frontier) -> str:
     top = max(xs[-1], f.span[1]) if f.span else xs[-1]
     at = mermaid.positions(xs[0], top)
     chart = mermaid.line_chart(
-        "Objective as the budget scales",
+        "Objective as the budget scales (red bar: the current budget)",
         "budget scale (1 = the caps as written)",
         (xs[0], top),
         labelled(word, unit),
         mermaid.step_after(xs, [p.objective for p in f.points], at),
+        marker=1.0,
     )
     per_money = [value_per_money(p.metrics) or 0.0 for p in f.points]
     chart += "\n" + mermaid.line_chart(

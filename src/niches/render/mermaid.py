@@ -65,6 +65,13 @@ def _axis_number(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+THEME = (
+    '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#1f4e9c, #c0392b", '
+    '"backgroundColor": "#ffffff"}}}}%%'
+)
+"""Lines in a dark blue and markers in red on white: visible on GitHub's light and dark pages."""
+
+
 def line_chart(
     title: str,
     x_label: str,
@@ -72,8 +79,12 @@ def line_chart(
     y_label: str,
     ys: Sequence[float],
     decimals: int = 2,
+    marker: float | None = None,
 ) -> str:
-    """Return a mermaid line chart over a numeric x axis; `ys` are evenly spaced across `x_range`."""
+    """Return a mermaid line chart over a numeric x axis; `ys` are evenly spaced across `x_range`.
+
+    `marker`, an x inside the range, is drawn as a red bar up to the line there (the current budget).
+    """
     low, high = min(ys), max(ys)
     if high == low:
         low, high = low - 1, high + 1
@@ -82,13 +93,19 @@ def line_chart(
         low = max(low - pad, 0.0) + pad
     lines = [
         "```mermaid",
+        THEME,
         "xychart-beta",
         f"    title {_quoted(title)}",
         f"    x-axis {_quoted(x_label)} {_axis_number(x_range[0])} --> {_axis_number(x_range[1])}",
         f"    y-axis {_quoted(y_label)} {low - pad:.{decimals}f} --> {high + pad:.{decimals}f}",
         f"    line [{', '.join(f'{y:.{decimals}f}' for y in ys)}]",
-        "```",
     ]
+    span = x_range[1] - x_range[0]
+    if marker is not None and span > 0 and x_range[0] <= marker <= x_range[1] and len(ys) > 1:
+        at = round((marker - x_range[0]) / span * (len(ys) - 1))
+        bars = [ys[i] if i == at else low - pad for i in range(len(ys))]
+        lines.append(f"    bar [{', '.join(f'{y:.{decimals}f}' for y in bars)}]")
+    lines.append("```")
     return "\n".join(lines) + "\n"
 
 
@@ -96,6 +113,7 @@ def bar_chart(title: str, x_label: str, xs: Sequence[str], y_label: str, ys: Seq
     """Return a mermaid bar chart over categories `xs` (y from 0 to 100: shares in percent)."""
     lines = [
         "```mermaid",
+        THEME,
         "xychart-beta",
         f"    title {_quoted(title)}",
         f"    x-axis {_quoted(x_label)} [{', '.join(_quoted(x) for x in xs)}]",
