@@ -102,7 +102,7 @@ def test_check_fails_with_a_clear_list(tmp_path: Path) -> None:
     assert failed == ["recommend education", "min_expected_value"]
     assert result.stderr.splitlines() == [
         f"{path}:95:3: assertion failed: recommend education: required invest, found left out",
-        f"{path}:96:3: assertion failed: min_expected_value: required >= 99, found 17.7132",
+        f"{path}:96:3: assertion failed: min_expected_value: required >= 99, found 17.71",
     ]
 
 
