@@ -40,10 +40,41 @@ def test_help(command: list[str]) -> None:
     assert "Usage:" in result.stdout
 
 
-def test_usage_error_exits_2() -> None:
-    result = run_cli("solve", "--format", "yaml")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["solve", "--format", "yaml"],
+            "niches: error: --format 'yaml': expected one of table, json, markdown; see niches solve --help",
+        ),
+        (
+            ["solve", "--formt", "json"],
+            "niches: error: solve has no option --formt (did you mean --format?); see niches solve --help",
+        ),
+        (["solve", "--seed", "1"], "niches: error: solve has no option --seed; see niches solve --help"),
+        (["frob"], "niches: error: no command 'frob' (did you mean robust?); see niches --help"),
+        (["robust", "--samples"], "niches: error: --samples needs a value; see niches robust --help"),
+        (["solve", "a.yaml", "b", "c"], "niches: error: unexpected extra argument b c; see niches solve --help"),
+        (["coalition"], "niches: error: give FILE; see niches coalition --help"),
+        (
+            ["solve", "--time-limit", "soon"],
+            "niches: error: --time-limit 'soon': expected a number of at least 0.001; see niches solve --help",
+        ),
+        (
+            ["frontier", "--from=-1"],
+            "niches: error: --from '-1': expected a number of at least 0; see niches frontier --help",
+        ),
+    ],
+)
+def test_usage_errors_in_the_house_style_exit_2(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")
+
+
+def test_no_command_prints_the_help_and_exits_2() -> None:
+    result = run_cli()
     assert result.returncode == 2
-    assert "Invalid value for '--format'" in result.stderr
+    assert "Commands:" in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(("fmt", "golden"), [("json", "kazakhstan.json"), ("markdown", "kazakhstan.md")])
@@ -158,7 +189,7 @@ def test_solver_failure_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(niches.study, "solve", fail)
     result = CliRunner().invoke(app, ["solve", "tests/data/published/california.yaml"])
     assert result.exit_code == 3
-    assert result.stderr == "error: the cbc solver hit the time limit (1 s) without any portfolio\n"
+    assert result.stderr == "niches: error: the cbc solver hit the time limit (1 s) without any portfolio\n"
 
 
 def _knapsack_file(tmp_path: Path, file: str, index: int) -> tuple[Path, float]:
@@ -286,7 +317,7 @@ def test_budget_frontier_refuses_regret() -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "niches: no scenario given; reading options/kazakhstan.yaml\n"
-        "error: the budget frontier needs an objective that does not move with the budget; "
+        "niches: error: the budget frontier needs an objective that does not move with the budget; "
         "use --objective expected, worst_case or cvar\n"
     )
 

@@ -14,7 +14,10 @@ from niches.scenario import Commitment, Scenario, commit, load_scenario
 
 from .conftest import run_cli
 from .strategies import deal_scenarios, timed_deal_scenarios
-from .test_oracle import _check
+from .test_analysis import _stability_radii_are_where_the_enumerated_optimum_changes
+from .test_oracle import _binding_rules_match, _check, _left_out_by_evaluation
+from .test_table import row_is_scored_like_evaluate
+from .test_uncertainty import _best_by_world_matches, _core_index_and_regret_match
 
 HAND = Path(__file__).parent / "data" / "deals" / "hand.yaml"
 
@@ -129,7 +132,7 @@ def test_price_of_refusing_a_deal() -> None:
 def test_a_deal_cannot_be_pinned_to_a_level() -> None:
     result = run_cli("price", str(HAND), "eu=big")
     assert result.returncode == 2
-    assert result.stderr == "command line: eu=big: 'eu' is a deal, taken or not: write eu or -eu\n"
+    assert result.stderr == "niches: error: eu=big: 'eu' is a deal, taken or not: write eu or -eu\n"
 
 
 def test_the_readme_shows_the_price_of_a_deal_as_it_is() -> None:
@@ -179,9 +182,6 @@ def test_binding_rules_left_out_and_worlds_with_deals_follow_the_enumeration(eng
     from niches.analysis.summary import left_out
     from niches.study import Study
 
-    from .test_oracle import _binding_rules_match, _left_out_by_evaluation
-    from .test_uncertainty import _best_by_world_matches
-
     @given(deal_scenarios)
     @settings(SETTINGS, max_examples=30)
     def check(scenario: Scenario) -> None:
@@ -206,7 +206,6 @@ def test_binding_rules_left_out_and_worlds_with_deals_follow_the_enumeration(eng
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_core_index_with_deals_follows_the_enumeration(engine: str) -> None:
-    from .test_uncertainty import _core_index_and_regret_match
 
     @given(deal_scenarios)
     @settings(SETTINGS, max_examples=15)
@@ -219,7 +218,6 @@ def test_core_index_with_deals_follows_the_enumeration(engine: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_stability_radii_with_deals_follow_the_enumeration(engine: str) -> None:
-    from .test_analysis import _stability_radii_are_where_the_enumerated_optimum_changes
 
     @given(deal_scenarios)
     @settings(SETTINGS, max_examples=12)
@@ -235,8 +233,6 @@ def test_the_table_scores_every_portfolio_with_deals_like_evaluate(scenario: Sce
     from niches.evaluate import all_portfolios
     from niches.scenario import OBJECTIVES
     from niches.table import PortfolioTable
-
-    from .test_table import row_is_scored_like_evaluate
 
     table = PortfolioTable(scenario)
     scores = table.score()

@@ -79,7 +79,7 @@ def test_diff_across_git_revisions(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert (
         missing.stderr
-        == "error: HEAD~5:plan.yaml: no revision 'HEAD~5' in this repository; check it with git log\n"
+        == "niches: error: HEAD~5:plan.yaml: no revision 'HEAD~5' in this repository; check it with git log\n"
     )
 
 

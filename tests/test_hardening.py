@@ -64,12 +64,12 @@ def _processes_mentioning(text: str) -> list[int]:
     [
         (
             ["diff", "--rev=--output=OUT", "options/kazakhstan.yaml"],
-            "error: --output=OUT:options/kazakhstan.yaml: '--output=OUT' is not a revision; "
+            "niches: error: --output=OUT:options/kazakhstan.yaml: '--output=OUT' is not a revision; "
             "a revision cannot be empty or begin with '-'\n",
         ),
         (
             ["diff", "--", "--output=OUT:foo.yaml", "options/kazakhstan.yaml"],
-            "error: --output=OUT:foo.yaml: '--output=OUT' is not a revision; "
+            "niches: error: --output=OUT:foo.yaml: '--output=OUT' is not a revision; "
             "a revision cannot be empty or begin with '-'\n",
         ),
     ],
@@ -85,7 +85,7 @@ def test_a_revision_is_never_read_as_a_git_option(tmp_path: Path, args: list[str
 def test_git_paths_stay_inside_the_repository() -> None:
     result = run_cli("diff", "HEAD:../../etc/passwd", "options/kazakhstan.yaml")
     assert result.returncode == 2
-    assert result.stderr == "error: HEAD:../../etc/passwd: '../../etc/passwd' is outside the repository\n"
+    assert result.stderr == "niches: error: HEAD:../../etc/passwd: '../../etc/passwd' is outside the repository\n"
 
 
 def test_diff_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_diff_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     bad.write_bytes(DEFAULT.read_bytes().replace(b"Kazakhstan", b"Kazakhst\xe4n", 1))
     result = run_cli("diff", str(bad), "options/kazakhstan.yaml")
     assert result.returncode == 2
-    assert result.stderr.startswith(f"error: {bad}: is not UTF-8 text (byte ")
+    assert result.stderr.startswith(f"niches: error: {bad}: is not UTF-8 text (byte ")
     assert result.stderr.endswith("); save it as UTF-8\n")
 
 
@@ -123,7 +123,7 @@ def test_files_over_the_size_limit_are_refused(tmp_path: Path) -> None:
 def test_report_to_a_directory_exits_2_before_any_work(tmp_path: Path) -> None:
     result = run_cli("report", "-o", f"{tmp_path}/")
     assert result.returncode == 2
-    assert result.stderr == f"error: {tmp_path}: is a directory; give a file name\n"
+    assert result.stderr == f"niches: error: {tmp_path}: is a directory; give a file name\n"
 
 
 def test_output_under_a_file_exits_2_with_one_line(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_output_under_a_file_exits_2_with_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2, args
         assert (
             result.stderr.splitlines()[-1]
-            == f"error: {blocker}/{args[-1].rsplit('/', 1)[-1]}: {blocker} is not a folder"
+            == f"niches: error: {blocker}/{args[-1].rsplit('/', 1)[-1]}: {blocker} is not a folder"
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain-file"]
 
@@ -144,7 +144,7 @@ def test_an_output_into_a_missing_folder_is_refused_unless_mkdir(tmp_path: Path)
     result = run_cli("solve", "--lp", str(target), "-f", "json")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines()[-1] == (
-        f"error: {target}: the folder {target.parent} does not exist; create it, or pass --mkdir"
+        f"niches: error: {target}: the folder {target.parent} does not exist; create it, or pass --mkdir"
     )
     assert not (tmp_path / "missing").exists()
     result = run_cli("report", "-o", str(tmp_path / "none" / "r.md"))
@@ -206,7 +206,7 @@ def test_without_a_scenario_elsewhere_the_installed_copy_is_named(tmp_path: Path
 def test_a_time_limit_too_short_for_any_portfolio_exits_3() -> None:
     result = run_cli("solve", "--time-limit", "0.001")
     assert result.returncode == 3
-    assert result.stderr.splitlines()[-1] == ("error: the time limit (0.001 s) ran out; raise --time-limit")
+    assert result.stderr.splitlines()[-1] == ("niches: error: the time limit (0.001 s) ran out; raise --time-limit")
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
@@ -230,7 +230,7 @@ def test_an_unreachable_dask_scheduler_is_one_line() -> None:
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "niches: no scenario given; reading options/kazakhstan.yaml",
-        "error: cannot reach the Dask scheduler at tcp://127.0.0.1:1 (OSError); "
+        "niches: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1 (OSError); "
         "check the address and that the scheduler runs",
     ]
 

@@ -197,15 +197,15 @@ niches:
     [
         (
             ["small=large"],
-            "command line: small=large: niche 'small' has no level 'large'; expected one of: invest",
+            "niches: error: small=large: niche 'small' has no level 'large'; expected one of: invest",
         ),
-        (["smal"], "command line: smal: unknown niche 'smal'; did you mean 'small'?"),
+        (["smal"], "niches: error: smal: unknown niche 'smal'; did you mean 'small'?"),
         (
             ["other=invest@b"],
-            "command line: other=invest@b: level 'invest' of niche 'other' cannot start in 'b'; "
+            "niches: error: other=invest@b: level 'invest' of niche 'other' cannot start in 'b'; "
             "it may start in a (its 'start' in the scenario)",
         ),
-        ([], "command line: give at least one commitment (NICHE=LEVEL[@PERIOD], NICHE or -NICHE)"),
+        ([], "niches: error: give at least one commitment (NICHE=LEVEL[@PERIOD], NICHE or -NICHE)"),
     ],
 )
 def test_price_refuses_unknown_commitments(tmp_path: Path, args: list[str], message: str) -> None:
@@ -230,7 +230,7 @@ def test_pins_are_rules_declared_on_the_command_line(tmp_path: Path) -> None:
     bad = run_cli("solve", str(path), "--pin", "b")
     assert (bad.returncode, bad.stderr.splitlines()[-1]) == (
         2,
-        "command line: --pin b: write NICHE=LEVEL or NICHE=LEVEL@PERIOD",
+        "niches: error: --pin b: write NICHE=LEVEL or NICHE=LEVEL@PERIOD",
     )
     infeasible = run_cli("solve", str(path), "--include", "a", "--include", "b")
     assert infeasible.returncode == 1

@@ -291,18 +291,18 @@ def test_check_reads_the_options_back_from_the_report(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "args", "message"),
     [
-        (None, ("--check", "missing.md"), "error: missing.md: no such file; check the path"),
-        ("# notes\n", ("--check", "r.md", "-o", "s.md"), "error: --check writes nothing; drop -o"),
+        (None, ("--check", "missing.md"), "niches: error: missing.md: no such file; check the path"),
+        ("# notes\n", ("--check", "r.md", "-o", "s.md"), "niches: error: --check writes nothing; drop -o"),
         (
             "# notes\n",
             ("--check", "r.md", "--timestamp"),
-            "error: --check reuses the timestamp FILE.md records; drop --timestamp",
+            "niches: error: --check reuses the timestamp FILE.md records; drop --timestamp",
         ),
-        ("# notes\n", ("--check", "r.md"), "error: r.md: no provenance names its scenario; give SCENARIO"),
+        ("# notes\n", ("--check", "r.md"), "niches: error: r.md: no provenance names its scenario; give SCENARIO"),
         (
             "## Provenance\n\n| what | value |\n|---|---|\n| scenario | <stdin> |\n",
             ("--check", "r.md"),
-            "error: r.md: was made from standard input; give SCENARIO (`-` reads it)",
+            "niches: error: r.md: was made from standard input; give SCENARIO (`-` reads it)",
         ),
     ],
 )

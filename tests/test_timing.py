@@ -21,6 +21,7 @@ from niches.study import Study
 
 from .strategies import scenario_dict, timed_scenarios, to_scenario
 from .test_oracle import _binding_rules_match, _check, _left_out_by_evaluation
+from .test_uncertainty import _core_index_and_regret_match
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
@@ -216,7 +217,6 @@ def test_monte_carlo_draws_one_judgement_per_declared_level(scenario: Scenario) 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["enumeration", "milp"])
 def test_core_index_with_starts_matches_enumeration(engine: str) -> None:
-    from .test_uncertainty import _core_index_and_regret_match
 
     @given(timed_scenarios)
     @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
