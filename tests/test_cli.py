@@ -54,11 +54,15 @@ def test_help(command: list[str]) -> None:
         (["solve", "--seed", "1"], "niches: error: solve has no option --seed; see niches solve --help"),
         (["frob"], "niches: error: no command 'frob' (did you mean robust?); see niches --help"),
         (["robust", "--samples"], "niches: error: --samples needs a value; see niches robust --help"),
-        (["solve", "a.yaml", "b", "c"], "niches: error: unexpected extra argument b c; see niches solve --help"),
+        (
+            ["solve", "a.yaml", "b", "c"],
+            "niches: error: unexpected extra argument b c; see niches solve --help",
+        ),
         (["coalition"], "niches: error: give FILE; see niches coalition --help"),
         (
             ["solve", "--time-limit", "soon"],
-            "niches: error: --time-limit 'soon': expected a number of at least 0.001; see niches solve --help",
+            "niches: error: --time-limit 'soon': expected a number of at least 0.001; "
+            "see niches solve --help",
         ),
         (
             ["frontier", "--from=-1"],

@@ -67,7 +67,8 @@ def test_a_provenance_path_with_a_nul_byte_is_one_line(tmp_path: Path) -> None:
     result = run_cli("report", "--check", "plan.md", cwd=work)
     assert (result.returncode, result.stderr) == (
         2,
-        "niches: error: plan.md: the scenario its provenance names: the path holds a NUL byte; give a file name\n",
+        "niches: error: plan.md: the scenario its provenance names: the path holds a NUL byte; "
+        "give a file name\n",
     )
 
 
@@ -85,7 +86,9 @@ def test_a_provenance_with_numbers_out_of_range_is_refused(tmp_path: Path) -> No
         )
         result = run_cli("report", "--check", "plan.md", cwd=work)
         assert result.returncode == 2, line
-        assert result.stderr.startswith("niches: error: plan.md: its provenance ") and message in result.stderr
+        assert (
+            result.stderr.startswith("niches: error: plan.md: its provenance ") and message in result.stderr
+        )
 
 
 @pytest.mark.parametrize(
@@ -233,7 +236,8 @@ def test_a_report_past_the_limit_is_not_read_whole(tmp_path: Path) -> None:
         ),
         (
             ["robust", "--workers", "1000"],
-            "niches: error: --workers '1000': expected a whole number from 1 to 256; see niches robust --help",
+            "niches: error: --workers '1000': expected a whole number from 1 to 256; "
+            "see niches robust --help",
         ),
         (
             ["report", "--seed", "-1"],
@@ -276,7 +280,10 @@ def test_an_output_may_not_be_the_input(tmp_path: Path, args: list[str]) -> None
     (tmp_path / "s.yaml").write_text(SMALL)
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr == "niches: error: s.yaml: is also what this command reads; write the output elsewhere\n"
+    assert (
+        result.stderr
+        == "niches: error: s.yaml: is also what this command reads; write the output elsewhere\n"
+    )
     assert (tmp_path / "s.yaml").read_text() == SMALL
 
 
@@ -286,8 +293,8 @@ def test_init_keeps_a_different_schema_and_refuses_standard_output(tmp_path: Pat
     result = run_cli("init", "new.yaml", cwd=tmp_path)
     assert result.returncode == 2
     assert (
-        result.stderr
-        == "niches.schema.json: already exists (another version); pass --force to overwrite it\n"
+        result.stderr == "niches: error: niches.schema.json: already exists (another version); "
+        "pass --force to overwrite it\n"
     )
     assert schema.read_text() == "{}\n" and not (tmp_path / "new.yaml").exists()
     assert run_cli("init", "new.yaml", "--force", cwd=tmp_path).returncode == 0

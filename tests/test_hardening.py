@@ -85,7 +85,10 @@ def test_a_revision_is_never_read_as_a_git_option(tmp_path: Path, args: list[str
 def test_git_paths_stay_inside_the_repository() -> None:
     result = run_cli("diff", "HEAD:../../etc/passwd", "options/kazakhstan.yaml")
     assert result.returncode == 2
-    assert result.stderr == "niches: error: HEAD:../../etc/passwd: '../../etc/passwd' is outside the repository\n"
+    assert (
+        result.stderr
+        == "niches: error: HEAD:../../etc/passwd: '../../etc/passwd' is outside the repository\n"
+    )
 
 
 def test_diff_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
@@ -206,7 +209,9 @@ def test_without_a_scenario_elsewhere_the_installed_copy_is_named(tmp_path: Path
 def test_a_time_limit_too_short_for_any_portfolio_exits_3() -> None:
     result = run_cli("solve", "--time-limit", "0.001")
     assert result.returncode == 3
-    assert result.stderr.splitlines()[-1] == ("niches: error: the time limit (0.001 s) ran out; raise --time-limit")
+    assert result.stderr.splitlines()[-1] == (
+        "niches: error: the time limit (0.001 s) ran out; raise --time-limit"
+    )
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])

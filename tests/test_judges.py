@@ -228,7 +228,7 @@ def test_judges_command_json_contract(tmp_path: Path) -> None:
     none = run_cli("judges", "-", stdin=SCENARIO.replace("judges: [panel/*.yaml]\n", ""))
     assert (none.returncode, none.stderr) == (
         2,
-        "<stdin>: declares no judges; list judgement files under 'judges:'\n",
+        "niches: error: <stdin>: declares no judges; list judgement files under 'judges:'\n",
     )
 
 
@@ -410,7 +410,7 @@ def test_elicit_resumes_from_a_file_and_refuses_a_short_input(tmp_path: Path) ->
     short = run_cli("elicit", str(scenario), "-o", str(tmp_path / "none.yaml"), stdin="ana\n3\n")
     assert (short.returncode, short.stderr.splitlines()[-1]) == (
         2,
-        f"input ended before the session did; nothing written to {tmp_path / 'none.yaml'}",
+        f"niches: error: input ended before the session did; nothing written to {tmp_path / 'none.yaml'}",
     )
     assert not (tmp_path / "none.yaml").exists()
 

@@ -85,7 +85,7 @@ def test_init_writes_a_starter_that_validates_solves_and_checks(tmp_path: Path) 
     assert run_cli("check", str(path)).returncode == 0
     again = run_cli("init", str(path))
     assert again.returncode == 2
-    assert again.stderr == f"{path}: already exists; pass --force to overwrite it\n"
+    assert again.stderr == f"niches: error: {path}: already exists; pass --force to overwrite it\n"
 
 
 def test_check_fails_with_a_clear_list(tmp_path: Path) -> None:

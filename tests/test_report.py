@@ -298,7 +298,11 @@ def test_check_reads_the_options_back_from_the_report(tmp_path: Path) -> None:
             ("--check", "r.md", "--timestamp"),
             "niches: error: --check reuses the timestamp FILE.md records; drop --timestamp",
         ),
-        ("# notes\n", ("--check", "r.md"), "niches: error: r.md: no provenance names its scenario; give SCENARIO"),
+        (
+            "# notes\n",
+            ("--check", "r.md"),
+            "niches: error: r.md: no provenance names its scenario; give SCENARIO",
+        ),
         (
             "## Provenance\n\n| what | value |\n|---|---|\n| scenario | <stdin> |\n",
             ("--check", "r.md"),

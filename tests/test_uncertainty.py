@@ -149,7 +149,10 @@ def test_worlds_json_contract() -> None:
 def test_robust_rejects_unknown_vary() -> None:
     result = run_cli("robust", "--vary", "scores,moods", "--samples", "5")
     assert result.returncode == 2
-    assert result.stderr == "niches: error: unknown --vary item 'moods'; choose from scores, weights, probabilities\n"
+    assert (
+        result.stderr
+        == "niches: error: unknown --vary item 'moods'; choose from scores, weights, probabilities\n"
+    )
 
 
 def test_ctrl_c_reports_the_samples_done_as_partial() -> None:

@@ -13,6 +13,26 @@ from .conftest import run_cli
 DATA = Path(__file__).parent / "data"
 
 EXPECTED = {
+    "share_percent.yaml": [
+        "7:14: max_share must be a number, got text '50%'; a share is a fraction: write 0.5"
+    ],
+    "share_over_one.yaml": [
+        "7:14: max_share must be in [0, 1], got 50; a share is a fraction: write 0.5 for 50%"
+    ],
+    "number_as_text.yaml": [
+        "2:9: budget must be a number, got text '10'; drop the quotes: 10",
+        "6:11: cost of niche 'x' must be a number or a mapping period -> amount, got text '1,000'; "
+        "write numbers without separators: 1000",
+    ],
+    "mixed_list_mapping.yaml": [
+        "5:3: YAML syntax error: expected <block end>, but found '?'; this `key: value` line follows list "
+        "items (`- ...`) at the same indentation; in a mapping drop the dashes, in a list start this line "
+        "with `- `",
+    ],
+    "mixed_mapping_list.yaml": [
+        "5:3: YAML syntax error: expected <block end>, but found '-'; this list item (`- ...`) follows "
+        "`key: value` lines at the same indentation; in a mapping drop the `- `",
+    ],
     "deal_amount_several.yaml": [
         "15:5: deal 'eu' pays an amount per period, so it funds one niche; give a 'share' to fund several",
     ],

@@ -18,6 +18,7 @@ import typer
 from niches import __version__
 from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS, SAMPLES
 from niches.render.numbers import plural
+from niches.usage import PREFIX as ERROR
 from niches.usage import Group
 
 if TYPE_CHECKING:
@@ -125,12 +126,12 @@ def _commitments(pin: list[str] | None, include: list[str] | None, exclude: list
     for text in pin or []:
         c = Commitment.parse(text)
         if c.excluded or c.level is None or not c.level:
-            _fail(EXIT_INVALID, f"niches: error: --pin {text}: write NICHE=LEVEL or NICHE=LEVEL@PERIOD")
+            _error(EXIT_INVALID, f"--pin {text}: write NICHE=LEVEL or NICHE=LEVEL@PERIOD")
         found.append(c)
     for option, items, excluded in (("--include", include, False), ("--exclude", exclude, True)):
         for text in items or []:
             if not text or "=" in text or text.startswith("-"):
-                _fail(EXIT_INVALID, f"niches: error: {option} {text}: give a niche id")
+                _error(EXIT_INVALID, f"{option} {text}: give a niche id")
             found.append(Commitment(text, excluded=excluded))
     return found
 
@@ -142,7 +143,7 @@ def committed(scenario: Scenario, commitments: list[Any]) -> Scenario:
     try:
         return commit(scenario, commitments)
     except CommitmentError as exc:
-        _fail(EXIT_INVALID, f"niches: error: {exc}")
+        _error(EXIT_INVALID, f"{exc}")
 
 
 def _err(text: str) -> None:
@@ -162,6 +163,11 @@ def _note(text: str) -> None:
 def _fail(code: int, message: str) -> NoReturn:
     _err(message)
     raise typer.Exit(code)
+
+
+def _error(code: int, message: str) -> NoReturn:
+    """Print `niches: error: MESSAGE` and exit with `code`."""
+    _fail(code, f"{ERROR}{message}")
 
 
 def _refuse(exc: ScenarioError) -> NoReturn:
@@ -225,11 +231,11 @@ def _writable(path: Path | str, reads: Sequence[str | Path | None] = (), mkdir: 
     target = Path(path)
     for read in reads:
         if read is not None and str(read) != "-" and _same_file(target, Path(read)):
-            _fail(EXIT_INVALID, f"niches: error: {path}: is also what this command reads; write the output elsewhere")
+            _error(EXIT_INVALID, f"{path}: is also what this command reads; write the output elsewhere")
     try:
         return check_writable(path, mkdir)
     except OutputError as exc:
-        _fail(EXIT_INVALID, f"niches: error: {exc}")
+        _error(EXIT_INVALID, f"{exc}")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -322,7 +328,7 @@ def solve(
         report = study.summary()
         explanation = study.explain() if solution.status == "infeasible" else None
     except SolverFailed as exc:
-        _fail(EXIT_SOLVER, f"niches: error: {exc}")
+        _error(EXIT_SOLVER, f"{exc}")
     _show(report, format, explanation)
     if solution.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
@@ -457,7 +463,7 @@ def frontier(
         with _progress(f"{axis.value} frontier", format) as progress:
             result = study.frontier(axis.value, start, stop, None, progress, max_points)
     except FrontierError as exc:
-        _fail(EXIT_INVALID, f"niches: error: {exc}")
+        _error(EXIT_INVALID, f"{exc}")
     if not result.points:  # feasible as written, but nowhere in the range swept
         if format is Format.json:
             from niches.render.json import dumps
@@ -610,11 +616,11 @@ def main() -> None:
         from niches.solvers import SolverFailed
 
         if isinstance(exc, OutputError):  # a full disk or an I/O error while writing: nothing half-written
-            _err(f"niches: error: {exc}")
+            _err(f"{ERROR}{exc}")
             raise SystemExit(EXIT_INVALID) from None
         if not isinstance(exc, SolverFailed):
             raise
-        _err(f"niches: error: {exc}")
+        _err(f"{ERROR}{exc}")
         raise SystemExit(EXIT_SOLVER) from None
     except BaseException as exc:
         from niches.interrupts import Interrupted
@@ -657,13 +663,11 @@ def price(
     if items and (items[0] == "-" or items[0].lower().endswith((".yaml", ".yml"))):
         path, items = items[0], items[1:]
     if not items:
-        _fail(
-            EXIT_INVALID, "niches: error: give at least one commitment (NICHE=LEVEL[@PERIOD], NICHE or -NICHE)"
-        )
+        _error(EXIT_INVALID, "give at least one commitment (NICHE=LEVEL[@PERIOD], NICHE or -NICHE)")
     commitments = tuple(Commitment.parse(text) for text in items)
     for c, text in zip(commitments, items, strict=True):
         if not c.niche or c.level == "" or text.startswith("--"):
-            _fail(EXIT_INVALID, f"niches: error: {text}: write NICHE=LEVEL[@PERIOD], NICHE or -NICHE")
+            _error(EXIT_INVALID, f"{text}: write NICHE=LEVEL[@PERIOD], NICHE or -NICHE")
     loaded = load(path)
     kind = objective.value if objective else None
     free = Study(loaded, kind, solver.value, deadline=deadline)
@@ -737,7 +741,7 @@ def judges(
     deadline = _deadline(time_limit)
     loaded = load(scenario)
     if not loaded.judges:
-        _fail(EXIT_INVALID, f"{loaded.source}: declares no judges; list judgement files under 'judges:'")
+        _error(EXIT_INVALID, f"{loaded.source}: declares no judges; list judgement files under 'judges:'")
     study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
     if study.solution().metrics is None:
         _infeasible_exit(study, format)
@@ -790,9 +794,9 @@ def elicit(
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{resume}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(resume)
-            _fail(EXIT_INVALID, f"{where}: not valid YAML; fix the file or start again without --from")
+            _error(EXIT_INVALID, f"{where}: not valid YAML; fix the file or start again without --from")
         if not isinstance(data, dict):
-            _fail(EXIT_INVALID, f"niches: error: {resume}: a judgement file is a mapping")
+            _error(EXIT_INVALID, f"{resume}: a judgement file is a mapping")
         answers = resumed(data, [c.id for c in loaded.criteria])
     console = Console(highlight=False)
 
@@ -805,7 +809,7 @@ def elicit(
     try:
         answers = session(loaded, ask, console.print, answers)
     except Abandoned:
-        _fail(EXIT_INVALID, f"input ended before the session did; nothing written to {output}")
+        _error(EXIT_INVALID, f"input ended before the session did; nothing written to {output}")
     write_atomically(target, judgement_yaml(answers))
     console.print(f"wrote {output}; list it under 'judges:' in the scenario")
 
@@ -896,7 +900,7 @@ def robust(
     items = tuple(v.strip() for v in vary.split(",") if v.strip())
     unknown = [v for v in items if v not in VARY]
     if unknown:  # a wrong option is refused before any work
-        _fail(EXIT_INVALID, f"niches: error: unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
+        _error(EXIT_INVALID, f"unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(loaded, objective.value if objective else None, solver.value)
     if study.solution().status == "infeasible":
@@ -905,7 +909,7 @@ def robust(
         with _progress("Monte Carlo", format) as progress:
             report = study.robust(samples, seed, items, workers, scheduler, concentration, progress)
     except RobustError as exc:
-        _fail(EXIT_INVALID, f"niches: error: {exc}")
+        _error(EXIT_INVALID, f"{exc}")
     if format is Format.json:
         from niches.render.json import dumps
 
@@ -1033,14 +1037,14 @@ def init(
     from niches.starter import SCHEMA_FILE, STARTER
 
     if str(path) == "-":
-        _fail(EXIT_INVALID, "niches: error: init writes a file; give its name (niches init scenario.yaml)")
+        _error(EXIT_INVALID, "init writes a file; give its name (niches init scenario.yaml)")
     if path.exists() and not force:
-        _fail(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
+        _error(EXIT_INVALID, f"{path}: already exists; pass --force to overwrite it")
     target = _writable(path, mkdir=True)  # a starter may open a new folder (scenarios/plan.yaml)
     schema_file = _writable(target.parent / SCHEMA_FILE)
     schema = schema_text()
     if schema_file.exists() and not force and schema_file.read_bytes() != schema.encode("utf-8"):
-        _fail(EXIT_INVALID, f"{schema_file}: already exists (another version); pass --force to overwrite it")
+        _error(EXIT_INVALID, f"{schema_file}: already exists (another version); pass --force to overwrite it")
     write_atomically(schema_file, schema)
     write_atomically(target, STARTER)
     typer.echo(f"wrote {path} and {schema_file}; next: niches validate {path} && niches solve {path}")
@@ -1112,9 +1116,9 @@ def report(
     Example: niches report options/kazakhstan.yaml -o plan.md"""
     if check is not None:
         if output is not None:
-            _fail(EXIT_INVALID, "niches: error: --check writes nothing; drop -o")
+            _error(EXIT_INVALID, "--check writes nothing; drop -o")
         if timestamp:
-            _fail(EXIT_INVALID, "niches: error: --check reuses the timestamp FILE.md records; drop --timestamp")
+            _error(EXIT_INVALID, "--check reuses the timestamp FILE.md records; drop --timestamp")
         _check_report(check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude))
         return
     deadline = _deadline(time_limit)
@@ -1180,7 +1184,7 @@ def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[S
         try:
             text = decoded(data, "<stdin>")
         except InputError as exc:
-            _fail(EXIT_INVALID, f"niches: error: {exc}")
+            _error(EXIT_INVALID, f"{exc}")
         return load(scenario, text, pin, include, exclude), provenance("<stdin>", data)
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
@@ -1194,7 +1198,7 @@ def _read_input(path: str | Path) -> bytes:
     try:
         return read_bytes(path)
     except InputError as exc:
-        _fail(EXIT_INVALID, f"niches: error: {exc}")
+        _error(EXIT_INVALID, f"{exc}")
 
 
 def _report_text(
@@ -1238,30 +1242,30 @@ def _check_report(
     was = recorded(data.decode("utf-8", errors="replace"))
     if scenario is None:
         if was.scenario is None:
-            _fail(EXIT_INVALID, f"niches: error: {path}: no provenance names its scenario; give SCENARIO")
+            _error(EXIT_INVALID, f"{path}: no provenance names its scenario; give SCENARIO")
         if was.scenario == "<stdin>":
-            _fail(EXIT_INVALID, f"niches: error: {path}: was made from standard input; give SCENARIO (`-` reads it)")
+            _error(EXIT_INVALID, f"{path}: was made from standard input; give SCENARIO (`-` reads it)")
         try:  # a path written in the report: read only inside the allowed folders
             named_path(was.scenario, path, relative_to_file=False)
         except InputError as exc:
             if not exc.message.startswith("is outside"):
-                _fail(EXIT_INVALID, f"niches: error: {path}: the scenario its provenance names: {exc.message}")
-            _fail(
+                _error(EXIT_INVALID, f"{path}: the scenario its provenance names: {exc.message}")
+            _error(
                 EXIT_INVALID,
-                f"niches: error: {path}: its provenance names a scenario outside the folder niches runs in and "
+                f"{path}: its provenance names a scenario outside the folder niches runs in and "
                 "the report's folder; give SCENARIO, or allow its folder with niches --allow-path DIR",
             )
         scenario = was.scenario
     if samples is None and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
-        _fail(
+        _error(
             EXIT_INVALID,
-            f"niches: error: {path}: its provenance records {was.samples:,} samples, outside 1 to "
+            f"{path}: its provenance records {was.samples:,} samples, outside 1 to "
             f"{MAX_SAMPLES:,}; give --samples",
         )
     if seed is None and was.seed is not None and not 0 <= was.seed <= MAX_SEED:
-        _fail(
+        _error(
             EXIT_INVALID,
-            f"niches: error: {path}: its provenance records seed {was.seed}, outside 0 to 2^63-1; give --seed",
+            f"{path}: its provenance records seed {was.seed}, outside 0 to 2^63-1; give --seed",
         )
     samples = samples or was.samples or SAMPLES
     seed = seed if seed is not None else was.seed if was.seed is not None else 0
@@ -1317,16 +1321,14 @@ def diff(
 
     if rev is not None:
         if old is None or new is not None:
-            _fail(
-                EXIT_INVALID, "niches: error: with --rev give exactly one PATH: niches diff --rev main options/x.yaml"
-            )
+            _error(EXIT_INVALID, "with --rev give exactly one PATH: niches diff --rev main options/x.yaml")
         old, new = f"{rev}:{old}", old
     if old is None or new is None:
-        _fail(EXIT_INVALID, "niches: error: give OLD and NEW (files or REV:PATH), or --rev REV PATH")
+        _error(EXIT_INVALID, "give OLD and NEW (files or REV:PATH), or --rev REV PATH")
     try:
         result = run_diff(old, new, solver.value)
     except SourceError as exc:
-        _fail(EXIT_INVALID, f"niches: error: {exc}")
+        _error(EXIT_INVALID, f"{exc}")
     except ScenarioError as exc:
         for problem in exc.problems:
             _err(str(problem))

@@ -535,7 +535,11 @@ def _order(problem: Problem) -> tuple[int, int, str]:
     return (problem.loc.line, problem.loc.column, problem.message)
 
 
-def _describe(node: YNode) -> str:
+def _describe(node: YNode, high: float | None = None) -> str:
+    """What a node holds, in words, with how to write it as a number when it looks like one.
+
+    `high` is the largest value allowed, when known (1 for a share).
+    """
     value = node.value
     if isinstance(value, dict):
         return "a mapping"
@@ -549,7 +553,7 @@ def _describe(node: YNode) -> str:
         return f"number {node.text}"
     if isinstance(value, str) and _looks_numeric(value):  # YAML 1.1 reads 1e5 and 1.0e5 as text
         return f"text '{value}' (YAML reads an exponent without a sign as text; write {_signed(value)})"
-    return f"text '{value}'"
+    return f"text '{value}'{_text_hint(value, high)}"
 
 
 def _looks_numeric(text: str) -> bool:
@@ -634,7 +638,7 @@ class _Reader:
     ) -> float | None:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.error(node.loc, f"{what} must be a number, got {_describe(node)}")
+            self.error(node.loc, f"{what} must be a number, got {_describe(node, high)}")
             return None
         if isinstance(value, int) and abs(value) > NUMBER_MAX:  # also keeps huge integers from float()
             number = math.inf if value > 0 else -math.inf
@@ -647,7 +651,11 @@ class _Reader:
             self.error(node.loc, _range_message(what, number, low, high, low_open))
             return None
         if high is not None and number > high:
-            self.error(node.loc, _range_message(what, number, low, high, low_open))
+            hint = f"; a share is a fraction: write {_num(number / 100)} for {_num(number)}%"
+            shown = _range_message(what, number, low, high, low_open)
+            self.error(
+                node.loc, shown + (hint if high == 1 and 2 <= number <= 100 else "")
+            )  # 50 meant as 50%
             return None
         if abs(number) > NUMBER_MAX:
             shown = _num(number) if math.isfinite(number) else "a number of over 300 digits"
@@ -1591,7 +1599,7 @@ class _Reader:
         items = self.mapping(node, where)
         if items is None:
             return None
-        self.check_keys(items, NICHE_KEYS + LEVEL_KEYS, where)
+        self.check_keys(items, tuple(dict.fromkeys(NICHE_KEYS + LEVEL_KEYS)), where)
         ok = True
         levels: list[Level] = []
         criterion_ids = self.declared_criteria if criteria is not None else None
@@ -2023,6 +2031,30 @@ def _ratio_text(x: float) -> str:
         if math.isclose(x, 1.0 / whole, rel_tol=1e-9):
             return f"1/{whole}"
     return f"{x:.2f}" if x >= 1 else f"1/{1 / x:.2f}"
+
+
+def _text_hint(value: object, high: float | None) -> str:
+    """How to write as a number the text a number belongs in ('50%', '0.5', '1,000'), or ''."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if text.endswith("%") and _is_number(text[:-1]):
+        percent = float(text[:-1])
+        if high == 1:
+            return f"; a share is a fraction: write {_num(percent / 100)}"
+        return f"; write {text[:-1].strip()} without %"
+    if "," in text and _is_number(text.replace(",", "")):
+        return f"; write numbers without separators: {text.replace(',', '')}"
+    if _is_number(text) and not _looks_numeric(text):
+        return f"; drop the quotes: {text}"
+    return ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _range_message(what: str, number: float, low: float | None, high: float | None, low_open: bool) -> str:

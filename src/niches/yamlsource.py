@@ -329,6 +329,30 @@ def _prescan(text: str, file: str, loader_class: type = yaml.SafeLoader) -> _Sha
         loader.dispose()
 
 
+def _mixed_hint(what: str, text: str, line: int, column: int) -> str | None:
+    """A fix for list items and `key: value` lines mixed at one indentation, or None."""
+    if "expected <block end>" not in what:
+        return None
+    lines = text.split("\n")
+    before = [
+        row
+        for row in lines[: line - 1]
+        if row.strip() and not row.lstrip().startswith("#") and len(row) - len(row.lstrip()) == column - 1
+    ]
+    previous = before[-1].lstrip() if before else ""
+    if "found '?'" in what and previous.startswith("- "):
+        return (
+            "this `key: value` line follows list items (`- ...`) at the same indentation; "
+            "in a mapping drop the dashes, in a list start this line with `- `"
+        )
+    if "found '-'" in what and not previous.startswith("-"):
+        return (
+            "this list item (`- ...`) follows `key: value` lines at the same indentation; "
+            "in a mapping drop the `- `"
+        )
+    return None
+
+
 def _syntax_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
     if isinstance(exc, yaml.reader.ReaderError):
         code = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
@@ -341,10 +365,8 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
         line = mark.line + 1 if mark is not None else 1
         column = mark.column + 1 if mark is not None else 1
         what = exc.problem or exc.context or "cannot be parsed"
-        return Problem(
-            Location(file, line, column),
-            f"YAML syntax error: {what}; check indentation, colons and quoting here",
-        )
+        hint = _mixed_hint(what, text, line, column) or "check indentation, colons and quoting here"
+        return Problem(Location(file, line, column), f"YAML syntax error: {what}; {hint}")
     return Problem(Location(file, 1, 1), f"YAML error: {exc}")  # pragma: no cover - errors without marks
 
 
