@@ -376,7 +376,7 @@ def test_messages_with_a_count_of_one(tmp_path: Path) -> None:
     assert run_cli("check", str(path)).stdout.startswith("one: 1 of 1 assertion failed\n")
     path.write_text(ONE)
     frontier = run_cli("frontier", str(path), "--max-points", "1", "--format", "markdown").stdout
-    assert "1 point · " in frontier and "stopped after 1 point at scale" in frontier
+    assert "1 breakpoint · " in frontier and "stopped after 1 breakpoint at scale" in frontier
     robust = run_cli("robust", str(path), "--samples", "1").stdout
     assert robust.startswith("one: Monte Carlo, 1 of 1 sample (seed 0,")
     report = run_cli("report", str(path), "--samples", "1").stdout

@@ -355,3 +355,32 @@ def test_the_report_charts_mark_the_current_budget_and_draw_no_short_curve() -> 
             assert len(set(series.split(", "))) >= 3, body  # a curve has at least three distinct values
     risk = text.split("## Risk frontier\n", 1)[1].split("\n## ", 1)[0]
     assert ("```mermaid" in risk) == (risk.count("\n| ") >= 4)  # a chart only with three points or more
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("budget[2026]", "the budget for 2026"),
+        ("budget[total]", "the total budget"),
+        ("capacity[diplomats]", "the diplomats available"),
+        ("max_exposure[China]", "the cap on exposure to China"),
+        ("max_exposure[*]", "the caps on exposure together"),
+        ("min_cvar", "the floor on CVaR"),
+        ("requires[ai -> energy]", "the requirement that ai needs energy"),
+        ("excludes[ai, water]", "the rule that ai and water exclude each other"),
+        ("must_include[ai]", "the commitment to fund ai"),
+        ("novel[x]", "`novel[x]`"),
+    ],
+)
+def test_rules_in_prose_are_plain_words(rule: str, words: str) -> None:
+    from niches.render.words import rule_words
+
+    assert rule_words(rule) == words
+
+
+def test_the_summary_names_rules_and_levels_in_words_not_ids() -> None:
+    result = run_cli("report", "--samples", "20")
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    assert "the budget for 2026" in summary and "`budget[" not in summary
+    assert "@" not in summary and "corridor from 2027" in summary

@@ -438,7 +438,12 @@ def frontier(
     start: Annotated[float, typer.Option("--from", min=0.0, help="Budget axis: smallest scale.")] = 0.0,
     stop: Annotated[float, typer.Option("--to", min=0.0, help="Budget axis: largest scale.")] = 1.5,
     max_points: Annotated[
-        int, typer.Option("--max-points", min=1, help="Stop a frontier after this many points.")
+        int,
+        typer.Option(
+            "--max-points",
+            min=1,
+            help="Stop a frontier after this many breakpoints (where the best portfolio changes).",
+        ),
     ] = 500,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,

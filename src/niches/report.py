@@ -39,6 +39,7 @@ from niches.render.analysis import (
 from niches.render.markdown import section_markdown, table
 from niches.render.numbers import money, plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
+from niches.render.words import rule_words
 from niches.scenario import Criterion, Scenario
 from niches.study import Study
 
@@ -239,7 +240,11 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
     sc = s.scenario
     m = s.metrics
     assert m is not None
-    chosen = [f"**{n.name}** at *{s.portfolio[n.id]}*" for n in sc.niches if n.id in s.portfolio]
+    chosen = [
+        f"**{n.name}** at *{n.level(s.portfolio[n.id]).name.lower()}*"
+        for n in sc.niches
+        if n.id in s.portfolio
+    ]
     out = sc.niches and [n.name for n in sc.niches if n.id not in s.portfolio]
     deals = [
         f"**{d.id}** ({d.partner}, {money(m.deal_money[d.id])} {sc.units})"
@@ -258,14 +263,15 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
     ]
     if report.binding:
         binding = ", ".join(
-            f"`{r}` (+{value(g)} {sc.value_unit} if dropped)" for r, g in report.binding.items()
+            f"{rule_words(r)} (+{value(g)} {sc.value_unit} if dropped)" for r, g in report.binding.items()
         )
         lines.append(f"- **What holds it back:** {binding}.")
     else:
         lines.append("- **What holds it back:** no single rule; the choice is driven by value for money.")
     if robustness is not None:
-        core = [n for n, x in robustness.core_index.items() if classify(x) == "core"]
-        border = [n for n, x in robustness.core_index.items() if classify(x) == "borderline"]
+        names = {n.id: n.name for n in sc.niches}
+        core = [names.get(n, n) for n, x in robustness.core_index.items() if classify(x) == "core"]
+        border = [names.get(n, n) for n, x in robustness.core_index.items() if classify(x) == "borderline"]
         lines.append(
             f"- **Robustness:** optimal in {share(robustness.optimal_share)} of "
             f"{plural(robustness.done, 'draw')} of the uncertain judgements; "

@@ -132,7 +132,8 @@ def budget_frontier(
                 continue
             if max_points is not None and len(points) >= max_points:
                 notes.append(
-                    f"stopped after {plural(max_points, 'point')} at scale {scale:.4f}: narrow --from/--to, "
+                    f"stopped after {plural(max_points, 'breakpoint')} at scale {scale:.4f}: "
+                    "narrow --from/--to, "
                     "raise --max-points, or draw the convex hull (--axis hull)"
                 )
                 break
@@ -233,7 +234,7 @@ def risk_frontier(
                 margin *= 10.0  # the solver's tolerance let the last point through again: demand more
                 continue
             if max_points is not None and len(points) >= max_points:
-                notes.append(f"stopped after {plural(max_points, 'point')}; raise --max-points")
+                notes.append(f"stopped after {plural(max_points, 'breakpoint')}; raise --max-points")
                 break
             margin = 1.0
             points.append(FrontierPoint(found.portfolio, metrics, metrics.expected_value))
@@ -304,7 +305,7 @@ def exposure_frontier(
                 continue
             if max_points is not None and len(points) >= max_points:
                 notes.append(
-                    f"stopped after {plural(max_points, 'point')} at cap {cap:.4f}; raise --max-points"
+                    f"stopped after {plural(max_points, 'breakpoint')} at cap {cap:.4f}; raise --max-points"
                 )
                 break
             points.append(FrontierPoint(solution.portfolio, solution.metrics, solution.objective, cap=cap))

@@ -156,7 +156,7 @@ def frontier_section(f: Frontier) -> Section:
         "hull": "Efficient frontier (convex hull): levels bought in order of value per unit of money",
     }[f.axis]
     title += f" (money in {sc.units}, values in {unit})"
-    footer: tuple[str, ...] = (plural(found, "point"), plural(f.solves, "solve"))
+    footer: tuple[str, ...] = (plural(found, "breakpoint"), plural(f.solves, "solve"))
     if f.note:
         footer = (*footer, f.note)
     return Section(title, header, tuple(rows), right, frozenset(strong), footer, optional)

@@ -245,8 +245,8 @@ def rules_section(report: SolveReport) -> Section:
         if rule not in listed:
             rows.append((rule, "", "", "", "", "not examined: time limit"))
     return Section(
-        f"Rules (gain if dropped: what the objective would gain without the rule, in {sc.value_unit})",
-        ("rule", "measured", "limit", "slack", "unit", "gain if dropped"),
+        f"Rules (gain: what the objective would gain without the rule, in {sc.value_unit})",
+        ("rule", "measured", "limit", "slack", "unit", "gain"),
         tuple(rows),
         frozenset({1, 2, 3, 5}),
         frozenset(strong),
@@ -274,7 +274,7 @@ def floor_notes(sc: Scenario) -> list[str]:
 
 
 def _unit_of(unit: str, sc: Scenario) -> str:
-    return {"share": "share of spend", "value": sc.value_unit}.get(unit, unit)
+    return {"share": "of spend", "value": sc.value_unit}.get(unit, unit)
 
 
 def left_out_section(report: SolveReport) -> Section:
