@@ -103,7 +103,8 @@ def line_chart(
     span = x_range[1] - x_range[0]
     if marker is not None and span > 0 and x_range[0] <= marker <= x_range[1] and len(ys) > 1:
         at = round((marker - x_range[0]) / span * (len(ys) - 1))
-        bars = [ys[i] if i == at else low - pad for i in range(len(ys))]
+        hidden = low - pad - (high - low)  # below the axis: drawn at the axis, mermaid left a red strip
+        bars = [ys[i] if i == at else hidden for i in range(len(ys))]
         lines.append(f"    bar [{', '.join(f'{y:.{decimals}f}' for y in bars)}]")
     lines.append("```")
     return "\n".join(lines) + "\n"
