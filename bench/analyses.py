@@ -20,8 +20,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from niches.defaults import default_scenario
 from niches.scenario import Scenario, load_scenario, parse_scenario
+from niches.scenario.defaults import default_scenario
 from niches.study import Study
 from synthetic import synthetic
 

@@ -2,7 +2,7 @@
 
     python bench/knapsack.py [--data ../shared/data/knapsack] [--solver highs] [--cb 5]
 
-For each instance: the proven optimum, what `niches.model.solve` finds (full
+For each instance: the proven optimum, what `niches.optimize.model.solve` finds (full
 solve with tie-break stages, and the primary objective alone), and a direct
 call of the same solver on the bare knapsack (highspy's own API for HiGHS, a
 PuLP model for CBC), both asked for a proven optimum. The ratios show what the
@@ -15,8 +15,9 @@ import argparse
 import time
 from pathlib import Path
 
-from niches.model import solve
-from niches.orlib import Knapsack, knapsack_scenario, read_mknap, read_mknap2
+from tests.orlib import Knapsack, knapsack_scenario, read_mknap, read_mknap2
+
+from niches.optimize.model import solve
 
 
 def direct(problem: Knapsack, solver: str) -> tuple[float, float]:

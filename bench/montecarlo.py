@@ -20,9 +20,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 
 from niches.analysis.robust import VARY, Sampler
-from niches.defaults import default_scenario
-from niches.model import solve
+from niches.optimize.model import solve
 from niches.scenario import Scenario, load_scenario, parse_scenario
+from niches.scenario.defaults import default_scenario
 from niches.study import Study
 from synthetic import synthetic
 

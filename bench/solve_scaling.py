@@ -2,7 +2,7 @@
 
     python bench/solve_scaling.py [--repeat 3] [--objective expected]
 
-Prints a markdown table: median wall time of `niches.model.solve` (full solve,
+Prints a markdown table: median wall time of `niches.optimize.model.solve` (full solve,
 with its tie-break stages) per solver, and HiGHS time as a ratio of CBC time
 measured in the same run.
 """
@@ -19,7 +19,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from niches.model import solve
+from niches.optimize.model import solve
 from niches.scenario import parse_scenario
 from synthetic import synthetic
 

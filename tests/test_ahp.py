@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from niches import ahp
-from niches.scenario import parse_scenario
+from niches.scenario import ahp, parse_scenario
 
 from .conftest import run_cli
 

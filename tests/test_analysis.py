@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from niches.analysis.frontier import EXPOSURE_STEP
 from niches.analysis.sensitivity import with_cost_factor, with_score_factor, with_weight
-from niches.evaluate import (
+from niches.optimize.evaluate import (
     Metrics,
     brute_force,
     close,
@@ -19,10 +19,10 @@ from niches.evaluate import (
     objective_value,
     rule_groups,
 )
-from niches.model import tolerance
+from niches.optimize.model import tolerance
+from niches.optimize.table import PortfolioTable
 from niches.scenario import Scenario, load_scenario
 from niches.study import Study
-from niches.table import PortfolioTable
 
 from .strategies import scenario_dict, to_scenario
 
@@ -171,7 +171,7 @@ def _exposure_frontier_follows_the_enumeration(scenario: Scenario, engine: str, 
 
 def _state(kind: str, variant: Scenario, recommended: dict[str, str]) -> bool:
     """Is `recommended` still optimal in `variant` (by enumeration)?"""
-    from niches.evaluate import violated_rules
+    from niches.optimize.evaluate import violated_rules
 
     if violated_rules(variant, recommended):
         return False

@@ -184,11 +184,13 @@ def test_infeasible_table_exits_1() -> None:
 
 
 def test_solver_failure_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    import niches.model
+    import niches.optimize.model
     import niches.study
 
     def fail(*args: object, **kwargs: object) -> None:
-        raise niches.model.SolverFailed("the cbc solver hit the time limit (1 s) without any portfolio")
+        raise niches.optimize.model.SolverFailed(
+            "the cbc solver hit the time limit (1 s) without any portfolio"
+        )
 
     monkeypatch.setattr(niches.study, "solve", fail)
     result = CliRunner().invoke(app, ["solve", "tests/data/published/california.yaml"])
@@ -199,7 +201,7 @@ def test_solver_failure_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
 def _knapsack_file(tmp_path: Path, file: str, index: int) -> tuple[Path, float]:
     import yaml
 
-    from niches.orlib import read_mknap
+    from tests.orlib import read_mknap
 
     problem = read_mknap(ROOT / "tests/data/published" / file)[index]
     periods = [f"c{i + 1}" for i in range(len(problem.capacities))]
@@ -224,10 +226,10 @@ def _knapsack_file(tmp_path: Path, file: str, index: int) -> tuple[Path, float]:
 def test_a_stopped_solve_keeps_the_portfolio_in_hand() -> None:
     """A solve stopped before its proof (here by a solution limit: deterministic, where a time limit
     depends on the machine) keeps the portfolio it found: status feasible, with its gap, in JSON."""
-    from niches.model import PortfolioModel, solve
-    from niches.orlib import knapsack_scenario, read_mknap
+    from niches.optimize.model import PortfolioModel, solve
     from niches.render.json import solve_dict
     from niches.study import Study
+    from tests.orlib import knapsack_scenario, read_mknap
 
     problem = read_mknap(ROOT / "tests/data/published/mknapcb1.txt")[0]
     scenario = knapsack_scenario(problem)
@@ -264,7 +266,7 @@ def test_lp_dump_uses_domain_names(tmp_path: Path) -> None:
 def test_help_imports_no_heavy_modules() -> None:
     code = (
         "import sys; from niches.cli import app; "
-        "print(sorted(m for m in ('pulp', 'highspy', 'numpy', 'niches.model') if m in sys.modules))"
+        "print(sorted(m for m in ('pulp', 'highspy', 'numpy', 'niches.optimize.model') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
@@ -338,7 +340,7 @@ def test_every_bundled_scenario_validates_solves_and_checks(name: str) -> None:
 
 
 def test_plural() -> None:
-    from niches.render.numbers import plural, plural_of
+    from niches.numbers import plural, plural_of
 
     assert [plural(n, "solve") for n in (0, 1, 2)] == ["0 solves", "1 solve", "2 solves"]
     assert plural(1, "Monte Carlo sample") == "1 Monte Carlo sample"

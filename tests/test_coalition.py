@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from niches.coalition import (
+from niches.analysis.coalition import (
     Coalition,
     CoalitionError,
     cost_shares,
@@ -21,7 +21,7 @@ from niches.coalition import (
     member_scenario,
     study_coalition,
 )
-from niches.evaluate import close, feasible_portfolios, floors_by_enumeration, objective_value
+from niches.optimize.evaluate import close, feasible_portfolios, floors_by_enumeration, objective_value
 from niches.scenario import Scenario, ScenarioError, parse_scenario
 
 from .conftest import ROOT, run_cli
@@ -207,7 +207,7 @@ def test_coalition_game_matches_brute_force(solver: str, examples: int) -> None:
 
 
 def test_shapley_values_of_a_textbook_game() -> None:
-    from niches.coalition import shapley_values
+    from niches.analysis.coalition import shapley_values
 
     # the glove game: one left glove (a), two right gloves (b, c); a pair is worth 1
     game = {("a",): 0.0, ("b",): 0.0, ("c",): 0.0, ("a", "b"): 1.0, ("a", "c"): 1.0, ("b", "c"): 0.0}

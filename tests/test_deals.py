@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from niches.evaluate import brute_force, close, deals_of, evaluate
-from niches.model import solve
+from niches.optimize.evaluate import brute_force, close, deals_of, evaluate
+from niches.optimize.model import solve
 from niches.scenario import Commitment, Scenario, commit, load_scenario
 
 from .conftest import run_cli
@@ -56,7 +56,7 @@ def test_a_deal_is_taken_only_with_the_niches_it_funds() -> None:
 
 
 def _all(s: Scenario) -> list[dict[str, str]]:
-    from niches.evaluate import all_portfolios
+    from niches.optimize.evaluate import all_portfolios
 
     return list(all_portfolios(s))
 
@@ -230,9 +230,9 @@ def test_stability_radii_with_deals_follow_the_enumeration(engine: str) -> None:
 @given(deal_scenarios)
 @settings(SETTINGS, max_examples=100)
 def test_the_table_scores_every_portfolio_with_deals_like_evaluate(scenario: Scenario) -> None:
-    from niches.evaluate import all_portfolios
+    from niches.optimize.evaluate import all_portfolios
+    from niches.optimize.table import PortfolioTable
     from niches.scenario import OBJECTIVES
-    from niches.table import PortfolioTable
 
     table = PortfolioTable(scenario)
     scores = table.score()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from niches.analysis.explain import BLOCKED, combined_relaxation, minimal_conflict
-from niches.evaluate import (
+from niches.optimize.evaluate import (
     all_portfolios,
     close,
     evaluate,

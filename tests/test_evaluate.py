@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from niches.evaluate import cvar, evaluate, rule_checks, violated_rules
+from niches.optimize.evaluate import cvar, evaluate, rule_checks, violated_rules
 from niches.scenario import parse_scenario
 
 SCENARIO = parse_scenario(

@@ -216,8 +216,8 @@ def test_a_time_limit_too_short_for_any_portfolio_exits_3() -> None:
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_a_stopped_solve_is_feasible_with_a_true_gap(solver: str) -> None:
-    from niches.model import Deadline, PortfolioModel, solve
-    from niches.orlib import knapsack_scenario, read_mknap
+    from niches.optimize.model import Deadline, PortfolioModel, solve
+    from tests.orlib import knapsack_scenario, read_mknap
 
     problem = read_mknap(ROOT / "tests/data/published/mknapcb1.txt")[3]
     scenario = knapsack_scenario(problem)

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from niches.evaluate import brute_force, close, evaluate, objective_value, violated_rules
+from niches.optimize.evaluate import brute_force, close, evaluate, objective_value, violated_rules
 from niches.scenario import Scenario, ScenarioError, Score, load_scenario
 from niches.study import Study
 
@@ -110,7 +110,7 @@ def _panel(draw: st.DrawFn) -> tuple[dict[str, float], list[dict[str, float]], s
 def test_group_probabilities_lie_within_the_judges_views_and_sum_to_one(
     panel: tuple[dict[str, float], list[dict[str, float]], str],
 ) -> None:
-    from niches.judges import completed, group_probabilities
+    from niches.scenario.judges import completed, group_probabilities
 
     declared, stated, how = panel
     views = [completed(v, declared) for v in stated]
@@ -129,7 +129,7 @@ def test_group_probabilities_lie_within_the_judges_views_and_sum_to_one(
 def test_the_loaded_scenario_keeps_the_group_within_the_judges_views(
     tmp_path_factory: pytest.TempPathFactory, panel: tuple[dict[str, float], list[dict[str, float]], str]
 ) -> None:
-    from niches.judges import completed
+    from niches.scenario.judges import completed
 
     declared, stated, how = panel
     folder = tmp_path_factory.mktemp("panel")

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from niches.evaluate import brute_force, close
-from niches.model import PortfolioModel, SolverFailed, solve
+from niches.optimize.evaluate import brute_force, close
+from niches.optimize.model import PortfolioModel, SolverFailed, solve
+from niches.optimize.solvers import Outcome
+from niches.optimize.solvers.scaling import Scaling, power_of_two
 from niches.scenario import Scenario, load_scenario
-from niches.solvers import Outcome
-from niches.solvers.scaling import Scaling, power_of_two
 
 from .conftest import run_cli
 from .strategies import deal_scenario_dict, scaled, scenario_dict, to_scenario
@@ -106,7 +106,7 @@ def _simple() -> Scenario:
 
 def _failing_runs(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[str]:
     """Make HiGHS refuse its first `failures` runs; return the presolve setting of every run."""
-    import niches.solvers.highs as highs
+    import niches.optimize.solvers.highs as highs
 
     real = highs._run
     seen: list[str] = []
@@ -157,7 +157,7 @@ def test_a_note_reaches_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_an_answer_the_evaluator_disagrees_with_is_solved_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    import niches.solvers.highs as highs
+    import niches.optimize.solvers.highs as highs
 
     scenario = _simple()
     oracle = brute_force(scenario)
@@ -183,7 +183,7 @@ def test_an_answer_the_evaluator_disagrees_with_is_solved_again(monkeypatch: pyt
 
 
 def test_a_solver_that_keeps_disagreeing_is_a_solver_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    import niches.solvers.highs as highs
+    import niches.optimize.solvers.highs as highs
 
     real = highs.HighsBackend.solve
 
@@ -202,9 +202,9 @@ def test_a_solver_that_keeps_disagreeing_is_a_solver_failure(monkeypatch: pytest
 def test_the_bundled_coalition_split_in_proportion_gives_one_answer_on_both_solvers(tmp_path: Path) -> None:
     import shutil
 
-    from niches.coalition import load_coalition, study_coalition
-    from niches.inputs import allowed_paths
+    from niches.analysis.coalition import load_coalition, study_coalition
     from niches.render.analysis import coalition_json
+    from niches.scenario.inputs import allowed_paths
 
     options = Path(__file__).parent.parent / "options"
     shutil.copytree(options, tmp_path / "options")

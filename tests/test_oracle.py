@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from niches.analysis.summary import binding_rules
-from niches.evaluate import (
+from niches.optimize.evaluate import (
     RELATIVE_TIE,
     brute_force,
     close,
@@ -16,7 +16,7 @@ from niches.evaluate import (
     rule_groups,
     violated_rules,
 )
-from niches.model import solve
+from niches.optimize.model import solve
 from niches.scenario import OBJECTIVES, Scenario
 from niches.study import Study
 
@@ -122,7 +122,7 @@ def _binding_rules_match(study: Study) -> None:
 
 def _left_out_by_evaluation(solution: object) -> list[tuple[str, str]]:
     """The left-out reasons computed portfolio by portfolio with the evaluator (the oracle)."""
-    from niches.model import Solution
+    from niches.optimize.model import Solution
 
     assert isinstance(solution, Solution) and solution.metrics is not None
     scenario = solution.scenario

@@ -19,8 +19,8 @@ from niches.scenario import (
     TOP_KEYS,
     load_scenario,
 )
-from niches.schema import scenario_schema, schema_text
-from niches.starter import STARTER
+from niches.scenario.schema import scenario_schema, schema_text
+from niches.scenario.starter import STARTER
 
 from .conftest import ROOT, run_cli
 

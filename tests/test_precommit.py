@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from niches.starter import STARTER
+from niches.scenario.starter import STARTER
 
 from .conftest import ROOT
 from .walkthrough import WALKTHROUGH, config_file, shell_env

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from niches.analysis.price import MEASURES, price
-from niches.evaluate import brute_force, close, floors_by_enumeration
+from niches.optimize.evaluate import brute_force, close, floors_by_enumeration
 from niches.scenario import Commitment, Scenario, commit
 from niches.study import Study
 
@@ -287,7 +287,7 @@ def test_a_report_records_its_commitments_and_checks_with_them(tmp_path: Path) -
 
 def test_a_stale_start_reported_by_highs_is_not_taken_for_the_optimum() -> None:
     """HiGHS can report the optimum's objective with the start's values: the spend tie-break still holds."""
-    from niches.model import solve
+    from niches.optimize.model import solve
     from niches.scenario import parse_scenario
 
     text = """

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from niches.evaluate import brute_force
-from niches.model import solve
-from niches.orlib import knapsack_scenario, read_mknap
+from niches.optimize.evaluate import brute_force
+from niches.optimize.model import solve
 from niches.scenario import load_scenario
+from tests.orlib import knapsack_scenario, read_mknap
 
 PUBLISHED = Path(__file__).parent / "data" / "published"
 MKNAP1_OPTIMA = [3800, 8706.1, 4015, 6120, 12400, 10618, 16537]

@@ -139,7 +139,7 @@ def test_default_report_names_its_source(tmp_path: Path) -> None:
     out = tmp_path / "r.md"
     result = run_cli("report", "--samples", "20", "-o", str(out), cwd=tmp_path)
     assert result.returncode == 0
-    from niches.defaults import default_scenario
+    from niches.scenario.defaults import default_scenario
 
     assert f"| scenario | {default_scenario()} |" in out.read_text()  # the file actually read
     assert result.stderr == f"niches: no scenario given; reading {default_scenario()}\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
-from niches.evaluate import all_portfolios, brute_force, close, evaluate, violated_rules
+from niches.optimize.evaluate import all_portfolios, brute_force, close, evaluate, violated_rules
+from niches.optimize.table import PortfolioTable, Scores
 from niches.scenario import OBJECTIVES, Scenario
-from niches.table import PortfolioTable, Scores
 
 from .strategies import scenarios
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from niches.evaluate import brute_force, evaluate, violated_rules
+from niches.optimize.evaluate import brute_force, evaluate, violated_rules
 from niches.scenario import Scenario, parse_scenario
 from niches.study import Study
 
@@ -189,7 +189,7 @@ def test_binding_rules_with_starts_match_enumeration(engine: str, solver: str, e
 @SETTINGS
 def test_left_out_reasons_with_starts_match_the_evaluator(scenario: Scenario) -> None:
     from niches.analysis.summary import left_out
-    from niches.model import solve
+    from niches.optimize.model import solve
 
     solution = solve(scenario)
     if solution.metrics is not None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from niches.analysis.robust import Sampler
-from niches.evaluate import brute_force, close, feasible_portfolios
+from niches.optimize.evaluate import brute_force, close, feasible_portfolios
 from niches.scenario import Scenario, load_scenario
 from niches.study import Study
 
@@ -78,7 +78,7 @@ def _core_index_and_regret_match(scenario: Scenario, engine: str) -> None:
             continue
         inside.update(list(oracle.portfolio))
         optimal += oracle.portfolio == report.recommended
-        from niches.evaluate import evaluate, objective_value, violated_rules
+        from niches.optimize.evaluate import evaluate, objective_value, violated_rules
 
         if not violated_rules(variant, report.recommended):
             mine = objective_value(kind, evaluate(variant, report.recommended), oracle.best_by_world)

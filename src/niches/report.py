@@ -24,7 +24,8 @@ from niches.analysis.robust import RobustReport, classify
 from niches.analysis.sensitivity import fragile
 from niches.analysis.summary import SolveReport
 from niches.limits import SAMPLES
-from niches.model import TimedOut, solver_version
+from niches.numbers import money, plural, share, value
+from niches.optimize.model import TimedOut, solver_version
 from niches.render import mermaid
 from niches.render.analysis import (
     core_section,
@@ -37,7 +38,6 @@ from niches.render.analysis import (
     worlds_section,
 )
 from niches.render.markdown import section_markdown, table
-from niches.render.numbers import money, plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
 from niches.render.words import rule_words
 from niches.scenario import Criterion, Scenario

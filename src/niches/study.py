@@ -27,11 +27,11 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from niches.engine import Engine, MilpEngine, TableEngine
 from niches.limits import SAMPLES
-from niches.model import Deadline, Solution, resolve_floors, solve
+from niches.optimize.engine import Engine, MilpEngine, TableEngine
+from niches.optimize.model import Deadline, Solution, resolve_floors, solve
+from niches.optimize.solvers import SOLVERS
 from niches.scenario import OBJECTIVES, Scenario
-from niches.solvers import SOLVERS
 
 if TYPE_CHECKING:
     from niches.analysis.check import AssertionResult
@@ -80,7 +80,7 @@ class Study:
     @functools.cached_property
     def table(self) -> TableEngine | None:
         """The enumeration engine, when the scenario is small enough (else None)."""
-        from niches.table import small_enough
+        from niches.optimize.table import small_enough
 
         if self.prefer == "milp" or (self.prefer == "auto" and not small_enough(self.scenario)):
             return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.render.numbers import share, value
+from niches.numbers import share, value
 
 if TYPE_CHECKING:
     from niches.study import Study

@@ -20,11 +20,11 @@ from typing import Any
 
 import yaml
 
-from niches.evaluate import Metrics
-from niches.inputs import Files, InputError, decoded
-from niches.model import Solution, solve
-from niches.render.numbers import share, share_change
+from niches.numbers import share, share_change
+from niches.optimize.evaluate import Metrics
+from niches.optimize.model import Solution, solve
 from niches.scenario import Scenario, ScenarioError, parse_scenario
+from niches.scenario.inputs import Files, InputError, decoded
 from niches.study import Study
 
 Path_ = tuple[str, ...]
@@ -79,7 +79,7 @@ def read_side(spec: str) -> tuple[str, str, Files]:
 
     A scenario read from a git revision reads the judgement files it names from that revision.
     """
-    from niches.inputs import FILES, InputError, read_bytes, shown
+    from niches.scenario.inputs import FILES, InputError, read_bytes, shown
 
     if spec == "-" or Path(spec).exists():
         try:
@@ -133,7 +133,7 @@ def _git_location(spec: str, rev: str, path: str) -> tuple[str, str]:
 
 def _git_read(spec: str, sha: str, inside: str, rev: str, path: str) -> bytes:
     """Return the bytes of the blob `inside` at commit `sha` (at most the size limit)."""
-    from niches.yamlsource import MAX_BYTES
+    from niches.scenario.yamlsource import MAX_BYTES
 
     size = _git("cat-file", "-s", f"{sha}:{inside}")
     if size.returncode != 0:

@@ -12,7 +12,7 @@ relaxed together: one MILP loosens each of them by an elastic amount (caps
 raised, floors lowered, shares raised as a share of total spend), keeps every
 other rule, and minimises the sum of the amounts, each as a share of its limit
 (a limit of 0 counts in units of the rule's own unit: see
-`niches.evaluate.relaxation_scale`). The amounts are read off exactly from the
+`niches.optimize.evaluate.relaxation_scale`). The amounts are read off exactly from the
 portfolio found, which is checked to keep every rule at the relaxed limits.
 """
 
@@ -25,12 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.evaluate import numeric_limits, past_limits, rule_checks, rule_groups, violated_rules
-from niches.render.numbers import share, value
+from niches.numbers import share, value
+from niches.optimize.evaluate import numeric_limits, past_limits, rule_checks, rule_groups, violated_rules
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
-    from niches.engine import Engine
+    from niches.optimize.engine import Engine
     from niches.study import Study
 
 STEPS = 40

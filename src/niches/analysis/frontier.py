@@ -23,13 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.evaluate import Metrics, budget_usage, evaluate, numeric_limits, objective_value
-from niches.formulation import KIND_GOAL
-from niches.model import Deadline, Solution, SolverFailed, tolerance
-from niches.render.numbers import plural
+from niches.numbers import plural
+from niches.optimize.evaluate import Metrics, budget_usage, evaluate, numeric_limits, objective_value
+from niches.optimize.formulation import KIND_GOAL
+from niches.optimize.model import Deadline, Solution, SolverFailed, tolerance
 
 if TYPE_CHECKING:
-    from niches.engine import Engine
+    from niches.optimize.engine import Engine
     from niches.scenario import Scenario
     from niches.study import Study
 

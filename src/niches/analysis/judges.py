@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.evaluate import evaluate, objective_value, violated_rules
-from niches.judges import Judge, Judgement, disagreements, group_matrix, label
+from niches.optimize.evaluate import evaluate, objective_value, violated_rules
 from niches.scenario import Scenario, Score
+from niches.scenario.judges import Judge, Judgement, disagreements, group_matrix, label
 
 if TYPE_CHECKING:
     from niches.study import Study
@@ -157,7 +157,7 @@ def _regret(study: Study, variant: Scenario, recommended: Mapping[str, str]) -> 
 
 def judges_report(study: Study) -> JudgesReport:
     """Return every judge's view and the disagreements ranked by consequence (largest regret first)."""
-    from niches import ahp
+    from niches.scenario import ahp
 
     scenario = study.scenario
     solution = study.solution()

@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from niches.engine import Engine, MilpEngine, TableEngine, make_engine
-from niches.evaluate import evaluate, objective_value, violated_rules
-from niches.formulation import KIND_GOAL, tie_break_goals
 from niches.interrupts import STOPS, Interrupted
 from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS, SAMPLES
-from niches.model import best_by_world, measure_goals
+from niches.optimize.engine import Engine, MilpEngine, TableEngine, make_engine
+from niches.optimize.evaluate import evaluate, objective_value, violated_rules
+from niches.optimize.formulation import KIND_GOAL, tie_break_goals
+from niches.optimize.model import best_by_world, measure_goals
+from niches.optimize.table import objective_of
 from niches.scenario import Criterion, Scenario, World
-from niches.table import objective_of
 
 if TYPE_CHECKING:
     from niches.study import Study

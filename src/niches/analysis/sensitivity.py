@@ -29,14 +29,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from niches.engine import MilpEngine
-from niches.evaluate import evaluate, fundable, numeric_limits, objective_value, violated_rules
-from niches.formulation import KIND_GOAL
-from niches.model import Solution, tolerance
+from niches.optimize.engine import MilpEngine
+from niches.optimize.evaluate import evaluate, fundable, numeric_limits, objective_value, violated_rules
+from niches.optimize.formulation import KIND_GOAL
+from niches.optimize.model import Solution, tolerance
 from niches.scenario import Criterion, Level, Niche, Scenario, Score
 
 if TYPE_CHECKING:
-    from niches.engine import Engine
+    from niches.optimize.engine import Engine
     from niches.study import Study
 
 MAX_FACTOR = 10.0

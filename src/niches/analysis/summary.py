@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from niches.evaluate import (
+from niches.optimize.evaluate import (
     FEASIBILITY_TOLERANCE,
     RELATIVE_TIE,
     Metrics,
@@ -18,7 +18,7 @@ from niches.evaluate import (
     starts_in_time,
     violated_rules,
 )
-from niches.model import Solution
+from niches.optimize.model import Solution
 from niches.scenario import TAKEN
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def left_out(solution: Solution) -> list[LeftOut]:
     """
     import numpy as np
 
-    from niches.table import cvar_of
+    from niches.optimize.table import cvar_of
 
     scenario = solution.scenario
     m = solution.metrics

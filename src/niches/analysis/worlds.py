@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.evaluate import Metrics, evaluate
+from niches.optimize.evaluate import Metrics, evaluate
 from niches.scenario import OBJECTIVES, Scenario
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from niches.analysis.coalition import Coalition, CoalitionReport
 from niches.analysis.diff import Diff, metric_deltas
 from niches.analysis.explain import Explanation
 from niches.analysis.frontier import Frontier, FrontierPoint
@@ -19,14 +20,13 @@ from niches.analysis.price import MEASURES, Price, figures
 from niches.analysis.robust import SETTLED, RobustReport, Stats, classify
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
 from niches.analysis.worlds import WorldRow, WorldsReport
-from niches.coalition import Coalition, CoalitionReport
-from niches.evaluate import RELATIVE_TIE, Metrics
-from niches.judges import label
+from niches.numbers import clean, labelled, money, plural, share, share_change, signed, value
+from niches.optimize.evaluate import RELATIVE_TIE, Metrics
 from niches.render import mermaid
 from niches.render.json import judged_list, units_json
-from niches.render.numbers import clean, labelled, money, plural, share, share_change, signed, value
 from niches.render.sections import OBJECTIVE_WORDS, Section, judged_figure
 from niches.scenario import Scenario
+from niches.scenario.judges import label
 
 
 def portfolio_text(scenario: Scenario, portfolio: Mapping[str, str] | None) -> str:

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from niches.analysis.summary import SolveReport
-from niches.evaluate import Metrics
-from niches.render.numbers import clean
+from niches.numbers import clean
+from niches.optimize.evaluate import Metrics
 from niches.scenario import Scenario
 
 

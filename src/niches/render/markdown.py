@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from niches.analysis.summary import SolveReport
-from niches.render.numbers import share, value
+from niches.numbers import share, value
 from niches.render.sections import OBJECTIVE_WORDS, Section, solve_sections
 
 

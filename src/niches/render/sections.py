@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from niches.analysis.summary import SolveReport
-from niches.render.numbers import labelled, measured, money, share, signed, value
+from niches.numbers import labelled, measured, money, share, signed, value
 from niches.scenario import Scenario
 
 OBJECTIVE_WORDS = {

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from niches.analysis.summary import SolveReport
-from niches.render.numbers import plural, share, value
+from niches.numbers import plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS, Section, solve_sections
 
 

@@ -5,7 +5,7 @@ levels: the product of `levels + 1`), analyses that re-solve many variants
 (sensitivity, frontiers, Monte Carlo) score all of them in one vectorised pass
 instead of calling a MILP solver: the choices are enumerated once, and a
 variant only re-scores them. The semantics (values, CVaR, rule checks with
-their tolerance, goals and tie-breaks) are those of `niches.evaluate`, which
+their tolerance, goals and tie-breaks) are those of `niches.optimize.evaluate`, which
 tests hold both to.
 
 Per-portfolio sums are gathers (one small lookup table per niche indexed by
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from niches.evaluate import FEASIBILITY_TOLERANCE, RELATIVE_TIE, rule_groups
-from niches.formulation import minimised, tie_break_goals
-from niches.render.numbers import plural
+from niches.numbers import plural
+from niches.optimize.evaluate import FEASIBILITY_TOLERANCE, RELATIVE_TIE, rule_groups
+from niches.optimize.formulation import minimised, tie_break_goals
 from niches.scenario import TAKEN, Deal, Level, Scenario
 
 ENUMERATION_LIMIT = 1_000_000

@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from niches import ahp
-from niches.scenario import Scenario
+from niches.scenario import Scenario, ahp
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]

@@ -21,10 +21,10 @@ from typing import Any
 import highspy
 import numpy as np
 
-from niches.formulation import Changes, Formulation
-from niches.solvers import Outcome, SolverFailed
-from niches.solvers.scaling import Scaling
-from niches.solvers.verify import problem
+from niches.optimize.formulation import Changes, Formulation
+from niches.optimize.solvers import Outcome, SolverFailed
+from niches.optimize.solvers.scaling import Scaling
+from niches.optimize.solvers.verify import problem
 
 _NO_LIMIT = 2**31 - 1
 """HiGHS's "no limit" for integer options."""
@@ -316,7 +316,7 @@ class HighsBackend:
             return dataclasses.replace(outcome, notes=(f"HiGHS {trouble}; solved again without presolve",))
         if not self.journal:  # a stand-in for CBC: no third solver to ask
             raise SolverFailed(f"HiGHS {trouble} (also without presolve: {again})")
-        from niches.solvers.cbc import CbcBackend
+        from niches.optimize.solvers.cbc import CbcBackend
 
         other = CbcBackend(self.form, journal=False)
         try:

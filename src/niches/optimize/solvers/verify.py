@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from niches.formulation import Formulation
-from niches.solvers import Outcome
-from niches.solvers.scaling import Scaling
+from niches.optimize.formulation import Formulation
+from niches.optimize.solvers import Outcome
+from niches.optimize.solvers.scaling import Scaling
 
 TOLERANCE = 1e-6
 """Relative slack allowed on a bound, a row or the objective (the solvers work to 1e-9)."""

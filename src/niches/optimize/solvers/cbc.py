@@ -26,10 +26,10 @@ from typing import Any
 
 import pulp
 
-from niches.formulation import Formulation
-from niches.solvers import Outcome, SolverFailed
-from niches.solvers.scaling import Scaling
-from niches.solvers.verify import problem as trouble_with
+from niches.optimize.formulation import Formulation
+from niches.optimize.solvers import Outcome, SolverFailed
+from niches.optimize.solvers.scaling import Scaling
+from niches.optimize.solvers.verify import problem as trouble_with
 
 GRACE = 0.5
 """Seconds CBC may overrun its own time limit before it is ended."""
@@ -45,7 +45,7 @@ def build_problem(
 ) -> tuple[Any, list[Any]]:
     """Return the formulation as a PuLP problem (free rows left out) and its variables by column.
 
-    With `scale`, the problem is the scaled model (`niches.solvers.scaling`);
+    With `scale`, the problem is the scaled model (`niches.optimize.solvers.scaling`);
     without, it reads like the scenario (the LP dump).
     """
     used: set[str] = set()
@@ -200,7 +200,7 @@ class CbcBackend:
                     return outcome
         if not self.journal:  # a stand-in for HiGHS: no third solver to ask
             raise SolverFailed(f"CBC {trouble}")
-        from niches.solvers.highs import HighsBackend
+        from niches.optimize.solvers.highs import HighsBackend
 
         other = HighsBackend(self.form, journal=False)
         try:

@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from niches import ahp
+from niches.scenario import ahp
 
 AGGREGATES = ("mean", "median", "geometric")
 

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from niches import ahp, inputs
-from niches import judges as panel
-from niches.judges import Judge
-from niches.render.numbers import plural, plural_of
-from niches.yamlsource import Location, Problem, YNode, parse_yaml
+from niches.numbers import plural, plural_of
+from niches.scenario import ahp, inputs
+from niches.scenario import judges as panel
+from niches.scenario.judges import Judge
+from niches.scenario.yamlsource import Location, Problem, YNode, parse_yaml
 
 OBJECTIVES = ("expected", "worst_case", "cvar", "regret")
 TOTAL = "total"
@@ -400,11 +400,11 @@ class Scenario:
     weights_cr: float | None = None
     """The consistency ratio of the criteria's pairwise comparisons (None: weights given as numbers)."""
     judges: tuple[Judge, ...] = ()
-    """The judges whose judgements the scenario's values aggregate (see niches.judges)."""
+    """The judges whose judgements the scenario's values aggregate (see niches.scenario.judges)."""
     aggregate: str = "mean"
     """How judges combine: mean, median or geometric."""
     judged: tuple[panel.Judged, ...] = ()
-    """The figures the judges changed or differ on: declared, each judge's, the group's (niches.judges)."""
+    """The figures the judges changed or differ on: declared, each judge's, the group's (scenario.judges)."""
     deals: tuple[Deal, ...] = ()
     """Offers the portfolio may take with the niches they fund (a portfolio maps a taken deal to TAKEN)."""
 
@@ -453,7 +453,7 @@ def load_scenario(path: str | Path) -> Scenario:
 def read_source(path: str | Path) -> str:
     """Return the UTF-8 text at `path` (`-`: standard input); raise ScenarioError saying why not.
 
-    Reading follows `niches.inputs`: a regular file or standard input, at most
+    Reading follows `niches.scenario.inputs`: a regular file or standard input, at most
     10 MB counted while reading.
     """
     try:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
-from niches.yamlsource import MAX_BYTES
+from niches.scenario.yamlsource import MAX_BYTES
 
 STDIN = "-"
 """The path that means standard input."""

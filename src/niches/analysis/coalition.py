@@ -35,10 +35,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from niches.evaluate import RELATIVE_TIE, Metrics, evaluate, objective_value
-from niches.inputs import InputError, named_path
+from niches.optimize.evaluate import RELATIVE_TIE, Metrics, evaluate, objective_value
 from niches.scenario import Level, Scenario, ScenarioError, load_scenario, read_source
-from niches.yamlsource import Location, Problem, YNode, parse_yaml
+from niches.scenario.inputs import InputError, named_path
+from niches.scenario.yamlsource import Location, Problem, YNode, parse_yaml
 
 SPLITS = ("shapley", "equal", "proportional")
 MAX_MEMBERS = 8
@@ -318,9 +318,9 @@ def _scaled(level: Level, share: float) -> Level:
 
 def solve_members(coalition: Coalition, members: Sequence[str], solver: str = "highs") -> Plan | None:
     """Return the joint optimum of `members` (None when no plan keeps every member's rules)."""
-    from niches.formulation import KIND_GOAL, Formulation, joint, minimised
-    from niches.model import resolve_floors, tolerance
-    from niches.solvers import make_backend
+    from niches.optimize.formulation import KIND_GOAL, Formulation, joint, minimised
+    from niches.optimize.model import resolve_floors, tolerance
+    from niches.optimize.solvers import make_backend
 
     shares = cost_shares(coalition, members)
     scenarios = {m: resolve_floors(member_scenario(coalition, m, shares), solver) for m in members}

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from niches import __version__
+from niches.cli.usage import PREFIX as ERROR
+from niches.cli.usage import Group
 from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS, SAMPLES
-from niches.render.numbers import plural
-from niches.usage import PREFIX as ERROR
-from niches.usage import Group
+from niches.numbers import plural
 
 if TYPE_CHECKING:
     from niches.report import Provenance
@@ -190,8 +190,8 @@ def load(
     `text`, when given, is the scenario already read from `path` (standard input read once);
     `pin`, `include` and `exclude` are the command line's commitments, added as rules.
     """
-    from niches.defaults import default_choice
     from niches.scenario import ScenarioError, load_scenario, parse_scenario
+    from niches.scenario.defaults import default_choice
 
     wanted = _commitments(pin, include, exclude)  # a malformed option is refused before any reading
     try:
@@ -212,7 +212,7 @@ def load(
 
 def _deadline(seconds: float | None) -> Any:
     """Start the clock of `--time-limit`: it bounds the whole command, loading included."""
-    from niches.model import Deadline
+    from niches.optimize.model import Deadline
 
     return Deadline(seconds)
 
@@ -287,7 +287,7 @@ def main_options(
     """Choose a portfolio of functional niches for a middle power, from a YAML scenario.
 
     Example: niches solve options/kazakhstan.yaml"""
-    from niches.inputs import allow
+    from niches.scenario.inputs import allow
 
     global QUIET
     QUIET = quiet
@@ -316,7 +316,7 @@ def solve(
     input, 3 when the solver fails or hits the time limit without a portfolio.
 
     Example: niches solve options/kazakhstan.yaml --format markdown"""
-    from niches.model import SolverFailed
+    from niches.optimize.model import SolverFailed
     from niches.study import Study
 
     deadline = _deadline(time_limit)
@@ -560,7 +560,7 @@ def validate(
     that lists them): print `FILE: ok` for each valid one; exit 2 if any is invalid.
 
     Example: niches validate scenarios/*.yaml scenarios/panel/*.yaml"""
-    from niches.coalition import is_coalition, load_coalition
+    from niches.analysis.coalition import is_coalition, load_coalition
     from niches.scenario import ScenarioError, judged_by, load_scenario
 
     bad = 0
@@ -586,8 +586,8 @@ def validate(
 
 def _is_judgement(path: str) -> bool:
     """Return whether the file at `path` is a judgement file (False when it cannot be read)."""
-    from niches.judges import is_judgement_file
     from niches.scenario import ScenarioError, read_source
+    from niches.scenario.judges import is_judgement_file
 
     try:
         return is_judgement_file(read_source(path))
@@ -618,7 +618,7 @@ def main() -> None:
         app()
     except Exception as exc:
         from niches.files import OutputError
-        from niches.solvers import SolverFailed
+        from niches.optimize.solvers import SolverFailed
 
         if isinstance(exc, OutputError):  # a full disk or an I/O error while writing: nothing half-written
             _err(f"{ERROR}{exc}")
@@ -703,7 +703,7 @@ def coalition(
     its own (the core test, solving every sub-coalition). Exit 1 when the coalition is not stable.
 
     Example: niches coalition options/coalitions/middle_corridor.yaml"""
-    from niches.coalition import CoalitionError, load_coalition, study_coalition
+    from niches.analysis.coalition import CoalitionError, load_coalition, study_coalition
     from niches.render.analysis import coalition_json, coalition_sections
     from niches.scenario import ScenarioError
 
@@ -786,7 +786,7 @@ def elicit(
     import yaml
     from rich.console import Console
 
-    from niches.elicit import Abandoned, Answers, judgement_yaml, resumed, session
+    from niches.cli.elicit import Abandoned, Answers, judgement_yaml, resumed, session
     from niches.files import write_atomically
 
     target = _writable(output, mkdir=mkdir)
@@ -1021,7 +1021,7 @@ def schema() -> None:
     """Print the JSON Schema of the scenario format (for editors: `# yaml-language-server: $schema=...`).
 
     Example: niches schema > niches.schema.json"""
-    from niches.schema import schema_text
+    from niches.scenario.schema import schema_text
 
     sys.stdout.write(schema_text())
 
@@ -1038,8 +1038,8 @@ def init(
 
     Example: niches init scenarios/plan.yaml"""
     from niches.files import write_atomically
-    from niches.schema import schema_text
-    from niches.starter import SCHEMA_FILE, STARTER
+    from niches.scenario.schema import schema_text
+    from niches.scenario.starter import SCHEMA_FILE, STARTER
 
     if str(path) == "-":
         _error(EXIT_INVALID, "init writes a file; give its name (niches init scenario.yaml)")
@@ -1177,13 +1177,13 @@ def _split_options(words: Sequence[str]) -> dict[str, list[str]]:
 
 def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[Scenario, Provenance]:
     """Load `scenario` (read once) with the commitment `options`; return it with its provenance."""
-    from niches.defaults import default_choice
     from niches.report import provenance
+    from niches.scenario.defaults import default_choice
 
     given = _split_options(options)
     pin, include, exclude = given["pin"], given["include"], given["exclude"]
     if scenario == "-":  # read once: the same bytes are parsed and hashed
-        from niches.inputs import InputError, decoded
+        from niches.scenario.inputs import InputError, decoded
 
         data = _read_input("-")
         try:
@@ -1197,8 +1197,8 @@ def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[S
 
 
 def _read_input(path: str | Path) -> bytes:
-    """Read an input by the rules of `niches.inputs`; exit 2 with one line when it cannot be read."""
-    from niches.inputs import InputError, read_bytes
+    """Read an input by the rules of `niches.scenario.inputs`; exit 2 with one line when it cannot be read."""
+    from niches.scenario.inputs import InputError, read_bytes
 
     try:
         return read_bytes(path)
@@ -1239,8 +1239,8 @@ def _check_report(
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
     import shlex
 
-    from niches.inputs import InputError, named_path
     from niches.report import recorded
+    from niches.scenario.inputs import InputError, named_path
 
     deadline = _deadline(time_limit)
     data = _read_input(path)

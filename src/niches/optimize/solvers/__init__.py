@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from niches.formulation import Formulation
+    from niches.optimize.formulation import Formulation
 
 SOLVERS = ("highs", "cbc")
 
@@ -73,11 +73,11 @@ class Backend(Protocol):
 def make_backend(name: str, formulation: Formulation) -> Backend:
     """Return the back end called `name` ("highs" or "cbc") for `formulation`."""
     if name == "highs":
-        from niches.solvers.highs import HighsBackend
+        from niches.optimize.solvers.highs import HighsBackend
 
         return HighsBackend(formulation)
     if name == "cbc":
-        from niches.solvers.cbc import CbcBackend
+        from niches.optimize.solvers.cbc import CbcBackend
 
         return CbcBackend(formulation)
     raise ValueError(f"unknown solver {name!r}; choose one of {', '.join(SOLVERS)}")

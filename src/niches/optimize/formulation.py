@@ -40,7 +40,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from niches.evaluate import numeric_limits, rule_groups, value_table
+from niches.optimize.evaluate import numeric_limits, rule_groups, value_table
 from niches.scenario import TAKEN, Deal, Scenario
 
 INF = math.inf
@@ -697,7 +697,7 @@ class Formulation:
         and 0 unless the level is chosen: exact, since the rows only gain from
         it) that enters the group's rows with the level's spend; a share never
         needs to rise past 1. The goal `relaxation` adds the columns up, each
-        over the scale of its limit (`niches.evaluate.relaxation_scale`).
+        over the scale of its limit (`niches.optimize.evaluate.relaxation_scale`).
         """
         found: dict[str, int] = {}
         for name in groups:
@@ -760,7 +760,7 @@ class Formulation:
                 raise ValueError("budget_scale is a goal only inside add_budget_scale()")
             return {found[-1]: 1.0}
         if name == "relaxation":
-            from niches.evaluate import relaxation_scale
+            from niches.optimize.evaluate import relaxation_scale
 
             relaxed = {f"relax[{g}]": g for g in self.groups}
             return {

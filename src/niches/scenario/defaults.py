@@ -14,7 +14,7 @@ def options_dir() -> Path:
     bundled = Path(str(resources.files("niches"))) / "options"
     if (bundled / DEFAULT_NAME).is_file():
         return bundled
-    return Path(__file__).resolve().parents[2] / "options"  # editable install / checkout
+    return Path(__file__).resolve().parents[3] / "options"  # editable install / checkout
 
 
 def default_scenario() -> Path:

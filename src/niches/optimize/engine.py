@@ -22,13 +22,21 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
-from niches.evaluate import admissible, evaluate, objective_value, value_table, violated_rules
-from niches.formulation import INF, KIND_GOAL, minimised, tie_break_goals
-from niches.model import NO_LIMIT, Deadline, PortfolioModel, Solution, best_by_world, measure_goals, tolerance
+from niches.optimize.evaluate import admissible, evaluate, objective_value, value_table, violated_rules
+from niches.optimize.formulation import INF, KIND_GOAL, minimised, tie_break_goals
+from niches.optimize.model import (
+    NO_LIMIT,
+    Deadline,
+    PortfolioModel,
+    Solution,
+    best_by_world,
+    measure_goals,
+    tolerance,
+)
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
-    from niches.table import Scores
+    from niches.optimize.table import Scores
 
 INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "pin[", "min_niches", "max_niches")
 """Rule groups whose rows count whole niches: a violation is off by at least one."""
@@ -352,9 +360,9 @@ class MilpEngine:
         The goal is the sum of the relaxations, each as a share of its limit;
         ties go to the higher expected value, then lower spend, then the
         earlier start, then declaration order. The relaxation each group needs
-        is read off the portfolio exactly (`niches.evaluate.past_limits`).
+        is read off the portfolio exactly (`niches.optimize.evaluate.past_limits`).
         """
-        from niches.evaluate import weighted_relaxation
+        from niches.optimize.evaluate import weighted_relaxation
 
         s = self.scenario
         exact = measure_goals(s)
@@ -377,7 +385,7 @@ class TableEngine:
     name = "enumeration"
 
     def __init__(self, scenario: Scenario, kind: str, solver: str, deadline: Deadline = NO_LIMIT) -> None:
-        from niches.table import PortfolioTable
+        from niches.optimize.table import PortfolioTable
 
         self.deadline = deadline
         self.scenario = scenario
@@ -438,7 +446,7 @@ class TableEngine:
         """
         import numpy as np
 
-        from niches.table import objective_of
+        from niches.optimize.table import objective_of
 
         table, s = self.table, self.scenario
         costly = frozenset(
@@ -526,7 +534,7 @@ def make_engine(
     scenario: Scenario, kind: str, solver: str, prefer: str = "auto", deadline: Deadline = NO_LIMIT
 ) -> Engine:
     """Return a TableEngine when the scenario is small enough (or `prefer` says so), else a MilpEngine."""
-    from niches.table import small_enough
+    from niches.optimize.table import small_enough
 
     if prefer == "enumeration" or (prefer == "auto" and small_enough(scenario)):
         return TableEngine(scenario, kind, solver, deadline)

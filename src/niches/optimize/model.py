@@ -3,7 +3,7 @@
 `PortfolioModel` pairs the one `Formulation` of a scenario with a solver back
 end (HiGHS in-process, or CBC). It optimises a chain of goals
 lexicographically: each goal is solved, its exact value (from
-`niches.evaluate`, never the solver's rounding) pinned within the tie
+`niches.optimize.evaluate`, never the solver's rounding) pinned within the tie
 tolerance, and the next solve starts from the portfolio in hand. Analyses
 re-solve the same model under variants (rule groups dropped, limits moved,
 values, costs or probabilities changed); the solver sees only what changed.
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from niches.evaluate import (
+from niches.optimize.evaluate import (
     RELATIVE_TIE,
     Metrics,
     evaluate,
@@ -29,9 +29,9 @@ from niches.evaluate import (
     objective_value,
     violated_rules,
 )
-from niches.formulation import KIND_GOAL, Formulation, minimised, tie_break_goals
+from niches.optimize.formulation import KIND_GOAL, Formulation, minimised, tie_break_goals
+from niches.optimize.solvers import SOLVERS, Backend, Outcome, SolverFailed, make_backend, solver_version
 from niches.scenario import OBJECTIVES, Scenario
-from niches.solvers import SOLVERS, Backend, Outcome, SolverFailed, make_backend, solver_version
 
 __all__ = [
     "SOLVERS",
@@ -322,7 +322,7 @@ class PortfolioModel:
     def write_lp(self, path: str, goal: str) -> None:
         """Write the model in LP format to `path` (atomically), with `goal` as the objective."""
         from niches.files import write_with
-        from niches.solvers.cbc import write_lp
+        from niches.optimize.solvers.cbc import write_lp
 
         write_with(
             path, lambda temporary: write_lp(self.form, self.form.goal(goal), not minimised(goal), temporary)

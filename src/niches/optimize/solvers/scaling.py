@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from niches.formulation import Formulation
+from niches.optimize.formulation import Formulation
 
 
 def power_of_two(magnitude: float) -> float:

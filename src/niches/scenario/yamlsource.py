@@ -10,7 +10,7 @@ from typing import Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from niches.render.numbers import plural
+from niches.numbers import plural
 
 Scalar = Union[str, int, float, bool, None]  # noqa: UP007 (a runtime alias on 3.10)
 
