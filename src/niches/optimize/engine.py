@@ -22,8 +22,10 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
-from niches.optimize.evaluate import admissible, evaluate, objective_value, value_table, violated_rules
-from niches.optimize.formulation import INF, KIND_GOAL, minimised, tie_break_goals
+from niches.optimize.checks import violated_rules
+from niches.optimize.formulation_matrix import INF
+from niches.optimize.goals import KIND_GOAL, minimised, tie_break_goals
+from niches.optimize.metrics import evaluate, objective_value, value_table
 from niches.optimize.model import (
     NO_LIMIT,
     Deadline,
@@ -33,10 +35,11 @@ from niches.optimize.model import (
     measure_goals,
     tolerance,
 )
+from niches.optimize.portfolio import admissible
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
-    from niches.optimize.table import Scores
+    from niches.optimize.table_arrays import Scores
 
 INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "pin[", "min_niches", "max_niches")
 """Rule groups whose rows count whole niches: a violation is off by at least one."""
@@ -360,9 +363,9 @@ class MilpEngine:
         The goal is the sum of the relaxations, each as a share of its limit;
         ties go to the higher expected value, then lower spend, then the
         earlier start, then declaration order. The relaxation each group needs
-        is read off the portfolio exactly (`niches.optimize.evaluate.past_limits`).
+        is read off the portfolio exactly (`niches.optimize.relaxation.past_limits`).
         """
-        from niches.optimize.evaluate import weighted_relaxation
+        from niches.optimize.relaxation import weighted_relaxation
 
         s = self.scenario
         exact = measure_goals(s)
@@ -446,7 +449,7 @@ class TableEngine:
         """
         import numpy as np
 
-        from niches.optimize.table import objective_of
+        from niches.optimize.table_arrays import objective_of
 
         table, s = self.table, self.scenario
         costly = frozenset(
@@ -534,7 +537,7 @@ def make_engine(
     scenario: Scenario, kind: str, solver: str, prefer: str = "auto", deadline: Deadline = NO_LIMIT
 ) -> Engine:
     """Return a TableEngine when the scenario is small enough (or `prefer` says so), else a MilpEngine."""
-    from niches.optimize.table import small_enough
+    from niches.optimize.table_rows import small_enough
 
     if prefer == "enumeration" or (prefer == "auto" and small_enough(scenario)):
         return TableEngine(scenario, kind, solver, deadline)

@@ -21,16 +21,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from niches.optimize.evaluate import (
-    RELATIVE_TIE,
-    Metrics,
-    evaluate,
-    goal_value,
-    objective_value,
-    violated_rules,
-)
-from niches.optimize.formulation import KIND_GOAL, Formulation, minimised, tie_break_goals
+from niches.optimize.checks import violated_rules
+from niches.optimize.formulation import Formulation
+from niches.optimize.goals import KIND_GOAL, minimised, tie_break_goals
+from niches.optimize.metrics import Metrics, evaluate, goal_value, objective_value
 from niches.optimize.solvers import SOLVERS, Backend, Outcome, SolverFailed, make_backend, solver_version
+from niches.optimize.tolerances import RELATIVE_TIE
 from niches.scenario import OBJECTIVES, Scenario
 
 __all__ = [

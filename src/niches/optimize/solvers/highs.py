@@ -21,7 +21,8 @@ from typing import Any
 import highspy
 import numpy as np
 
-from niches.optimize.formulation import Changes, Formulation
+from niches.optimize.formulation import Formulation
+from niches.optimize.formulation_matrix import Changes
 from niches.optimize.solvers import Outcome, SolverFailed
 from niches.optimize.solvers.scaling import Scaling
 from niches.optimize.solvers.verify import problem
