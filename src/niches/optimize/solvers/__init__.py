@@ -18,68 +18,41 @@ directly (a caller whose evaluator disagrees with the answer).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from niches.optimize.solvers.outcome import SOLVERS as SOLVERS
+from niches.optimize.solvers.outcome import Backend as Backend
+from niches.optimize.solvers.outcome import Outcome as Outcome
+from niches.optimize.solvers.outcome import SolverFailed as SolverFailed
 
 if TYPE_CHECKING:
     from niches.optimize.formulation import Formulation
 
-SOLVERS = ("highs", "cbc")
+
+def _cbc_stand_in(formulation: Formulation) -> Backend:
+    """CBC for one solve HiGHS could not answer (pulp imported only then)."""
+    from niches.optimize.solvers.cbc import CbcBackend
+
+    return CbcBackend(formulation, journal=False)
 
 
-class SolverFailed(Exception):
-    """The solver stopped without any portfolio (an error or the time limit)."""
+def _highs_stand_in(formulation: Formulation) -> Backend:
+    """HiGHS for one solve CBC could not answer."""
+    from niches.optimize.solvers.highs import HighsBackend
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one solve found.
-
-    `status` is "optimal", "feasible" (stopped by the time limit with a
-    solution; `gap` is the relative gap between `objective` and `bound` when
-    the solver knows both, else None), "infeasible" or "timeout" (stopped
-    with no solution). `values` are the column values of the solution.
-    `notes` say what went wrong on the way and how it was answered (a solver
-    that refused the model, a solution that did not check, solved again).
-    """
-
-    status: str
-    values: list[float] | None = None
-    objective: float | None = None
-    bound: float | None = None
-    gap: float | None = None
-    notes: tuple[str, ...] = ()
-
-
-class Backend(Protocol):
-    """A solver bound to one formulation."""
-
-    name: str
-    solves: int
-    solution_limit: int | None
-
-    def solve(
-        self,
-        objective: Mapping[int, float],
-        maximise: bool,
-        seconds: float | None,
-        start: Mapping[int, float] | None = None,
-        relax: bool = False,
-        careful: bool = False,
-    ) -> Outcome: ...
+    return HighsBackend(formulation, journal=False)
 
 
 def make_backend(name: str, formulation: Formulation) -> Backend:
-    """Return the back end called `name` ("highs" or "cbc") for `formulation`."""
-    if name == "highs":
+    """Return the back end called `name` ("highs" or "cbc") for `formulation`, the other as its fallback."""
+    if name == "highs":  # each falls back on the other, made here: the two never import each other
         from niches.optimize.solvers.highs import HighsBackend
 
-        return HighsBackend(formulation)
+        return HighsBackend(formulation, fallback=_cbc_stand_in)
     if name == "cbc":
         from niches.optimize.solvers.cbc import CbcBackend
 
-        return CbcBackend(formulation)
+        return CbcBackend(formulation, fallback=_highs_stand_in)
     raise ValueError(f"unknown solver {name!r}; choose one of {', '.join(SOLVERS)}")
 
 

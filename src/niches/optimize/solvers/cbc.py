@@ -20,14 +20,14 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pulp
 
 from niches.optimize.formulation import Formulation
-from niches.optimize.solvers import Outcome, SolverFailed
+from niches.optimize.solvers.outcome import Backend, Outcome, SolverFailed
 from niches.optimize.solvers.scaling import Scaling
 from niches.optimize.solvers.verify import problem as trouble_with
 
@@ -162,9 +162,15 @@ class CbcBackend:
 
     name = "cbc"
 
-    def __init__(self, formulation: Formulation, journal: bool = True) -> None:
+    def __init__(
+        self,
+        formulation: Formulation,
+        journal: bool = True,
+        fallback: Callable[[Formulation], Backend] | None = None,
+    ) -> None:
         self.form = formulation
         self.journal = journal
+        self.fallback = fallback
         self.solves = 0
         self.solution_limit: int | None = None
         self.path = pulp.PULP_CBC_CMD().path
@@ -198,11 +204,9 @@ class CbcBackend:
                 trouble = trouble_with(self.form, objective, outcome, relax, scale)
                 if trouble is None:
                     return outcome
-        if not self.journal:  # a stand-in for HiGHS: no third solver to ask
+        if self.fallback is None:  # a stand-in for HiGHS: no third solver to ask
             raise SolverFailed(f"CBC {trouble}")
-        from niches.optimize.solvers.highs import HighsBackend
-
-        other = HighsBackend(self.form, journal=False)
+        other = self.fallback(self.form)
         try:
             outcome = other.solve(objective, maximise, seconds, None, relax)
         except SolverFailed as failed:

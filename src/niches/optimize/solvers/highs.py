@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import highspy
@@ -23,7 +23,7 @@ import numpy as np
 
 from niches.optimize.formulation import Formulation
 from niches.optimize.formulation_matrix import Changes
-from niches.optimize.solvers import Outcome, SolverFailed
+from niches.optimize.solvers.outcome import Backend, Outcome, SolverFailed
 from niches.optimize.solvers.scaling import Scaling
 from niches.optimize.solvers.verify import problem
 
@@ -244,9 +244,15 @@ class HighsBackend:
 
     name = "highs"
 
-    def __init__(self, formulation: Formulation, journal: bool = True) -> None:
+    def __init__(
+        self,
+        formulation: Formulation,
+        journal: bool = True,
+        fallback: Callable[[Formulation], Backend] | None = None,
+    ) -> None:
         self.form = formulation
         self.journal = journal
+        self.fallback = fallback
         self.mip = _Instance(formulation, relax=False)
         self._lp: _Instance | None = None
         if journal:
@@ -315,11 +321,9 @@ class HighsBackend:
             again = "said infeasible"  # after an answer or a refusal: CBC settles it
         if again is None:
             return dataclasses.replace(outcome, notes=(f"HiGHS {trouble}; solved again without presolve",))
-        if not self.journal:  # a stand-in for CBC: no third solver to ask
+        if self.fallback is None:  # a stand-in for CBC: no third solver to ask
             raise SolverFailed(f"HiGHS {trouble} (also without presolve: {again})")
-        from niches.optimize.solvers.cbc import CbcBackend
-
-        other = CbcBackend(self.form, journal=False)
+        other = self.fallback(self.form)
         try:
             outcome = other.solve(objective, maximise, seconds, None, relax)
         except SolverFailed as failed:
