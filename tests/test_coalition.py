@@ -14,15 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from niches.analysis.coalition import (
-    Coalition,
     CoalitionError,
     cost_shares,
-    load_coalition,
     member_scenario,
     study_coalition,
 )
 from niches.optimize.evaluate import close, feasible_portfolios, floors_by_enumeration, objective_value
 from niches.scenario import Scenario, ScenarioError, parse_scenario
+from niches.scenario.coalition import Coalition, load_coalition
 
 from .conftest import ROOT, run_cli
 from .strategies import scenario_dict, to_scenario

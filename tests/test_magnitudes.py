@@ -202,8 +202,9 @@ def test_a_solver_that_keeps_disagreeing_is_a_solver_failure(monkeypatch: pytest
 def test_the_bundled_coalition_split_in_proportion_gives_one_answer_on_both_solvers(tmp_path: Path) -> None:
     import shutil
 
-    from niches.analysis.coalition import load_coalition, study_coalition
+    from niches.analysis.coalition import study_coalition
     from niches.render.analysis import coalition_json
+    from niches.scenario.coalition import load_coalition
     from niches.scenario.inputs import allowed_paths
 
     options = Path(__file__).parent.parent / "options"

@@ -560,8 +560,8 @@ def validate(
     that lists them): print `FILE: ok` for each valid one; exit 2 if any is invalid.
 
     Example: niches validate scenarios/*.yaml scenarios/panel/*.yaml"""
-    from niches.analysis.coalition import is_coalition, load_coalition
     from niches.scenario import ScenarioError, judged_by, load_scenario
+    from niches.scenario.coalition import is_coalition, load_coalition
 
     bad = 0
     for path in scenarios:
@@ -703,9 +703,10 @@ def coalition(
     its own (the core test, solving every sub-coalition). Exit 1 when the coalition is not stable.
 
     Example: niches coalition options/coalitions/middle_corridor.yaml"""
-    from niches.analysis.coalition import CoalitionError, load_coalition, study_coalition
+    from niches.analysis.coalition import CoalitionError, study_coalition
     from niches.render.analysis import coalition_json, coalition_sections
     from niches.scenario import ScenarioError
+    from niches.scenario.coalition import load_coalition
 
     try:
         loaded = load_coalition(file)

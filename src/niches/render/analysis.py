@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from niches.analysis.coalition import Coalition, CoalitionReport
+from niches.analysis.coalition import CoalitionReport
 from niches.analysis.diff import Diff, metric_deltas
 from niches.analysis.explain import Explanation
 from niches.analysis.frontier import Frontier, FrontierPoint
@@ -26,6 +26,7 @@ from niches.render import mermaid
 from niches.render.json import judged_list, units_json
 from niches.render.sections import OBJECTIVE_WORDS, Section, judged_figure
 from niches.scenario import Scenario
+from niches.scenario.coalition import Coalition
 from niches.scenario.judges import label
 
 
