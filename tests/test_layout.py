@@ -60,8 +60,10 @@ def imports(module: str) -> set[str]:
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""
-            found.add(target)
-            found.update(f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES)
+            submodules = {f"{target}.{a.name}" for a in node.names} & MODULES.keys()
+            found.update(submodules)
+            if len(submodules) < len(node.names):  # a name from the package itself, not only its modules
+                found.add(target)
     return {m for m in found if m in MODULES and m != module}
 
 

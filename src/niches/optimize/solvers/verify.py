@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 
 from niches.optimize.formulation import Formulation
-from niches.optimize.solvers import Outcome
+from niches.optimize.solvers.outcome import Outcome
 from niches.optimize.solvers.scaling import Scaling
 
 TOLERANCE = 1e-6
