@@ -8,38 +8,32 @@ a timestamp is asked for, so identical inputs give identical bytes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
-import re
-import shlex
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
-from niches import __version__
 from niches.analysis.frontier import Frontier
 from niches.analysis.judges import JudgesReport
-from niches.analysis.robust import RobustReport, classify
+from niches.analysis.robust import RobustReport
 from niches.analysis.sensitivity import fragile
-from niches.analysis.summary import SolveReport
 from niches.limits import SAMPLES
 from niches.numbers import money, plural, share, value
-from niches.optimize.model import TimedOut, solver_version
+from niches.optimize.model import TimedOut
+from niches.provenance import Provenance as Provenance
+from niches.provenance import Recorded as Recorded
+from niches.provenance import _provenance_text
+from niches.provenance import provenance as provenance
+from niches.provenance import recorded as recorded
 from niches.render import mermaid
-from niches.render.analysis import (
-    core_section,
-    displayed,
-    frontier_mermaid,
-    per_money_text,
-    portfolio_text,
-    regret_section,
-    worlds_portfolios_section,
-    worlds_section,
-)
+from niches.render.brief import GLOSSARY as GLOSSARY
+from niches.render.brief import _glossary, _in_brief, _summary
+from niches.render.frontier import displayed, frontier_mermaid, per_money_text
 from niches.render.markdown import section_markdown, table
+from niches.render.portfolio import portfolio_text
+from niches.render.robust import core_section
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
-from niches.render.words import rule_words
+from niches.render.worlds import regret_section, worlds_portfolios_section, worlds_section
 from niches.scenario import Criterion, Scenario
 from niches.study import Study
 
@@ -102,186 +96,6 @@ class Stages:
         self._show(self.total)
 
 
-@dataclass(frozen=True)
-class Provenance:
-    """The scenario a report was made from, by content: path as given, SHA-256 and git blob id."""
-
-    path: str
-    sha256: str
-    blob: str
-
-
-def provenance(path: str, data: bytes) -> Provenance:
-    """Return the provenance of the scenario shown as `path` whose bytes are `data` (no git needed).
-
-    The blob id is the SHA-1 of `blob <length>\\0` and the bytes, as `git hash-object` computes it:
-    a scenario committed as it is (no git filters) shows the same id in `git ls-files -s`. Nothing
-    depends on the commit, so a report committed with its scenario regenerates to the same bytes.
-    """
-    blob = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-    return Provenance(path, hashlib.sha256(data).hexdigest(), blob)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What a report's provenance block records about how it was made (None: not recorded)."""
-
-    scenario: str | None = None
-    sha256: str | None = None
-    samples: int | None = None
-    seed: int | None = None
-    solver: str | None = None
-    timestamp: str | None = None
-    commitments: tuple[str, ...] = ()
-    """The command line's commitments as options: `("--pin", "logistics=corridor", "--exclude", "ai")`."""
-
-
-_CELL = re.compile(r"(?<!\\)\|")
-_MONTE_CARLO = re.compile(r"(\d+) samples, seed (-?\d+)")
-
-
-def recorded(text: str) -> Recorded:
-    """Return the scenario, Monte Carlo options, solver and timestamp the report `text` records."""
-    _, found, block = ("\n" + text).rpartition("\n## Provenance\n")
-    if not found:
-        return Recorded()
-    rows: dict[str, str] = {}
-    for line in block.splitlines():
-        cells = [c.strip().replace("\\|", "|") for c in _CELL.split(line)]
-        if len(cells) == 4 and cells[0] == cells[3] == "":
-            rows.setdefault(cells[1], cells[2])
-    monte_carlo = _MONTE_CARLO.fullmatch(rows.get("Monte Carlo", ""))
-    solver = rows.get("solver", "")
-    try:
-        commitments = tuple(shlex.split(rows.get("commitments", "")))
-    except ValueError:  # unbalanced quotes: a block edited by hand records no commitments
-        commitments = ()
-    return Recorded(
-        scenario=rows.get("scenario") or None,
-        sha256=rows.get("SHA-256 of the scenario") or None,
-        samples=_whole(monte_carlo.group(1)) if monte_carlo else None,
-        seed=_whole(monte_carlo.group(2)) if monte_carlo else None,
-        solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
-        timestamp=rows.get("generated") or None,
-        commitments=commitments,
-    )
-
-
-def _whole(text: str) -> int:
-    """Return the whole number `text` records; past 30 digits, 10**30 (out of every range: refused)."""
-    return int(text) if len(text) <= 30 else 10**30
-
-
-GLOSSARY = {
-    "points": "the unit of value: each niche's scores on the criteria, weighted by how much each "
-    "criterion matters (and by how well the niche fares in each world order), added up",
-    "expected value": "the value averaged over the world orders, each counted by its probability",
-    "worst case": "the value in the least favourable world order",
-    "CVaR": "conditional value at risk: the average value over the least favourable world orders that "
-    "make up the stated share of probability (the worst 30%, say)",
-    "core index": "the share of the draws of the uncertain judgements in whose best portfolio a niche "
-    "appears",
-    "binding rule": "a rule (a budget cap, an exposure limit ...) without which a better portfolio would be "
-    "chosen; what it costs is how much better",
-    "exposure": "the share of the portfolio's spend that depends on one great power",
-    "regret": "in one world order, the best value reachable there alone less the portfolio's value",
-    "deal": "an offer by a partner to pay part of some niches' cost, which the plan may take or refuse",
-}
-"""Every term the report uses that a reader outside the analysis may not know, defined once."""
-
-
-def _in_brief(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
-    """Return the report's first section: the decision in plain words, for the people who approve it."""
-    s = report.solution
-    sc = s.scenario
-    m = s.metrics
-    assert m is not None
-    levels = [
-        f"{n.name} ({n.level(s.portfolio[n.id]).name.lower()})" for n in sc.niches if n.id in s.portfolio
-    ]
-    deals = [f"{d.id.replace('_', ' ')} from {d.partner}" for d in sc.deals if d.id in m.deal_money]
-    caps = sc.budget_total if sc.budget_total is not None else math.fsum(sc.budget.values())
-    span = f"{sc.periods[0]}-{sc.periods[-1]}" if len(sc.periods) > 1 else "the plan's period"
-    unit = sc.value_unit
-    lines = [
-        f"**What to fund.** {plural(len(levels), 'niche')}: {', '.join(levels) or 'none'}."
-        + (f" Take the offer{'s' if len(deals) > 1 else ''} of {', '.join(deals)}." if deals else ""),
-        f"**What it costs.** {money(m.cost)} {sc.units} over {span}, of the {money(caps)} available.",
-        f"**What it buys.** An expected value of {value(m.expected_value)} {unit}; in the least favourable "
-        f"world order (the worst case) {value(m.worst_case)} {unit}.",
-    ]
-    changes = []
-    if weak:
-        changes.append(f"the plan would change if {weak[0][1]}")
-    if robustness is not None:
-        changes.append(
-            f"it stays the best plan in {share(robustness.optimal_share)} of "
-            f"{plural(robustness.done, 'draw')} of the uncertain judgements (scores, weights, probabilities)"
-        )
-    if changes:
-        text = "; ".join(changes)
-        lines.append(f"**What could change the answer.** {text[0].upper()}{text[1:]}.")
-    lines.append(
-        f"**What you are asked to approve.** Funding these {plural(len(levels), 'niche')} at the levels "
-        f"named, {money(m.cost)} {sc.units} over {span}"
-        + (", and the offers named above" if deals else "")
-        + ". The sections below give the figures, the risks and the judgements behind them; the "
-        "glossary at the end defines the terms."
-    )
-    return "## In brief\n\n" + "\n\n".join(lines) + "\n"
-
-
-def _glossary() -> str:
-    return "## Glossary\n\n" + "".join(f"- **{term}**: {text}.\n" for term, text in GLOSSARY.items())
-
-
-def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tuple[float, str]]) -> str:
-    s = report.solution
-    sc = s.scenario
-    m = s.metrics
-    assert m is not None
-    chosen = [
-        f"**{n.name}** at *{n.level(s.portfolio[n.id]).name.lower()}*"
-        for n in sc.niches
-        if n.id in s.portfolio
-    ]
-    out = sc.niches and [n.name for n in sc.niches if n.id not in s.portfolio]
-    deals = [
-        f"**{d.id}** ({d.partner}, {money(m.deal_money[d.id])} {sc.units})"
-        for d in sc.deals
-        if d.id in m.deal_money
-    ]
-    caps = sc.budget_total if sc.budget_total is not None else sum(sc.budget.values())
-    lines = [
-        f"- **Invest in {plural(len(chosen), 'niche')}:** {', '.join(chosen)}"
-        + (f"; leave out {', '.join(out)}." if out else "."),
-        *([f"- **Take {plural(len(deals), 'deal')}:** {', '.join(deals)}."] if deals else []),
-        f"- **Cost:** {money(m.cost)} of {money(caps)} {sc.units} available; "
-        f"{OBJECTIVE_WORDS[s.objective_kind]} {value(s.objective or 0.0)} {sc.value_unit}, "
-        f"worst world {value(m.worst_case)} {sc.value_unit}, "
-        f"CVaR {value(m.cvar)} {sc.value_unit}.",
-    ]
-    if report.binding:
-        binding = ", ".join(
-            f"{rule_words(r)} (+{value(g)} {sc.value_unit} if dropped)" for r, g in report.binding.items()
-        )
-        lines.append(f"- **What holds it back:** {binding}.")
-    else:
-        lines.append("- **What holds it back:** no single rule; the choice is driven by value for money.")
-    if robustness is not None:
-        names = {n.id: n.name for n in sc.niches}
-        core = [names.get(n, n) for n, x in robustness.core_index.items() if classify(x) == "core"]
-        border = [names.get(n, n) for n, x in robustness.core_index.items() if classify(x) == "borderline"]
-        lines.append(
-            f"- **Robustness:** optimal in {share(robustness.optimal_share)} of "
-            f"{plural(robustness.done, 'draw')} of the uncertain judgements; "
-            f"core niches: {', '.join(core) or 'none'}; borderline: {', '.join(border) or 'none'}."
-        )
-    if weak:
-        lines.append(f"- **Most fragile judgement:** the recommendation changes if {weak[0][1]}.")
-    return "\n".join(lines) + "\n"
-
-
 def build_report(
     study: Study,
     source: Provenance,
@@ -303,7 +117,7 @@ def build_report(
     with stages.stage():
         solution = study.solution()
     if solution.metrics is None:
-        from niches.render.analysis import conflict_section
+        from niches.render.explain import conflict_section
 
         stages.total = 2  # the recommendation, then why there is none
         with stages.stage():
@@ -462,7 +276,7 @@ def _budget_section(f: Frontier, start: float = 0.0, stop: float = 1.5) -> str:
 
 
 def _diff(sc: Scenario, old: dict[str, str], new: dict[str, str]) -> str:
-    from niches.render.analysis import change_text
+    from niches.render.portfolio import change_text
 
     return change_text(sc, old, new)
 
@@ -619,7 +433,7 @@ def _declared(score: object) -> str:
 
 def _judges_section(panel: JudgesReport) -> str:
     """Return the judges' weights, recommendations and disagreements, under one heading."""
-    from niches.render.analysis import judges_sections
+    from niches.render.judges import judges_sections
 
     sc = panel.scenario
     lead = (
@@ -628,26 +442,3 @@ def _judges_section(panel: JudgesReport) -> str:
         "A disagreement's regret is what the group's choice gives up where that judge's value holds.\n"
     )
     return lead + "".join("\n" + section_markdown(s, 3) for s in judges_sections(panel))
-
-
-def _provenance_text(
-    source: Provenance,
-    solver: str,
-    samples: int,
-    seed: int,
-    timestamp: str | None,
-    commitments: Sequence[str],
-) -> str:
-    rows = [
-        ("scenario", source.path),
-        ("SHA-256 of the scenario", source.sha256),
-        ("git blob id of the scenario", source.blob),
-        ("niches", __version__),
-        ("solver", solver_version(solver)),
-        ("Monte Carlo", f"{plural(samples, 'sample')}, seed {seed}"),
-    ]
-    if commitments:
-        rows.append(("commitments", shlex.join(commitments)))
-    if timestamp:
-        rows.append(("generated", timestamp))
-    return "## Provenance\n\n" + table(("what", "value"), rows)
