@@ -20,6 +20,9 @@ MAX_LINES = 600
 LAYERS = ["scenario", "optimize", "study", "analysis", "render", "report", "cli"]
 """Lowest first: a module may import from its own layer and the ones before it."""
 
+ALONGSIDE = {"provenance": "report"}
+"""Top-level modules that belong to a layer: a report's provenance block (written and read back)."""
+
 BASE = {"niches", "niches.numbers", "niches.limits", "niches.interrupts", "niches.files"}
 """Modules below every layer: they import nothing else from niches."""
 
@@ -40,7 +43,7 @@ def layer(module: str) -> int:
         return -1
     if module == "niches.__main__":
         return LAYERS.index("cli")
-    second = module.split(".")[1]
+    second = ALONGSIDE.get(module.split(".")[1], module.split(".")[1])
     assert second in LAYERS, f"{module}: not in a layer; add it to LAYERS or BASE"
     return LAYERS.index(second)
 

@@ -7,12 +7,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from niches.analysis.coalition import Coalition, CoalitionReport
+from niches.analysis.coalition import CoalitionReport
 from niches.numbers import clean, share, value
 from niches.optimize.evaluate import RELATIVE_TIE
 from niches.render.json import units_json
 from niches.render.portfolio import _portfolio_json, portfolio_text
 from niches.render.sections import OBJECTIVE_WORDS, Section
+from niches.scenario.coalition import Coalition
 
 
 def coalition_sections(report: CoalitionReport) -> list[Section]:
