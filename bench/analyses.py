@@ -20,6 +20,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from niches.analysis.explain import explain_of
+from niches.analysis.frontier import frontier_of
+from niches.analysis.sensitivity import sensitivity_of
+from niches.analysis.summary import summary_of
+from niches.analysis.worlds import worlds_of
 from niches.scenario import Scenario, load_scenario, parse_scenario
 from niches.scenario.defaults import default_scenario
 from niches.study import Study
@@ -48,14 +53,14 @@ def main() -> None:
         ),
     ]
     runs: list[tuple[str, Callable[[Study], object]]] = [
-        ("solve, with binding rules and left-out reasons", lambda st: st.summary()),
-        ("frontier --axis budget", lambda st: st.frontier("budget", 0.0, args.to)),
-        ("frontier --axis hull", lambda st: st.frontier("hull")),
-        ("frontier --axis risk", lambda st: st.frontier("risk")),
-        ("frontier --axis exposure", lambda st: st.frontier("exposure")),
-        ("worlds", lambda st: st.worlds()),
-        ("sensitivity", lambda st: st.sensitivity()),
-        ("explain", lambda st: st.explain()),
+        ("solve, with binding rules and left-out reasons", lambda st: summary_of(st)),
+        ("frontier --axis budget", lambda st: frontier_of(st, "budget", 0.0, args.to)),
+        ("frontier --axis hull", lambda st: frontier_of(st, "hull")),
+        ("frontier --axis risk", lambda st: frontier_of(st, "risk")),
+        ("frontier --axis exposure", lambda st: frontier_of(st, "exposure")),
+        ("worlds", lambda st: worlds_of(st)),
+        ("sensitivity", lambda st: sensitivity_of(st)),
+        ("explain", lambda st: explain_of(st)),
     ]
     print(f"solver: {args.solver}\n")
     print("| scenario | analysis | solver calls | seconds |")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from niches.analysis.frontier import EXPOSURE_STEP
-from niches.analysis.sensitivity import with_cost_factor, with_score_factor, with_weight
+from niches.analysis.explain import explain_of
+from niches.analysis.frontier import EXPOSURE_STEP, frontier_of
+from niches.analysis.sensitivity import sensitivity_of, with_cost_factor, with_score_factor, with_weight
 from niches.optimize.evaluate import (
     Metrics,
     brute_force,
@@ -93,7 +94,7 @@ def _budget_frontier_is_the_enumerated_step_function(scenario: Scenario, engine:
                 steps.append((usage, m))
         elif close(steps[-1][0], usage) and _better(kind, m, steps[-1][1]):
             steps[-1] = (usage, m)
-    found = _study(scenario, engine, solver, kind).frontier("budget", 0.0, 1.5)
+    found = frontier_of(_study(scenario, engine, solver, kind), "budget", 0.0, 1.5)
     assert len(found.points) == len(steps)
     for point, (usage, m) in zip(found.points, steps, strict=True):
         assert point.scale is not None
@@ -129,7 +130,7 @@ def _risk_frontier_is_the_enumerated_pareto_set(scenario: Scenario, engine: str,
         )
         if not dominated:
             pareto.add((round(m.cvar, 6), round(m.expected_value, 6)))
-    found = _study(scenario, engine, solver).frontier("risk")
+    found = frontier_of(_study(scenario, engine, solver), "risk")
     assert {(round(p.metrics.cvar, 6), round(p.metrics.expected_value, 6)) for p in found.points} == pareto
 
 
@@ -165,7 +166,7 @@ def _exposure_frontier_follows_the_enumeration(scenario: Scenario, engine: str, 
         if largest <= 0:
             break
         cap = largest - EXPOSURE_STEP
-    found = _study(scenario, engine, solver, kind).frontier("exposure")
+    found = frontier_of(_study(scenario, engine, solver, kind), "exposure")
     assert [round(p.objective, 6) for p in found.points] == [round(v, 6) for v in expected]
 
 
@@ -198,7 +199,7 @@ def _stability_radii_are_where_the_enumerated_optimum_changes(
     kind = _not_regret(scenario)
     if brute_force(scenario, kind).portfolio is None:
         return
-    result = _study(scenario, engine, solver, kind).sensitivity()
+    result = sensitivity_of(_study(scenario, engine, solver, kind))
     rec = result.solution.portfolio
     checks: list[tuple[Callable[[float], Scenario], float, float, float]] = []
     for w in result.weights:
@@ -231,7 +232,7 @@ def test_conflict_set_is_minimal(engine: str, solver: str) -> None:
 
 
 def _conflict_set_is_minimal(scenario: Scenario, engine: str, solver: str) -> None:
-    explanation = _study(scenario, engine, solver).explain()
+    explanation = explain_of(_study(scenario, engine, solver))
     feasible = brute_force(scenario).portfolio is not None
     assert explanation.feasible == feasible
     if feasible:
@@ -255,5 +256,5 @@ def test_sensitivity_of_a_regret_scenario_refines_cost_changes() -> None:
     path = Path(__file__).parent / "data" / "regression" / "regret_costs.yaml"
     scenario = load_scenario(path)
     assert scenario.objective == "regret"
-    result = Study(scenario).sensitivity()
+    result = sensitivity_of(Study(scenario))
     assert {r.niche for r in result.costs} == {n.id for n in scenario.niches}

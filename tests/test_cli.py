@@ -226,6 +226,7 @@ def _knapsack_file(tmp_path: Path, file: str, index: int) -> tuple[Path, float]:
 def test_a_stopped_solve_keeps_the_portfolio_in_hand() -> None:
     """A solve stopped before its proof (here by a solution limit: deterministic, where a time limit
     depends on the machine) keeps the portfolio it found: status feasible, with its gap, in JSON."""
+    from niches.analysis.summary import summary_of
     from niches.optimize.model import PortfolioModel, solve
     from niches.render.json import solve_dict
     from niches.study import Study
@@ -241,7 +242,7 @@ def test_a_stopped_solve_keeps_the_portfolio_in_hand() -> None:
     assert solution.objective is not None and 0 < solution.objective < problem.optimum
     study = Study(scenario, engine="milp")
     study.milp.model.backend.solution_limit = 1
-    data = solve_dict(study.summary())
+    data = solve_dict(summary_of(study))
     assert data["status"] == "feasible" and data["gap"] > 0
     assert 0 < data["objective"]["value"] < problem.optimum
 

@@ -262,12 +262,13 @@ LIBRARY_WITH_DEALS = sorted(
 @pytest.mark.parametrize("path", LIBRARY_WITH_DEALS, ids=lambda p: p.stem)
 def test_a_deals_worth_is_what_price_says(path: Path) -> None:
     from niches.analysis.price import price
+    from niches.analysis.summary import summary_of
     from niches.study import Study
 
     scenario = load_scenario(path)
     assert scenario.deals
     free = Study(scenario)
-    worth = free.summary().deal_worth
+    worth = summary_of(free).deal_worth
     assert set(worth) == {d.id for d in scenario.deals}
     for deal in scenario.deals:
         taken = deal.id in free.solution().portfolio

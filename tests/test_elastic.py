@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from niches.analysis.explain import BLOCKED, combined_relaxation, minimal_conflict
+from niches.analysis.explain import BLOCKED, combined_relaxation, explain_of, minimal_conflict
 from niches.optimize.evaluate import (
     all_portfolios,
     close,
@@ -134,7 +134,7 @@ def test_a_limit_of_zero_is_relaxed_in_units_of_one(solver: str) -> None:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_shares_rise_in_points_and_floors_fall(solver: str) -> None:
-    explanation = Study(parse_scenario(SHARES, "shares.yaml"), solver=solver).explain()
+    explanation = explain_of(Study(parse_scenario(SHARES, "shares.yaml"), solver=solver))
     assert [c.restores for c in explanation.conflict] == [False, False]
     assert explanation.combined_text == (
         "raise max_share by 20.0 pp to 50.0% and lower min_worst_case by 1.00 to 2.00"

@@ -144,13 +144,14 @@ def test_a_run_refused_twice_is_solved_by_cbc_with_a_note(monkeypatch: pytest.Mo
 
 
 def test_a_note_reaches_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    from niches.analysis.summary import summary_of
     from niches.render.json import solve_dict
     from niches.render.markdown import solve_markdown
     from niches.study import Study
 
     _failing_runs(monkeypatch, 1)
     study = Study(_simple(), engine="milp")
-    summary = study.summary()
+    summary = summary_of(study)
     note = "HiGHS refused run; solved again without presolve"
     assert note in solve_dict(summary)["notes"]
     assert f"> note: {note}" in solve_markdown(summary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from niches.analysis.summary import binding_rules
+from niches.analysis.summary import binding_rules, summary_of
 from niches.optimize.evaluate import (
     RELATIVE_TIE,
     brute_force,
@@ -178,7 +178,7 @@ def test_both_solvers_give_identical_json(scenario: Scenario) -> None:
 
     texts = []
     for solver in ("highs", "cbc"):
-        data = solve_dict(Study(scenario, solver=solver, engine="milp").summary())
+        data = solve_dict(summary_of(Study(scenario, solver=solver, engine="milp")))
         assert data.pop("solver") == solver
         texts.append(dumps(data))
     assert texts[0] == texts[1]

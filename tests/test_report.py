@@ -169,7 +169,7 @@ def test_report_progress_advances_to_the_end(tmp_path: Path, monkeypatch: pytest
     """The bar of `niches report -o` moves with each analysis and each batch of samples, ending full."""
     import contextlib
 
-    from niches import cli
+    from niches.cli import reporting
     from niches.report import ANALYSES, BATCH
 
     seen: list[float] = []
@@ -179,7 +179,7 @@ def test_report_progress_advances_to_the_end(tmp_path: Path, monkeypatch: pytest
         assert label == "report"
         yield seen.append
 
-    monkeypatch.setattr(cli, "_progress", recorder)
+    monkeypatch.setattr(reporting, "_progress", recorder)
     samples = 3 * BATCH
     out = tmp_path / "report.md"
     scenario = str(ROOT / "options" / "kazakhstan.yaml")

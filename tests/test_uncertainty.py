@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from niches.analysis.robust import Sampler
+from niches.analysis.robust import Sampler, robust_of
+from niches.analysis.worlds import worlds_of
 from niches.optimize.evaluate import brute_force, close, feasible_portfolios
 from niches.scenario import Scenario, load_scenario
 from niches.study import Study
@@ -36,7 +37,7 @@ def test_best_by_world_matches_enumeration(engine: str, solver: str) -> None:
 
 def _best_by_world_matches(study: Study) -> None:
     scenario = study.scenario
-    report = study.worlds()
+    report = worlds_of(study)
     feasible = feasible_portfolios(scenario)
     if not feasible:
         assert report is None
@@ -65,7 +66,7 @@ def _core_index_and_regret_match(scenario: Scenario, engine: str) -> None:
     if brute_force(scenario).portfolio is None:
         return
     samples, seed = 12, 3
-    report = Study(scenario, engine=engine).robust(samples, seed)
+    report = robust_of(Study(scenario, engine=engine), samples, seed)
     sampler = Sampler(scenario, ("scores", "weights", "probabilities"), 50.0)
     kind = scenario.objective
     inside: Counter[str] = Counter()
@@ -93,18 +94,18 @@ def _core_index_and_regret_match(scenario: Scenario, engine: str) -> None:
 
 def test_same_seed_same_answer_whatever_the_workers() -> None:
     scenario = load_scenario(DEFAULT)
-    one = Study(scenario).robust(200, 11, workers=1)
-    two = Study(scenario).robust(200, 11, workers=2)
+    one = robust_of(Study(scenario), 200, 11, workers=1)
+    two = robust_of(Study(scenario), 200, 11, workers=2)
     for field in ("core_index", "level_index", "optimal_share", "objective", "regret", "top"):
         assert getattr(one, field) == getattr(two, field), field
-    other = Study(scenario).robust(200, 12)
+    other = robust_of(Study(scenario), 200, 12)
     assert other.core_index != one.core_index or other.top != one.top
 
 
 def test_milp_path_agrees_with_enumeration() -> None:
     scenario = load_scenario(DEFAULT)
-    by_table = Study(scenario).robust(6, 5)
-    by_milp = Study(scenario, engine="milp").robust(6, 5)
+    by_table = robust_of(Study(scenario), 6, 5)
+    by_milp = robust_of(Study(scenario, engine="milp"), 6, 5)
     assert (by_table.engine, by_milp.engine) == ("enumeration", "milp")
     assert by_milp.core_index == by_table.core_index
     assert by_milp.level_index == by_table.level_index
@@ -115,11 +116,11 @@ def test_milp_path_agrees_with_enumeration() -> None:
 def test_dask_local_cluster_gives_the_same_answer() -> None:
     distributed = pytest.importorskip("distributed", reason="the dask extra is part of the test extras")
     scenario = load_scenario(DEFAULT)
-    local = Study(scenario).robust(60, 2)
+    local = robust_of(Study(scenario), 60, 2)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
     ) as cluster:
-        remote = Study(scenario).robust(60, 2, workers=2, scheduler=cluster.scheduler_address)
+        remote = robust_of(Study(scenario), 60, 2, workers=2, scheduler=cluster.scheduler_address)
     assert remote.core_index == local.core_index
     assert remote.top == local.top
     assert remote.regret == local.regret
@@ -164,9 +165,9 @@ def test_ctrl_c_reports_the_samples_done_as_partial() -> None:
         if len(seen) == 10:
             raise KeyboardInterrupt
 
-    report = Study(scenario).robust(1000, 3, progress=interrupt_after_ten)
+    report = robust_of(Study(scenario), 1000, 3, progress=interrupt_after_ten)
     assert (report.partial, report.done, report.samples) == (True, 10, 1000)
-    full = Study(scenario).robust(10, 3)
+    full = robust_of(Study(scenario), 10, 3)
     assert report.core_index == full.core_index  # the samples done are the first ten, as in a full run
 
 
@@ -232,7 +233,7 @@ def test_tied_levels_split_the_samples(tmp_path: Path, seed: int, explore: int) 
     sampler = Sampler(scenario, ("scores", "weights", "probabilities"), 50.0)
     beats = sum(float(sampler.draw(seed, i)[0][0, 0]) > 5 for i in range(samples))  # row 0: explore
     assert beats == explore
-    report = Study(scenario).robust(samples, seed)
+    report = robust_of(Study(scenario), samples, seed)
     assert report.level_split["minerals"] == {
         "explore": explore / samples,
         "process": (samples - explore) / samples,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import niches.cli
+import niches.cli.output
 import niches.render.terminal as terminal
 from niches.cli import app
 
@@ -58,7 +58,7 @@ def _drawn(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any],
     """Run a command once; return what it handed the printer and the titles of sections listed."""
     shown: list[Any] = []
     listed: list[str] = []
-    monkeypatch.setattr(niches.cli, "_print", shown.append)
+    monkeypatch.setattr(niches.cli.output, "_print", shown.append)
     real = terminal.section_list
 
     def spy(section: Any) -> Any:

@@ -13,10 +13,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn, TypeVar
 
-from niches.analysis.frontier import Frontier
+from niches.analysis.explain import explain_of
+from niches.analysis.frontier import Frontier, frontier_of
 from niches.analysis.judges import JudgesReport
-from niches.analysis.robust import RobustReport
-from niches.analysis.sensitivity import fragile
+from niches.analysis.robust import RobustReport, robust_of
+from niches.analysis.sensitivity import fragile, sensitivity_of
+from niches.analysis.summary import summary_of
+from niches.analysis.worlds import worlds_of
 from niches.limits import SAMPLES
 from niches.numbers import money, plural, share, value
 from niches.optimize.model import TimedOut
@@ -121,7 +124,7 @@ def build_report(
 
         stages.total = 2  # the recommendation, then why there is none
         with stages.stage():
-            explanation = study.explain()
+            explanation = explain_of(study)
         stages.finish()
         return (
             f"# {scenario.name}\n\n**Infeasible:** no portfolio keeps every rule.\n\n"
@@ -130,7 +133,7 @@ def build_report(
             + _provenance_text(source, solver, samples, seed, timestamp, commitments)
         )
     with stages.stage():
-        report = study.summary()
+        report = summary_of(study)
     kind = solution.objective_kind
     small = study.table is not None  # every portfolio enumerated: the whole range is cheap
     start, stop = (0.0, 1.5) if small else REPORT_BAND
@@ -138,7 +141,8 @@ def build_report(
         budget = _attempt(
             study,
             "value for money",
-            lambda: study.frontier(
+            lambda: frontier_of(
+                study,
                 "budget",
                 start,
                 stop,
@@ -148,15 +152,15 @@ def build_report(
             ),
         )
     with stages.stage() as within:
-        risk = _attempt(study, "risk frontier", lambda: study.frontier("risk", progress=within))
+        risk = _attempt(study, "risk frontier", lambda: frontier_of(study, "risk", progress=within))
     with stages.stage(batches, whole=True) as within:
-        robustness = _attempt(study, "core index", lambda: study.robust(samples, seed, progress=within))
+        robustness = _attempt(study, "core index", lambda: robust_of(study, samples, seed, progress=within))
     if robustness is not None and robustness.partial:
         _stop_again()  # a signal cut the Monte Carlo short: no report rather than one with fewer samples
     with stages.stage():
-        world_report = _attempt(study, "world orders", study.worlds)
+        world_report = _attempt(study, "world orders", lambda: worlds_of(study))
     with stages.stage() as within:
-        sens = _attempt(study, "fragile judgements", lambda: study.sensitivity(within))
+        sens = _attempt(study, "fragile judgements", lambda: sensitivity_of(study, within))
     panel = None
     if scenario.judges:
         from niches.analysis.judges import judges_report

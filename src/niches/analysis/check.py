@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from niches.analysis.worlds import best_by_world_of
 from niches.numbers import share, value
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def check(study: Study) -> list[AssertionResult]:
             actual is not None and actual <= cap,
         )
     if a.max_regret is not None:
-        stars = study.best_by_world()
+        stars = best_by_world_of(study)
         actual = None
         if m is not None and stars is not None:
             actual = max(stars[k] - v for k, v in m.value_by_world.items())
@@ -92,7 +93,9 @@ def check(study: Study) -> list[AssertionResult]:
             for nid, least in a.core_index.items():
                 add("core_index", f"core_index {nid}", f">= {share(least)}", "infeasible", False)
         else:
-            report = study.robust(a.samples, a.seed)
+            from niches.analysis.robust import robust_of  # numpy: only when core_index is asserted
+
+            report = robust_of(study, a.samples, a.seed)
             for nid, least in a.core_index.items():
                 actual = report.core_index[nid]
                 add(
@@ -103,3 +106,8 @@ def check(study: Study) -> list[AssertionResult]:
                     actual >= least,
                 )
     return results
+
+
+def check_of(study: Study) -> list[AssertionResult]:
+    """Evaluate the scenario's policy assertions against the recommendation."""
+    return study.remember("check", lambda: check(study))  # type: ignore[no-any-return]

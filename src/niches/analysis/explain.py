@@ -307,3 +307,8 @@ def explain(study: Study) -> Explanation:
         combined,
         combined_text,
     )
+
+
+def explain_of(study: Study) -> Explanation:
+    """Return why the scenario is infeasible (or that it is not)."""
+    return study.remember("explain", lambda: explain(study))  # type: ignore[no-any-return]

@@ -385,6 +385,20 @@ def frontier(
     raise FrontierError(f"unknown axis {axis!r}; choose one of {', '.join(AXES)}")
 
 
+def frontier_of(
+    study: Study,
+    axis: str,
+    start: float = 0.0,
+    stop: float = 1.5,
+    objective: str | None = None,
+    progress: Progress | None = None,
+    max_points: int | None = None,
+) -> Frontier:
+    """Return the exact frontier along `axis` ("budget", "risk" or "exposure")."""
+    key = ("frontier", axis, start, stop, objective, max_points)
+    return study.remember(key, lambda: frontier(study, axis, start, stop, objective, progress, max_points))  # type: ignore[no-any-return]
+
+
 def point_objective(point: FrontierPoint, kind: str) -> float:
     """Return the objective of a point under `kind` (not regret)."""
     return objective_value(kind, point.metrics)

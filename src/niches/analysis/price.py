@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from niches.analysis.summary import summary_of
 from niches.scenario import Commitment
 
 if TYPE_CHECKING:
@@ -79,10 +80,10 @@ def figures(report: SolveReport) -> dict[str, float]:
 
 def price(free: Study, committed: Study, commitments: tuple[Commitment, ...]) -> Price:
     """Return the price of `commitments`: `committed` is the study of the scenario that keeps them."""
-    free_report = free.summary()
+    free_report = summary_of(free)
     if free_report.solution.metrics is None:
         raise ValueError("the scenario is infeasible without the commitments")
-    report = committed.summary()
+    report = summary_of(committed)
     if report.solution.metrics is None:
         return Price(commitments, free_report, None, {}, (), (), ())
     before, after = free_report.solution.portfolio, report.solution.portfolio

@@ -461,6 +461,23 @@ def robust(
     )
 
 
+def robust_of(
+    study: Study,
+    samples: int = SAMPLES,
+    seed: int = 0,
+    vary: Sequence[str] = ("scores", "weights", "probabilities"),
+    workers: int = 1,
+    scheduler: str | None = None,
+    concentration: float = 50.0,
+    progress: Progress | None = None,
+) -> RobustReport:
+    """Return the Monte Carlo over the scenario's uncertain judgements."""
+    key = ("robust", samples, seed, tuple(vary), workers, scheduler, concentration)
+    return study.remember(  # type: ignore[no-any-return]
+        key, lambda: robust(study, samples, seed, vary, workers, scheduler, concentration, progress)
+    )
+
+
 def _run_processes(
     scenario: Scenario, samples: int, workers: int, args: tuple[object, ...], tick: Callable[[int], None]
 ) -> tuple[list[Sample], bool]:

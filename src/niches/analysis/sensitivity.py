@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from niches.analysis.summary import summary_of
 from niches.optimize.engine import MilpEngine
 from niches.optimize.evaluate import evaluate, fundable, numeric_limits, objective_value, violated_rules
 from niches.optimize.formulation import KIND_GOAL
@@ -739,7 +740,7 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
         marginals.append(Marginal(group, limit, plus or 0.0, minus, step, step_gain))
     tick()
     prices: list[RulePrice] = []
-    for rule, drop_gain in study.summary().binding.items():
+    for rule, drop_gain in summary_of(study).binding.items():
         relaxed = _step(rule, limits[rule]) if rule in limits else None
         relax_gain = None
         if relaxed is not None:
@@ -761,6 +762,11 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
         seconds=time.perf_counter() - clock,
         engine=engine.name,
     )
+
+
+def sensitivity_of(study: Study, progress: Progress | None = None) -> Sensitivity:
+    """Return every sensitivity figure of the recommendation."""
+    return study.remember("sensitivity", lambda: sensitivity(study, progress))  # type: ignore[no-any-return]
 
 
 def fragile(result: Sensitivity, count: int = 3) -> list[tuple[float, str]]:

@@ -335,3 +335,8 @@ def summarise(study: Study, find_binding: bool = True) -> SolveReport:
         tuple(study.unfinished),
         worth,
     )
+
+
+def summary_of(study: Study, find_binding: bool = True) -> SolveReport:
+    """Return the recommendation with its rule checks, binding rules and left-out niches."""
+    return study.remember(("summary", find_binding), lambda: summarise(study, find_binding))  # type: ignore[no-any-return]

@@ -66,6 +66,11 @@ def best_values(study: Study) -> dict[str, float] | None:
     return stars
 
 
+def best_by_world_of(study: Study) -> dict[str, float] | None:
+    """Return V*_k, the best value reachable in each world alone (None if infeasible)."""
+    return study.remember("best_by_world", lambda: best_values(study))  # type: ignore[no-any-return]
+
+
 def worlds(study: Study) -> WorldsReport | None:
     """Return the world-by-world comparison; None when no portfolio keeps the rules."""
     scenario = study.scenario
@@ -97,3 +102,8 @@ def worlds(study: Study) -> WorldsReport | None:
         kind: next(i for i, row in enumerate(rows) if f"{kind} rule" in row.picked_by) for kind in OBJECTIVES
     }
     return WorldsReport(scenario, stars, tuple(rows), picks, study.solves - before)
+
+
+def worlds_of(study: Study) -> WorldsReport | None:
+    """Return the world orders side by side (None if infeasible)."""
+    return study.remember("worlds", lambda: worlds(study))  # type: ignore[no-any-return]

@@ -1,0 +1,266 @@
+"""The report command: write the markdown report, or check one is up to date (`--check`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+
+import typer
+
+from niches.cli.common import (
+    EXIT_INFEASIBLE,
+    EXIT_INVALID,
+    EXIT_OK,
+    ExcludeOpt,
+    Format,
+    IncludeOpt,
+    MkdirOpt,
+    PinOpt,
+    ScenarioArg,
+    SolverName,
+    TimeLimitOpt,
+    _deadline,
+    _error,
+    _fail,
+    _read_input,
+    _writable,
+    app,
+    load,
+)
+from niches.cli.output import _progress
+from niches.limits import MAX_SAMPLES, MAX_SEED, SAMPLES
+
+if TYPE_CHECKING:
+    from niches.report import Provenance
+    from niches.scenario import Scenario
+
+
+@app.command()
+def report(
+    scenario: ScenarioArg = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output", "-o", help="Write the report to this file (atomically).", show_default=False
+        ),
+    ] = None,
+    check: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--check",
+            metavar="FILE.md",
+            help="Write nothing: regenerate the report in memory and compare it with FILE.md byte for "
+            "byte (exit 0 up to date, 1 stale). SCENARIO, --samples, --seed, --solver and the timestamp "
+            "default to what FILE.md's provenance block records.",
+            show_default=False,
+        ),
+    ] = None,
+    samples: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--samples",
+            "-n",
+            min=1,
+            max=MAX_SAMPLES,
+            help=f"Monte Carlo samples, 1 to 1,000,000 [default: {SAMPLES}].",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--seed",
+            min=0,
+            max=MAX_SEED,
+            help="Monte Carlo seed, 0 to 2^63-1 [default: 0].",
+            show_default=False,
+        ),
+    ] = None,
+    solver: Annotated[
+        Optional[SolverName],  # noqa: UP045
+        typer.Option(
+            "--solver",
+            help="MILP solver: HiGHS in-process, or CBC in a subprocess [default: highs].",
+            show_default=False,
+        ),
+    ] = None,
+    timestamp: Annotated[bool, typer.Option("--timestamp", help="Add the time of the run (UTC).")] = False,
+    time_limit: TimeLimitOpt = None,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    mkdir: MkdirOpt = False,
+) -> None:
+    """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
+    their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
+    assumptions and provenance. Identical inputs give identical bytes (no timestamp unless asked).
+
+    `--check FILE.md` regenerates it in memory and compares: exit 0 when FILE.md is up to date, 1 when
+    stale (the line says the command that regenerates it), 2 when FILE.md cannot be read.
+
+    Example: niches report options/kazakhstan.yaml -o plan.md"""
+    if check is not None:
+        if output is not None:
+            _error(EXIT_INVALID, "--check writes nothing; drop -o")
+        if timestamp:
+            _error(EXIT_INVALID, "--check reuses the timestamp FILE.md records; drop --timestamp")
+        _check_report(check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude))
+        return
+    deadline = _deadline(time_limit)
+    target = _writable(output, [scenario], mkdir) if output is not None else None
+    stamp = None
+    if timestamp:
+        import datetime
+
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    options = _options(pin, include, exclude)
+    loaded, source = _report_source(scenario, options)
+    chosen = (solver or SolverName.highs).value
+    text, feasible = _report_text(
+        loaded,
+        source,
+        samples or SAMPLES,
+        seed or 0,
+        chosen,
+        stamp,
+        deadline,
+        quiet=target is None,
+        options=options,
+    )
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        from niches.files import write_atomically
+
+        write_atomically(target, text)
+        typer.echo(f"wrote {output}")
+    if not feasible:  # the report explains the conflict; exit like solve
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _options(pin: list[str] | None, include: list[str] | None, exclude: list[str] | None) -> list[str]:
+    """Return the commitment options as words: `["--pin", "a=b", "--exclude", "c"]`."""
+    words = []
+    for option, items in (("--pin", pin), ("--include", include), ("--exclude", exclude)):
+        for item in items or []:
+            words += [option, item]
+    return words
+
+
+def _split_options(words: Sequence[str]) -> dict[str, list[str]]:
+    """Return option words (as `_options` makes them) as pin, include and exclude lists."""
+    found: dict[str, list[str]] = {"pin": [], "include": [], "exclude": []}
+    for option, item in zip(words[::2], words[1::2], strict=False):
+        found.setdefault(option.lstrip("-"), []).append(item)
+    return found
+
+
+def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[Scenario, Provenance]:
+    """Load `scenario` (read once) with the commitment `options`; return it with its provenance."""
+    from niches.report import provenance
+    from niches.scenario.defaults import default_choice
+
+    given = _split_options(options)
+    pin, include, exclude = given["pin"], given["include"], given["exclude"]
+    if scenario == "-":  # read once: the same bytes are parsed and hashed
+        from niches.scenario.inputs import InputError, decoded
+
+        data = _read_input("-")
+        try:
+            text = decoded(data, "<stdin>")
+        except InputError as exc:
+            _error(EXIT_INVALID, f"{exc}")
+        return load(scenario, text, pin, include, exclude), provenance("<stdin>", data)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
+    real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
+    return loaded, provenance(shown, _read_input(real))
+
+
+def _report_text(
+    loaded: Scenario,
+    source: Provenance,
+    samples: int,
+    seed: int,
+    solver: str,
+    stamp: str | None,
+    deadline: Any,
+    quiet: bool = True,
+    options: Sequence[str] = (),
+) -> tuple[str, bool]:
+    """Return the report of the scenario and whether it is feasible."""
+    from niches.report import build_report
+    from niches.study import Study
+
+    study = Study(loaded, solver=solver, deadline=deadline)
+    with _progress("report", Format.json if quiet else Format.table) as progress:
+        text = build_report(study, source, samples, seed, stamp, progress, options)
+    return text, study.solution().status != "infeasible"
+
+
+def _check_report(
+    path: str,
+    scenario: str | None,
+    samples: int | None,
+    seed: int | None,
+    solver: SolverName | None,
+    time_limit: float | None,
+    options: list[str],
+) -> NoReturn:
+    """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
+    import shlex
+
+    from niches.report import recorded
+    from niches.scenario.inputs import InputError, named_path
+
+    deadline = _deadline(time_limit)
+    data = _read_input(path)
+    was = recorded(data.decode("utf-8", errors="replace"))
+    if scenario is None:
+        if was.scenario is None:
+            _error(EXIT_INVALID, f"{path}: no provenance names its scenario; give SCENARIO")
+        if was.scenario == "<stdin>":
+            _error(EXIT_INVALID, f"{path}: was made from standard input; give SCENARIO (`-` reads it)")
+        try:  # a path written in the report: read only inside the allowed folders
+            named_path(was.scenario, path, relative_to_file=False)
+        except InputError as exc:
+            if not exc.message.startswith("is outside"):
+                _error(EXIT_INVALID, f"{path}: the scenario its provenance names: {exc.message}")
+            _error(
+                EXIT_INVALID,
+                f"{path}: its provenance names a scenario outside the folder niches runs in and "
+                "the report's folder; give SCENARIO, or allow its folder with niches --allow-path DIR",
+            )
+        scenario = was.scenario
+    if samples is None and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
+        _error(
+            EXIT_INVALID,
+            f"{path}: its provenance records {was.samples:,} samples, outside 1 to "
+            f"{MAX_SAMPLES:,}; give --samples",
+        )
+    if seed is None and was.seed is not None and not 0 <= was.seed <= MAX_SEED:
+        _error(
+            EXIT_INVALID,
+            f"{path}: its provenance records seed {was.seed}, outside 0 to 2^63-1; give --seed",
+        )
+    samples = samples or was.samples or SAMPLES
+    seed = seed if seed is not None else was.seed if was.seed is not None else 0
+    chosen = solver.value if solver else was.solver or "highs"
+    options = options or list(was.commitments)
+    loaded, source = _report_source(scenario, options)
+    if was.sha256 in (None, source.sha256):  # other bytes: stale without computing anything
+        text, _ = _report_text(
+            loaded, source, samples, seed, chosen, was.timestamp, deadline, options=options
+        )
+        if text.encode("utf-8") == data:
+            typer.echo(f"{path} is up to date")
+            raise typer.Exit(EXIT_OK)
+    words = ["niches", "report", scenario, "-o", path]
+    words += ["--samples", str(samples)] if samples != SAMPLES else []
+    words += ["--seed", str(seed)] if seed != 0 else []
+    words += ["--solver", chosen] if chosen != "highs" else []
+    words += options
+    words += ["--timestamp"] if was.timestamp else []
+    words += ["--time-limit", f"{time_limit:g}"] if time_limit is not None else []
+    _fail(EXIT_INFEASIBLE, f"{path} is stale: regenerate it with `{shlex.join(words)}`")
