@@ -338,7 +338,7 @@ def hull_frontier(study: Study) -> Frontier:
     Rules other than the budget are ignored, and synergies are counted in the
     metrics but not in the order.
     """
-    from niches.analysis.sensitivity import order_of_buy
+    from niches.analysis.buy_order import order_of_buy
 
     scenario = study.scenario
     clock = study.deadline
