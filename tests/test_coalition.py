@@ -349,7 +349,7 @@ def test_members_who_cannot_plan_together_are_worth_their_best_split(solver: str
     report = study_coalition(coalition, solver)
     assert report.values["a", "b"] is None
     assert report.worth["a", "b"] == pytest.approx(report.worth[("a",)] + report.worth[("b",)])
-    from niches.render.analysis import coalition_sections
+    from niches.render.coalition import coalition_sections
 
     table = coalition_sections(report)[-1]
     assert ("a + b", "6.00 (apart)", table.rows[3][2], "") == table.rows[3]

@@ -204,7 +204,7 @@ def test_the_bundled_coalition_split_in_proportion_gives_one_answer_on_both_solv
     import shutil
 
     from niches.analysis.coalition import study_coalition
-    from niches.render.analysis import coalition_json
+    from niches.render.coalition import coalition_json
     from niches.scenario.coalition import load_coalition
     from niches.scenario.inputs import allowed_paths
 

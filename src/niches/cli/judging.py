@@ -44,7 +44,7 @@ def coalition(
 
     Example: niches coalition options/coalitions/middle_corridor.yaml"""
     from niches.analysis.coalition import CoalitionError, study_coalition
-    from niches.render.analysis import coalition_json, coalition_sections
+    from niches.render.coalition import coalition_json, coalition_sections
     from niches.scenario import ScenarioError
     from niches.scenario.coalition import load_coalition
 
@@ -81,7 +81,7 @@ def judges(
 
     Example: niches judges options/kazakhstan.yaml"""
     from niches.analysis.judges import judges_report
-    from niches.render.analysis import judges_json, judges_sections
+    from niches.render.judges import judges_json, judges_sections
     from niches.study import Study
 
     deadline = _deadline(time_limit)

@@ -27,7 +27,7 @@ def _print(renderable: Any) -> None:
 
 def _show(report: Any, format: Format, explanation: Any = None) -> None:
     if format is Format.json:
-        from niches.render.analysis import combined_json, conflict_json
+        from niches.render.explain import combined_json, conflict_json
         from niches.render.json import dumps, solve_dict
 
         data = solve_dict(report)
@@ -36,7 +36,7 @@ def _show(report: Any, format: Format, explanation: Any = None) -> None:
             data["combined_relaxation"] = combined_json(explanation)
         sys.stdout.write(dumps(data))
     elif format is Format.markdown:
-        from niches.render.analysis import conflict_section
+        from niches.render.explain import conflict_section
         from niches.render.markdown import section_markdown, solve_markdown
 
         text = solve_markdown(report)
@@ -46,7 +46,7 @@ def _show(report: Any, format: Format, explanation: Any = None) -> None:
     else:
         from rich.console import Group
 
-        from niches.render.analysis import conflict_section
+        from niches.render.explain import conflict_section
         from niches.render.terminal import section_view, solve_view
 
         view = solve_view(report)
@@ -78,7 +78,7 @@ def _infeasible_exit(study: Any, format: Format) -> NoReturn:
 
 
 def _emit_explanation(explanation: Any, format: Format) -> None:
-    from niches.render.analysis import combined_json, conflict_json, conflict_section
+    from niches.render.explain import combined_json, conflict_json, conflict_section
 
     scenario = explanation.scenario
     if format is Format.json:

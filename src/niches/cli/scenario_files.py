@@ -228,7 +228,7 @@ def diff(
     Example: niches diff --rev main options/kazakhstan.yaml --format markdown"""
     from niches.analysis.diff import SourceError
     from niches.analysis.diff import diff as run_diff
-    from niches.render.analysis import diff_json, diff_sections
+    from niches.render.diff import diff_json, diff_sections
     from niches.scenario import ScenarioError
 
     if rev is not None:

@@ -108,7 +108,7 @@ def frontier(
 
     Example: niches frontier options/kazakhstan.yaml --axis exposure"""
     from niches.analysis.frontier import FrontierError, frontier_of
-    from niches.render.analysis import frontier_chart, frontier_json, frontier_mermaid, frontier_section
+    from niches.render.frontier import frontier_chart, frontier_json, frontier_mermaid, frontier_section
     from niches.study import Study
 
     deadline = _deadline(time_limit)
@@ -159,7 +159,7 @@ def sensitivity(
 
     Example: niches sensitivity options/kazakhstan.yaml --format json"""
     from niches.analysis.sensitivity import sensitivity_of
-    from niches.render.analysis import sensitivity_json, sensitivity_sections
+    from niches.render.sensitivity import sensitivity_json, sensitivity_sections
     from niches.study import Study
 
     deadline = _deadline(time_limit)
@@ -174,7 +174,7 @@ def sensitivity(
 
         sys.stdout.write(dumps(sensitivity_json(result)))
         return
-    from niches.render.analysis import portfolio_text
+    from niches.render.portfolio import portfolio_text
 
     chosen = portfolio_text(loaded, result.solution.portfolio)
     heading = f"{loaded.name}: sensitivity of the recommendation ({chosen})"
@@ -225,7 +225,7 @@ def price(
 
     Example: niches price logistics=corridor@2026"""
     from niches.analysis.price import price as price_of
-    from niches.render.analysis import commitments_text, price_json, price_sections
+    from niches.render.price import commitments_text, price_json, price_sections
     from niches.scenario import Commitment
     from niches.study import Study
 
@@ -273,7 +273,7 @@ def worlds(
 
     Example: niches worlds options/kazakhstan.yaml"""
     from niches.analysis.worlds import worlds_of
-    from niches.render.analysis import regret_section, worlds_json, worlds_portfolios_section, worlds_section
+    from niches.render.worlds import regret_section, worlds_json, worlds_portfolios_section, worlds_section
     from niches.study import Study
 
     deadline = _deadline(time_limit)
@@ -339,7 +339,7 @@ def robust(
 
     Example: niches robust options/kazakhstan.yaml --samples 1000 --seed 1"""
     from niches.analysis.robust import VARY, RobustError, robust_of
-    from niches.render.analysis import robust_heading, robust_json, robust_sections
+    from niches.render.robust import robust_heading, robust_json, robust_sections
     from niches.study import Study
 
     items = tuple(v.strip() for v in vary.split(",") if v.strip())
