@@ -15,6 +15,8 @@ from typing import Any
 
 import typer.core
 
+from niches.limits import MAX_SEED
+
 PREFIX = "niches: error: "
 
 
@@ -46,11 +48,9 @@ def _bounds(param: Any) -> tuple[Any, Any]:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, int) and value >= 2**62:
-        return "2^63-1" if value == 2**63 - 1 else f"{value:,}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:g}"
+    if value == MAX_SEED:
+        return "2^63-1"
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def takes(param: Any) -> str:
