@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -286,6 +287,48 @@ def test_check_reads_the_options_back_from_the_report(tmp_path: Path) -> None:
         f"{target} is stale: regenerate it with "
         f"`niches report {scenario} -o {target} --samples 7 --seed 6 --timestamp`\n"
     )
+
+
+def test_check_is_up_to_date_without_solving_and_stale_after_any_byte(tmp_path: Path) -> None:
+    """The provenance block records the scenario's, each judge file's and the body's SHA-256: a report
+    whose block matches this run is up to date without solving (a time limit no solve could meet does
+    not stop it); one byte changed in the scenario, a judge file or the body makes it stale."""
+    shutil.copy(ROOT / "options/kazakhstan.yaml", tmp_path / "plan.yaml")
+    shutil.copytree(ROOT / "options/kazakhstan", tmp_path / "kazakhstan")
+    written = run_cli("report", "plan.yaml", "-o", "plan.md", "-n", "20", cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    report = (tmp_path / "plan.md").read_text()
+    body, _, block = report.rpartition("## Provenance\n")
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    assert f"| SHA-256 of the report above | {digest} |" in block
+    judge = hashlib.sha256((tmp_path / "kazakhstan/economy.yaml").read_bytes()).hexdigest()
+    assert f"| SHA-256 of judge file kazakhstan/economy.yaml | {judge} |" in block
+
+    fast = run_cli("report", "--check", "plan.md", "--time-limit", "0.001", cwd=tmp_path)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (0, "plan.md is up to date\n", "")
+    full = run_cli("report", "--check", "plan.md", "--full", cwd=tmp_path)
+    assert (full.returncode, full.stdout, full.stderr) == (0, "plan.md is up to date\n", "")
+
+    stale = (
+        1,
+        "",
+        "plan.md is stale: regenerate it with `niches report plan.yaml -o plan.md --samples 20`\n",
+    )
+    for changed in ("plan.yaml", "kazakhstan/economy.yaml", "plan.md"):
+        path = tmp_path / changed
+        original = path.read_bytes()
+        path.write_bytes(
+            original.replace(b"Kazakhstan", b"KazakhstaN", 1) if changed == "plan.md" else original + b"#"
+        )
+        again = run_cli("report", "--check", "plan.md", cwd=tmp_path)
+        assert (again.returncode, again.stdout, again.stderr) == stale, changed
+        path.write_bytes(original)
+    assert run_cli("report", "--check", "plan.md", cwd=tmp_path).returncode == 0
+
+
+def test_full_goes_with_check() -> None:
+    result = run_cli("report", "--full")
+    assert (result.returncode, result.stderr) == (2, "niches: error: --full goes with --check FILE.md\n")
 
 
 @pytest.mark.parametrize(

@@ -10,20 +10,25 @@ from dataclasses import dataclass
 
 from niches import __version__
 from niches.numbers import plural
-from niches.optimize.model import solver_version
+from niches.optimize.solvers import solver_version
 from niches.render.markdown import table
 
 
 @dataclass(frozen=True)
 class Provenance:
-    """The scenario a report was made from, by content: path as given, SHA-256 and git blob id."""
+    """The scenario a report was made from, by content: path as given, SHA-256 and git blob id.
+
+    `judges` lists the judgement files the scenario read, each (path as the scenario's reader shows
+    it, SHA-256 of its bytes), in the order they were read.
+    """
 
     path: str
     sha256: str
     blob: str
+    judges: tuple[tuple[str, str], ...] = ()
 
 
-def provenance(path: str, data: bytes) -> Provenance:
+def provenance(path: str, data: bytes, judges: Sequence[tuple[str, bytes]] = ()) -> Provenance:
     """Return the provenance of the scenario shown as `path` whose bytes are `data` (no git needed).
 
     The blob id is the SHA-1 of `blob <length>\\0` and the bytes, as `git hash-object` computes it:
@@ -31,7 +36,36 @@ def provenance(path: str, data: bytes) -> Provenance:
     depends on the commit, so a report committed with its scenario regenerates to the same bytes.
     """
     blob = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-    return Provenance(path, hashlib.sha256(data).hexdigest(), blob)
+    files = tuple((name, hashlib.sha256(content).hexdigest()) for name, content in judges)
+    return Provenance(path, hashlib.sha256(data).hexdigest(), blob, files)
+
+
+HEADING = "## Provenance\n"
+"""The heading of the provenance block: the report's body is everything before it."""
+
+
+def body_of(text: str) -> str | None:
+    """Return the report `text` up to its provenance block (None when it has none)."""
+    before, found, _ = ("\n" + text).rpartition("\n" + HEADING)
+    return before[1:] + "\n" if found else None
+
+
+def body_digest(body: str) -> str:
+    """Return the SHA-256 of a report's body (its UTF-8 bytes), as the provenance block records it."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def with_provenance(
+    body: str,
+    source: Provenance,
+    solver: str,
+    samples: int,
+    seed: int,
+    timestamp: str | None,
+    commitments: Sequence[str],
+) -> str:
+    """Return the report `body` followed by its provenance block (which records the body's SHA-256)."""
+    return body + _provenance_text(source, solver, samples, seed, timestamp, commitments, body_digest(body))
 
 
 @dataclass(frozen=True)
@@ -91,11 +125,14 @@ def _provenance_text(
     seed: int,
     timestamp: str | None,
     commitments: Sequence[str],
+    body: str,
 ) -> str:
     rows = [
         ("scenario", source.path),
         ("SHA-256 of the scenario", source.sha256),
         ("git blob id of the scenario", source.blob),
+        *((f"SHA-256 of judge file {name}", digest) for name, digest in source.judges),
+        ("SHA-256 of the report above", body),
         ("niches", __version__),
         ("solver", solver_version(solver)),
         ("Monte Carlo", f"{plural(samples, 'sample')}, seed {seed}"),
@@ -104,4 +141,4 @@ def _provenance_text(
         rows.append(("commitments", shlex.join(commitments)))
     if timestamp:
         rows.append(("generated", timestamp))
-    return "## Provenance\n\n" + table(("what", "value"), rows)
+    return HEADING + "\n" + table(("what", "value"), rows)

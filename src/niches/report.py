@@ -25,9 +25,9 @@ from niches.numbers import money, plural, share, value
 from niches.optimize.model import TimedOut
 from niches.provenance import Provenance as Provenance
 from niches.provenance import Recorded as Recorded
-from niches.provenance import _provenance_text
 from niches.provenance import provenance as provenance
 from niches.provenance import recorded as recorded
+from niches.provenance import with_provenance
 from niches.render import mermaid
 from niches.render.brief import GLOSSARY as GLOSSARY
 from niches.render.brief import _glossary, _in_brief, _summary
@@ -126,11 +126,16 @@ def build_report(
         with stages.stage():
             explanation = explain_of(study)
         stages.finish()
-        return (
+        return with_provenance(
             f"# {scenario.name}\n\n**Infeasible:** no portfolio keeps every rule.\n\n"
             + section_markdown(conflict_section(explanation))
-            + "\n"
-            + _provenance_text(source, solver, samples, seed, timestamp, commitments)
+            + "\n",
+            source,
+            solver,
+            samples,
+            seed,
+            timestamp,
+            commitments,
         )
     with stages.stage():
         report = summary_of(study)
@@ -208,8 +213,7 @@ def build_report(
             + "".join(f"- {what}\n" for what in study.unfinished)
         )
     out.append(_glossary())
-    out.append(_provenance_text(source, solver, samples, seed, timestamp, commitments))
-    return "\n".join(out)
+    return with_provenance("\n".join(out) + "\n", source, solver, samples, seed, timestamp, commitments)
 
 
 def _stop_again() -> NoReturn:

@@ -51,8 +51,10 @@ def report(
         typer.Option(
             "--check",
             metavar="FILE.md",
-            help="Write nothing: regenerate the report in memory and compare it with FILE.md byte for "
-            "byte (exit 0 up to date, 1 stale). SCENARIO, --samples, --seed, --solver and the timestamp "
+            help="Write nothing: check FILE.md is up to date (exit 0 up to date, 1 stale). Up to date "
+            "without solving when its provenance block records the bytes of the scenario, its judge files "
+            "and the report, the versions and the options of this run; else the report is regenerated in "
+            "memory and compared byte for byte. SCENARIO, --samples, --seed, --solver and the timestamp "
             "default to what FILE.md's provenance block records.",
             show_default=False,
         ),
@@ -87,6 +89,14 @@ def report(
         ),
     ] = None,
     timestamp: Annotated[bool, typer.Option("--timestamp", help="Add the time of the run (UTC).")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="With --check: regenerate the report and compare it byte for byte even when its "
+            "provenance block matches every input.",
+        ),
+    ] = False,
     time_limit: TimeLimitOpt = None,
     pin: PinOpt = None,
     include: IncludeOpt = None,
@@ -97,16 +107,22 @@ def report(
     their price, value-for-money and risk frontiers, core index, regret table, fragile judgements,
     assumptions and provenance. Identical inputs give identical bytes (no timestamp unless asked).
 
-    `--check FILE.md` regenerates it in memory and compares: exit 0 when FILE.md is up to date, 1 when
-    stale (the line says the command that regenerates it), 2 when FILE.md cannot be read.
+    `--check FILE.md` writes nothing: FILE.md is up to date (exit 0) when its provenance block records
+    what this run would (the SHA-256 of the scenario, its judge files and the report's body, the niches
+    and solver versions, the options), without solving; otherwise the report is regenerated in memory
+    and compared (`--full` always does). Exit 1 when stale (the line says the command that
+    regenerates it), 2 when FILE.md cannot be read.
 
     Example: niches report options/kazakhstan.yaml -o plan.md"""
+    if full and check is None:
+        _error(EXIT_INVALID, "--full goes with --check FILE.md")
     if check is not None:
         if output is not None:
             _error(EXIT_INVALID, "--check writes nothing; drop -o")
         if timestamp:
             _error(EXIT_INVALID, "--check reuses the timestamp FILE.md records; drop --timestamp")
-        _check_report(check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude))
+        options = _options(pin, include, exclude)
+        _check_report(check, scenario, samples, seed, solver, time_limit, options, full)
         return
     deadline = _deadline(time_limit)
     target = _writable(output, [scenario], mkdir) if output is not None else None
@@ -159,7 +175,7 @@ def _split_options(words: Sequence[str]) -> dict[str, list[str]]:
 
 def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[Scenario, Provenance]:
     """Load `scenario` (read once) with the commitment `options`; return it with its provenance."""
-    from niches.report import provenance
+    from niches.provenance import provenance
     from niches.scenario.defaults import default_choice
 
     given = _split_options(options)
@@ -172,10 +188,16 @@ def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[S
             text = decoded(data, "<stdin>")
         except InputError as exc:
             _error(EXIT_INVALID, f"{exc}")
-        return load(scenario, text, pin, include, exclude), provenance("<stdin>", data)
+        loaded = load(scenario, text, pin, include, exclude)
+        return loaded, provenance("<stdin>", data, _judge_files(loaded))
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
-    return loaded, provenance(shown, _read_input(real))
+    return loaded, provenance(shown, _read_input(real), _judge_files(loaded))
+
+
+def _judge_files(loaded: Scenario) -> list[tuple[str, bytes]]:
+    """Return each judgement file the scenario read: (its path as shown, its bytes)."""
+    return [(judge.source, _read_input(judge.source)) for judge in loaded.judges]
 
 
 def _report_text(
@@ -199,6 +221,31 @@ def _report_text(
     return text, study.solution().status != "infeasible"
 
 
+def _recorded_as_made(
+    data: bytes,
+    source: Provenance,
+    solver: str,
+    samples: int,
+    seed: int,
+    timestamp: str | None,
+    options: Sequence[str],
+) -> bool:
+    """Return whether the report `data` is its own body followed by the provenance these inputs write.
+
+    The block records the SHA-256 of the scenario, of each judge file and of the body, the niches and
+    solver versions and the options: when all of them are what this run would write, the report is up
+    to date without solving anything (`--full` regenerates it anyway).
+    """
+    from niches.provenance import body_of, with_provenance
+
+    text = data.decode("utf-8", errors="replace")
+    body = body_of(text)
+    if body is None:
+        return False
+    made = with_provenance(body, source, solver, samples, seed, timestamp, options)
+    return made.encode("utf-8") == data
+
+
 def _check_report(
     path: str,
     scenario: str | None,
@@ -207,11 +254,12 @@ def _check_report(
     solver: SolverName | None,
     time_limit: float | None,
     options: list[str],
+    full: bool = False,
 ) -> NoReturn:
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
     import shlex
 
-    from niches.report import recorded
+    from niches.provenance import recorded
     from niches.scenario.inputs import InputError, named_path
 
     deadline = _deadline(time_limit)
@@ -250,6 +298,9 @@ def _check_report(
     options = options or list(was.commitments)
     loaded, source = _report_source(scenario, options)
     if was.sha256 in (None, source.sha256):  # other bytes: stale without computing anything
+        if not full and _recorded_as_made(data, source, chosen, samples, seed, was.timestamp, options):
+            typer.echo(f"{path} is up to date")
+            raise typer.Exit(EXIT_OK)
         text, _ = _report_text(
             loaded, source, samples, seed, chosen, was.timestamp, deadline, options=options
         )
