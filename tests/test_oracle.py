@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 
-from niches.analysis.summary import binding_rules, summary_of
+from niches.analysis.summary import Gain, binding_rules, summary_of
 from niches.optimize.evaluate import (
     RELATIVE_TIE,
     brute_force,
@@ -20,7 +23,12 @@ from niches.optimize.model import solve
 from niches.scenario import OBJECTIVES, Scenario
 from niches.study import Study
 
+from .conftest import ROOT
 from .strategies import scenarios
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+from synthetic import synthetic
 
 SETTINGS = settings(
     max_examples=200,
@@ -67,29 +75,52 @@ def test_highs_matches_enumeration(scenario: Scenario) -> None:
     _check(scenario, "highs")
 
 
-BINDING = [("enumeration", "highs", 60), ("milp", "highs", 60), ("milp", "cbc", 12)]
+BINDING = [
+    ("enumeration", "highs", 60, "exact"),
+    ("milp", "highs", 60, "share"),
+    ("milp", "highs", 40, "bounded"),
+    ("milp", "highs", 20, "exact"),
+    ("milp", "cbc", 12, "share"),
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("engine", "solver", "examples"), BINDING)
-def test_binding_rules_match_enumeration(engine: str, solver: str, examples: int) -> None:
+@pytest.mark.parametrize(("engine", "solver", "examples", "effort"), BINDING)
+def test_binding_rules_match_enumeration(
+    engine: str, solver: str, examples: int, effort: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gains are exact with `exact` or within the command's share of effort (`share`); with no share
+    left (`bounded`) every binding rule is still found and its interval holds the exact gain."""
+    from niches.optimize import relaxed
+
+    if effort == "bounded":
+        monkeypatch.setattr(relaxed, "EXACT_WORK", 0)
+    bounded = []
+
     @given(scenarios)
     @settings(max_examples=examples, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def check(scenario: Scenario) -> None:
         for kind in ("expected", scenario.objective):
-            _binding_rules_match(Study(scenario, kind, solver, engine=engine))
+            study = Study(scenario, kind, solver, engine=engine, exact=effort == "exact")
+            bounded.extend(_binding_rules_match(study))
 
     check()
+    if effort == "bounded":
+        assert bounded, "no example left a gain as an interval: the bounded path was not exercised"
+    else:
+        assert not bounded
 
 
-def _binding_rules_match(study: Study) -> None:
+def _binding_rules_match(study: Study) -> list[str]:
+    """Hold the study's binding rules to enumeration; return the rules whose gain is only bounded."""
     scenario, kind = study.scenario, study.kind
     solution = study.solution()
     if solution.status != "optimal":
-        return
+        return []
     assert solution.objective is not None
     binding, unknown = binding_rules(study)
     assert not unknown
+    tie = RELATIVE_TIE * max(1.0, abs(solution.objective))
 
     def best_without(groups: frozenset[str]) -> float:
         stars = None
@@ -107,17 +138,31 @@ def _binding_rules_match(study: Study) -> None:
     for group in rule_groups(scenario):
         families.setdefault(group.split("[")[0], []).append(group)
         found = gain(frozenset([group]))
-        if found > RELATIVE_TIE * max(1.0, abs(solution.objective)):
-            assert close(binding[group], found), group
+        if found > tie:
+            _holds(binding[group], found, group)
         else:
             assert group not in binding, group
     for family, members in families.items():
         if len(members) > 1 and not any(m in binding for m in members):
             found = gain(frozenset(members))
-            if found > RELATIVE_TIE * max(1.0, abs(solution.objective)):
-                assert close(binding[f"{family}[*]"], found)
+            if found > tie:
+                _holds(binding[f"{family}[*]"], found, family)
             else:
                 assert f"{family}[*]" not in binding
+    return [rule for rule, g in binding.items() if not g.exact]
+
+
+def _holds(gain: Gain, exact: float, rule: str) -> None:
+    """The exact gain is the figure, or lies within the bounds (both computed apart)."""
+    if gain.exact:
+        assert close(gain.low, exact), rule
+    else:
+        assert gain.low < gain.high, rule
+        assert gain.low - 1e-6 * max(1.0, abs(exact)) <= exact <= gain.high + 1e-6 * max(1.0, abs(exact)), (
+            rule,
+            gain,
+            exact,
+        )
 
 
 def _left_out_by_evaluation(solution: object) -> list[tuple[str, str]]:
@@ -182,3 +227,26 @@ def test_both_solvers_give_identical_json(scenario: Scenario) -> None:
         assert data.pop("solver") == solver
         texts.append(dumps(data))
     assert texts[0] == texts[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1])
+def test_bounded_gains_flag_the_same_rules_as_exact_ones_on_larger_models(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the enumeration limit (60 niches, CVaR): with no share of effort left for exact gains, the
+    same rules bind as when every gain is solved, and each interval holds the exact gain."""
+    from niches.optimize import relaxed
+    from niches.scenario import parse_scenario
+
+    text = yaml.safe_dump(synthetic(60, 3, 5, 5, seed=seed))
+    scenario = parse_scenario(text, f"synthetic-{seed}.yaml")
+    exact, unknown = binding_rules(Study(scenario, "cvar", exact=True))
+    assert not unknown and exact
+    monkeypatch.setattr(relaxed, "EXACT_WORK", 0)
+    bounded, unknown = binding_rules(Study(scenario, "cvar"))
+    assert not unknown
+    assert list(bounded) == list(exact)
+    assert any(not gain.exact for gain in bounded.values())
+    for rule, gain in bounded.items():
+        _holds(gain, exact[rule].low, rule)

@@ -225,7 +225,13 @@ def test_pins_are_rules_declared_on_the_command_line(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert [p["niche"] for p in data["portfolio"]] == ["b"]
     assert data["binding"][1:] == [
-        {"rule": "must_include[b]", "gain_if_dropped": 7.0, "location": "command line"}
+        {
+            "rule": "must_include[b]",
+            "gain_if_dropped": 7.0,
+            "gain_bounds": [7.0, 7.0],
+            "exact": True,
+            "location": "command line",
+        }
     ]
     bad = run_cli("solve", str(path), "--pin", "b")
     assert (bad.returncode, bad.stderr.splitlines()[-1]) == (

@@ -277,15 +277,18 @@ def _path_env() -> dict[str, str]:
 def test_check_reads_the_options_back_from_the_report(tmp_path: Path) -> None:
     scenario = str(ROOT / "tests/data/published/california.yaml")
     target = tmp_path / "c.md"
-    written = run_cli("report", scenario, "-o", str(target), "-n", "7", "--seed", "5", "--timestamp")
+    written = run_cli(
+        "report", scenario, "-o", str(target), "-n", "7", "--seed", "5", "--timestamp", "--exact"
+    )
     assert written.returncode == 0, written.stderr
-    fresh = run_cli("report", "--check", str(target))  # scenario, samples, seed, timestamp from the file
+    assert "| figures | every one solved exactly (--exact) |" in target.read_text()
+    fresh = run_cli("report", "--check", str(target), "--full")  # scenario, options, timestamp: the file's
     assert (fresh.returncode, fresh.stdout) == (0, f"{target} is up to date\n"), fresh.stderr
     other = run_cli("report", "--check", str(target), "--seed", "6")  # the command line wins
     assert (other.returncode, other.stdout) == (1, "")
     assert other.stderr == (
         f"{target} is stale: regenerate it with "
-        f"`niches report {scenario} -o {target} --samples 7 --seed 6 --timestamp`\n"
+        f"`niches report {scenario} -o {target} --samples 7 --seed 6 --exact --timestamp`\n"
     )
 
 

@@ -27,6 +27,12 @@ def value(x: float) -> str:
     return f"{clean(x, 2):.2f}"
 
 
+def gain(low: float, high: float) -> str:
+    """Format what dropping a rule gains: `+1.17`, or `+0.91 to 1.34` when only its bounds are known."""
+    first, last = value(low), value(high)
+    return f"+{first}" if first == last else f"+{first} to {last}"
+
+
 def share(x: float) -> str:
     """Format a share in [0, 1] as a percentage with one decimal."""
     return f"{clean(x * 100, 1):.1f}%"

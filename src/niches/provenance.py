@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from niches import __version__
+from niches.limits import SAMPLES
 from niches.numbers import plural
 from niches.optimize.solvers import solver_version
-from niches.render.markdown import table
 
 
 @dataclass(frozen=True)
@@ -55,17 +55,35 @@ def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def with_provenance(
-    body: str,
-    source: Provenance,
-    solver: str,
-    samples: int,
-    seed: int,
-    timestamp: str | None,
-    commitments: Sequence[str],
-) -> str:
+@dataclass(frozen=True)
+class Made:
+    """How a report is made: the options its provenance block records and `report --check` reads back.
+
+    `commitments` are the command line's options that added rules, as words
+    (`("--pin", "logistics=corridor", "--exclude", "ai")`); `exact` is `--exact`.
+    """
+
+    solver: str = "highs"
+    samples: int = SAMPLES
+    seed: int = 0
+    timestamp: str | None = None
+    commitments: tuple[str, ...] = ()
+    exact: bool = False
+
+    def words(self) -> list[str]:
+        """Return these options as `niches report` words (defaults left out)."""
+        words = ["--samples", str(self.samples)] if self.samples != SAMPLES else []
+        words += ["--seed", str(self.seed)] if self.seed != 0 else []
+        words += ["--solver", self.solver] if self.solver != "highs" else []
+        words += list(self.commitments)
+        words += ["--exact"] if self.exact else []
+        words += ["--timestamp"] if self.timestamp else []
+        return words
+
+
+def with_provenance(body: str, source: Provenance, made: Made) -> str:
     """Return the report `body` followed by its provenance block (which records the body's SHA-256)."""
-    return body + _provenance_text(source, solver, samples, seed, timestamp, commitments, body_digest(body))
+    return body + _provenance_text(source, made, body_digest(body))
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,8 @@ class Recorded:
     timestamp: str | None = None
     commitments: tuple[str, ...] = ()
     """The command line's commitments as options: `("--pin", "logistics=corridor", "--exclude", "ai")`."""
+    exact: bool = False
+    """Whether every figure was solved exactly (`--exact`)."""
 
 
 _CELL = re.compile(r"(?<!\\)\|")
@@ -110,6 +130,7 @@ def recorded(text: str) -> Recorded:
         solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
         timestamp=rows.get("generated") or None,
         commitments=commitments,
+        exact=rows.get("figures") == EXACT_ROW,
     )
 
 
@@ -118,15 +139,13 @@ def _whole(text: str) -> int:
     return int(text) if len(text) <= 30 else 10**30
 
 
-def _provenance_text(
-    source: Provenance,
-    solver: str,
-    samples: int,
-    seed: int,
-    timestamp: str | None,
-    commitments: Sequence[str],
-    body: str,
-) -> str:
+EXACT_ROW = "every one solved exactly (--exact)"
+"""What the provenance block's `figures` row says of a report made with `--exact`."""
+
+
+def _provenance_text(source: Provenance, made: Made, body: str) -> str:
+    from niches.render.markdown import table  # rendering pulls in the analyses: only when writing
+
     rows = [
         ("scenario", source.path),
         ("SHA-256 of the scenario", source.sha256),
@@ -134,11 +153,13 @@ def _provenance_text(
         *((f"SHA-256 of judge file {name}", digest) for name, digest in source.judges),
         ("SHA-256 of the report above", body),
         ("niches", __version__),
-        ("solver", solver_version(solver)),
-        ("Monte Carlo", f"{plural(samples, 'sample')}, seed {seed}"),
+        ("solver", solver_version(made.solver)),
+        ("Monte Carlo", f"{plural(made.samples, 'sample')}, seed {made.seed}"),
     ]
-    if commitments:
-        rows.append(("commitments", shlex.join(commitments)))
-    if timestamp:
-        rows.append(("generated", timestamp))
+    if made.commitments:
+        rows.append(("commitments", shlex.join(made.commitments)))
+    if made.exact:
+        rows.append(("figures", EXACT_ROW))
+    if made.timestamp:
+        rows.append(("generated", made.timestamp))
     return HEADING + "\n" + table(("what", "value"), rows)

@@ -8,9 +8,10 @@ a timestamp is asked for, so identical inputs give identical bytes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import NoReturn, TypeVar
 
 from niches.analysis.explain import explain_of
@@ -20,14 +21,14 @@ from niches.analysis.robust import RobustReport, robust_of
 from niches.analysis.sensitivity import fragile, sensitivity_of
 from niches.analysis.summary import summary_of
 from niches.analysis.worlds import worlds_of
-from niches.limits import SAMPLES
+from niches.numbers import gain as gain_text
 from niches.numbers import money, plural, share, value
 from niches.optimize.model import TimedOut
+from niches.provenance import Made, with_provenance
 from niches.provenance import Provenance as Provenance
 from niches.provenance import Recorded as Recorded
 from niches.provenance import provenance as provenance
 from niches.provenance import recorded as recorded
-from niches.provenance import with_provenance
 from niches.render import mermaid
 from niches.render.brief import GLOSSARY as GLOSSARY
 from niches.render.brief import _glossary, _in_brief, _summary
@@ -100,21 +101,18 @@ class Stages:
 
 
 def build_report(
-    study: Study,
-    source: Provenance,
-    samples: int = SAMPLES,
-    seed: int = 0,
-    timestamp: str | None = None,
-    progress: Progress | None = None,
-    commitments: Sequence[str] = (),
+    study: Study, source: Provenance, made: Made | None = None, progress: Progress | None = None
 ) -> str:
     """Return the full markdown report of the study's scenario (every analysis computed once).
 
-    `progress` receives the share of the work done as each analysis ends (the Monte Carlo
-    after each batch of `BATCH` samples), ending at 1.0. `commitments` are the command line's
-    options that added rules (`--pin`, `--include`, `--exclude`), recorded in the provenance.
+    `made` says how (Monte Carlo samples and seed, timestamp, the command line's commitments),
+    recorded in the provenance with the study's solver and exactness. `progress` receives the
+    share of the work done as each analysis ends (the Monte Carlo after each batch of `BATCH`
+    samples), ending at 1.0.
     """
-    scenario, solver = study.scenario, study.solver
+    scenario = study.scenario
+    made = dataclasses.replace(made or Made(), solver=study.solver, exact=study.exact)
+    samples, seed = made.samples, made.seed
     batches = math.ceil(samples / BATCH)
     stages = Stages(progress, ANALYSES + batches)
     with stages.stage():
@@ -131,11 +129,7 @@ def build_report(
             + section_markdown(conflict_section(explanation))
             + "\n",
             source,
-            solver,
-            samples,
-            seed,
-            timestamp,
-            commitments,
+            made,
         )
     with stages.stage():
         report = summary_of(study)
@@ -181,7 +175,7 @@ def build_report(
     out += [section_markdown(section) for section in solve_sections(report)]
     if report.binding:
         rows = [
-            (rule, str(scenario.locations.get(rule, "-")), f"+{value(gain)}")
+            (rule, str(scenario.locations.get(rule, "-")), gain_text(gain.low, gain.high))
             for rule, gain in report.binding.items()
         ]
         out.append(
@@ -213,7 +207,7 @@ def build_report(
             + "".join(f"- {what}\n" for what in study.unfinished)
         )
     out.append(_glossary())
-    return with_provenance("\n".join(out) + "\n", source, solver, samples, seed, timestamp, commitments)
+    return with_provenance("\n".join(out) + "\n", source, made)
 
 
 def _stop_again() -> NoReturn:

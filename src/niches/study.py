@@ -17,7 +17,10 @@ remembered by the study (`Study.remember`):
     explain_of(study)             # explain: why an infeasible scenario is infeasible
     check_of(study)               # check: the scenario's policy assertions
 
-A study is made for one (scenario, objective, solver). It builds the model
+A study is made for one (scenario, objective, solver). With `exact`, every
+figure is solved exactly whatever it costs; without it, a figure whose exact
+value would cost more than the command's share of solver effort (a rule's
+gain, on a large model) is an interval, marked as such. It builds the model
 once (and the table of every portfolio when the scenario is small enough) and
 remembers every result, so a report that needs the recommendation, the binding
 rules and the best value of each world in several sections computes each once.
@@ -48,6 +51,7 @@ class Study:
         time_limit: float | None = None,
         deadline: Deadline | None = None,
         engine: str = "auto",
+        exact: bool = False,
     ) -> None:
         kind = objective or scenario.objective
         if kind not in OBJECTIVES:
@@ -59,6 +63,8 @@ class Study:
         self.kind = kind
         self.solver = solver
         self.prefer = engine
+        self.exact = exact
+        """Whether every figure is solved exactly, whatever it costs (else some may be bounded)."""
         self.unfinished: list[str] = []
         self.extra_solves = 0  # solves on models an analysis built for a second thread
         self._memo: dict[object, Any] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.analysis.summary import summary_of
+from niches.analysis.summary import Gain, summary_of
 from niches.scenario import Commitment
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ class RulePrice:
     """
 
     rule: str
-    committed: float
-    free: float | None
+    committed: Gain
+    free: Gain | None
 
 
 @dataclass(frozen=True)

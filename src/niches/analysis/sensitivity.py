@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from niches.analysis.buy_order import BuyStep, order_of_buy
 from niches.analysis.stability import Change as Change
 from niches.analysis.stability import _class_bests, _class_walk, _cost_change, _walk
-from niches.analysis.summary import summary_of
+from niches.analysis.summary import Gain, summary_of
 from niches.analysis.variants import with_cost_factor as with_cost_factor
 from niches.analysis.variants import with_score_factor as with_score_factor
 from niches.analysis.variants import with_weight as with_weight
@@ -100,7 +100,7 @@ class RulePrice:
     rule: str
     step: str | None
     relax_gain: float | None
-    drop_gain: float
+    drop_gain: Gain
 
 
 @dataclass(frozen=True)

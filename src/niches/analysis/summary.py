@@ -19,6 +19,7 @@ from niches.optimize.evaluate import (
     violated_rules,
 )
 from niches.optimize.model import Solution
+from niches.optimize.relaxed import Without
 from niches.scenario import TAKEN
 
 if TYPE_CHECKING:
@@ -34,18 +35,40 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
+class Gain:
+    """What the objective would gain without a rule (value units; for `regret`, the fall in regret).
+
+    Exact when `low == high`; otherwise the gain lies between the two (`low` is
+    reached by a portfolio found without the rule, `high` is a proven bound).
+    """
+
+    low: float
+    high: float
+
+    @property
+    def exact(self) -> bool:
+        return self.low == self.high
+
+    @property
+    def figure(self) -> float | None:
+        """Return the exact gain, or None when only its bounds are known."""
+        return self.low if self.exact else None
+
+
+@dataclass(frozen=True)
 class SolveReport:
     """A solution with its rule checks, binding rules and left-out niches.
 
     `binding` maps each rule group whose removal would improve the objective
-    to that improvement (value units; for `regret`, the fall in regret).
+    to that improvement (a `Gain`: exact, or bounded when the exact figure
+    would cost more than the command's share of solver effort).
     `unknown` lists the rule groups the time limit left unexamined (neither
     binding nor not binding); `unfinished` says in words what was cut short.
     """
 
     solution: Solution
     checks: tuple[RuleCheck, ...]
-    binding: dict[str, float]
+    binding: dict[str, Gain]
     left_out: tuple[LeftOut, ...]
     unknown: tuple[str, ...] = ()
     unfinished: tuple[str, ...] = ()
@@ -73,13 +96,15 @@ def deal_worth(study: Study) -> dict[str, float | None]:
     return found
 
 
-def binding_rules(study: Study) -> tuple[dict[str, float], list[str]]:
-    """Return (rule group -> objective gained by dropping it, for the groups that bind; groups not examined).
+def binding_rules(study: Study, exact: bool | None = None) -> tuple[dict[str, Gain], list[str]]:
+    """Return (rule group -> what dropping it gains, for the groups that bind; groups not examined).
 
     A family of groups (all budget caps, all exposure caps, ...) none of whose
     members binds alone is also tried as a whole, and listed as `family[*]`.
     Groups the time limit left unexamined are returned in the second list,
-    never reported as not binding.
+    never reported as not binding. `exact` (default: the study's) solves every
+    gain whatever it costs; otherwise a gain past the command's share of solver
+    effort is an interval (whether a rule binds is always decided).
     """
     solution = study.solution()
     if solution.status != "optimal" or solution.objective is None:
@@ -89,36 +114,40 @@ def binding_rules(study: Study) -> tuple[dict[str, float], list[str]]:
     base = solution.objective
     engine = study.engine
     deadline = study.deadline
+    exact = study.exact if exact is None else exact
+    tie = RELATIVE_TIE * max(1.0, abs(base))
 
-    def gain(relaxed: float | None) -> float | None:
+    def gain(relaxed: Without | None) -> Gain | None:
         if relaxed is None:
             return None
-        return base - relaxed if kind == "regret" else relaxed - base
+        if kind == "regret":
+            return Gain(base - relaxed.high, base - relaxed.low)
+        return Gain(relaxed.low - base, relaxed.high - base)
 
     groups = rule_groups(scenario)
-    singles = engine.relaxed(solution, [frozenset([g]) for g in groups], deadline)
-    result: dict[str, float] = {}
+    singles = engine.relaxed(solution, [frozenset([g]) for g in groups], deadline, exact)
+    result: dict[str, Gain] = {}
     unknown: list[str] = []
     families: dict[str, list[str]] = {}
     for group in groups:
         families.setdefault(group.split("[")[0], []).append(group)
-        value = gain(singles[frozenset([group])])
-        if value is None:
+        found = gain(singles[frozenset([group])])
+        if found is None or (found.low <= tie < found.high):  # cut short before it was decided
             unknown.append(group)
-        elif value > RELATIVE_TIE * max(1.0, abs(base)):
-            result[group] = value
+        elif found.low > tie:
+            result[group] = found
     joint = [
         (family, frozenset(members))
         for family, members in families.items()
         if len(members) > 1 and not any(m in result or m in unknown for m in members)
     ]
-    together = engine.relaxed(solution, [members for _, members in joint], deadline) if joint else {}
+    together = engine.relaxed(solution, [members for _, members in joint], deadline, exact) if joint else {}
     for family, members in joint:
-        value = gain(together[members])
-        if value is None:
+        found = gain(together[members])
+        if found is None or (found.low <= tie < found.high):
             unknown.append(f"{family}[*]")
-        elif value > RELATIVE_TIE * max(1.0, abs(base)):
-            result[f"{family}[*]"] = value  # binds only jointly: no single member does
+        elif found.low > tie:
+            result[f"{family}[*]"] = found  # binds only jointly: no single member does
     return result, unknown
 
 
@@ -319,7 +348,7 @@ def summarise(study: Study, find_binding: bool = True) -> SolveReport:
     checks: tuple[RuleCheck, ...] = ()
     if solution.metrics is not None:
         checks = tuple(rule_checks(solution.scenario, solution.portfolio, solution.metrics))
-    binding: dict[str, float] = {}
+    binding: dict[str, Gain] = {}
     unknown: list[str] = []
     if find_binding:
         binding, unknown = binding_rules(study)

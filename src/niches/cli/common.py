@@ -91,6 +91,17 @@ TimeLimitOpt = Annotated[
 ]
 
 
+ExactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exact",
+        help="Solve every figure exactly, whatever it costs (by default a rule's gain, a stability "
+        "radius or a breakpoint whose exact figure would cost more than the command's share of solver "
+        "effort is shown as an interval, marked as such).",
+    ),
+]
+
+
 PinOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(

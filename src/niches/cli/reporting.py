@@ -13,6 +13,7 @@ from niches.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INVALID,
     EXIT_OK,
+    ExactOpt,
     ExcludeOpt,
     Format,
     IncludeOpt,
@@ -31,9 +32,10 @@ from niches.cli.common import (
 )
 from niches.cli.output import _progress
 from niches.limits import MAX_SAMPLES, MAX_SEED, SAMPLES
+from niches.provenance import Made
 
 if TYPE_CHECKING:
-    from niches.report import Provenance
+    from niches.provenance import Provenance
     from niches.scenario import Scenario
 
 
@@ -98,6 +100,7 @@ def report(
         ),
     ] = False,
     time_limit: TimeLimitOpt = None,
+    exact: ExactOpt = False,
     pin: PinOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
@@ -121,8 +124,14 @@ def report(
             _error(EXIT_INVALID, "--check writes nothing; drop -o")
         if timestamp:
             _error(EXIT_INVALID, "--check reuses the timestamp FILE.md records; drop --timestamp")
-        options = _options(pin, include, exclude)
-        _check_report(check, scenario, samples, seed, solver, time_limit, options, full)
+        given = Made(
+            solver=solver.value if solver else "",
+            samples=samples or 0,
+            seed=-1 if seed is None else seed,
+            commitments=tuple(_options(pin, include, exclude)),
+            exact=exact,
+        )
+        _check_report(check, scenario, given, time_limit, full)
         return
     deadline = _deadline(time_limit)
     target = _writable(output, [scenario], mkdir) if output is not None else None
@@ -131,20 +140,16 @@ def report(
         import datetime
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    options = _options(pin, include, exclude)
-    loaded, source = _report_source(scenario, options)
-    chosen = (solver or SolverName.highs).value
-    text, feasible = _report_text(
-        loaded,
-        source,
-        samples or SAMPLES,
-        seed or 0,
-        chosen,
-        stamp,
-        deadline,
-        quiet=target is None,
-        options=options,
+    made = Made(
+        solver=(solver or SolverName.highs).value,
+        samples=samples or SAMPLES,
+        seed=seed or 0,
+        timestamp=stamp,
+        commitments=tuple(_options(pin, include, exclude)),
+        exact=exact,
     )
+    loaded, source = _report_source(scenario, made.commitments)
+    text, feasible = _report_text(loaded, source, made, deadline, quiet=target is None)
     if target is None:
         sys.stdout.write(text)
     else:
@@ -201,35 +206,19 @@ def _judge_files(loaded: Scenario) -> list[tuple[str, bytes]]:
 
 
 def _report_text(
-    loaded: Scenario,
-    source: Provenance,
-    samples: int,
-    seed: int,
-    solver: str,
-    stamp: str | None,
-    deadline: Any,
-    quiet: bool = True,
-    options: Sequence[str] = (),
+    loaded: Scenario, source: Provenance, made: Made, deadline: Any, quiet: bool = True
 ) -> tuple[str, bool]:
     """Return the report of the scenario and whether it is feasible."""
     from niches.report import build_report
     from niches.study import Study
 
-    study = Study(loaded, solver=solver, deadline=deadline)
+    study = Study(loaded, solver=made.solver, deadline=deadline, exact=made.exact)
     with _progress("report", Format.json if quiet else Format.table) as progress:
-        text = build_report(study, source, samples, seed, stamp, progress, options)
+        text = build_report(study, source, made, progress)
     return text, study.solution().status != "infeasible"
 
 
-def _recorded_as_made(
-    data: bytes,
-    source: Provenance,
-    solver: str,
-    samples: int,
-    seed: int,
-    timestamp: str | None,
-    options: Sequence[str],
-) -> bool:
+def _recorded_as_made(data: bytes, source: Provenance, made: Made) -> bool:
     """Return whether the report `data` is its own body followed by the provenance these inputs write.
 
     The block records the SHA-256 of the scenario, of each judge file and of the body, the niches and
@@ -242,21 +231,17 @@ def _recorded_as_made(
     body = body_of(text)
     if body is None:
         return False
-    made = with_provenance(body, source, solver, samples, seed, timestamp, options)
-    return made.encode("utf-8") == data
+    return with_provenance(body, source, made).encode("utf-8") == data
 
 
 def _check_report(
-    path: str,
-    scenario: str | None,
-    samples: int | None,
-    seed: int | None,
-    solver: SolverName | None,
-    time_limit: float | None,
-    options: list[str],
-    full: bool = False,
+    path: str, scenario: str | None, given: Made, time_limit: float | None, full: bool = False
 ) -> NoReturn:
-    """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
+    """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2.
+
+    `given` holds the options given on the command line, each empty (solver "", samples 0, seed
+    -1, no commitments, not exact) where the report's provenance block is to say it.
+    """
     import shlex
 
     from niches.provenance import recorded
@@ -281,37 +266,34 @@ def _check_report(
                 "the report's folder; give SCENARIO, or allow its folder with niches --allow-path DIR",
             )
         scenario = was.scenario
-    if samples is None and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
+    if not given.samples and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
         _error(
             EXIT_INVALID,
             f"{path}: its provenance records {was.samples:,} samples, outside 1 to "
             f"{MAX_SAMPLES:,}; give --samples",
         )
-    if seed is None and was.seed is not None and not 0 <= was.seed <= MAX_SEED:
+    if given.seed < 0 and was.seed is not None and not 0 <= was.seed <= MAX_SEED:
         _error(
             EXIT_INVALID,
             f"{path}: its provenance records seed {was.seed}, outside 0 to 2^63-1; give --seed",
         )
-    samples = samples or was.samples or SAMPLES
-    seed = seed if seed is not None else was.seed if was.seed is not None else 0
-    chosen = solver.value if solver else was.solver or "highs"
-    options = options or list(was.commitments)
-    loaded, source = _report_source(scenario, options)
+    made = Made(
+        solver=given.solver or was.solver or "highs",
+        samples=given.samples or was.samples or SAMPLES,
+        seed=given.seed if given.seed >= 0 else was.seed if was.seed is not None else 0,
+        timestamp=was.timestamp,
+        commitments=given.commitments or was.commitments,
+        exact=given.exact or was.exact,
+    )
+    loaded, source = _report_source(scenario, made.commitments)
     if was.sha256 in (None, source.sha256):  # other bytes: stale without computing anything
-        if not full and _recorded_as_made(data, source, chosen, samples, seed, was.timestamp, options):
+        if not full and _recorded_as_made(data, source, made):
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)
-        text, _ = _report_text(
-            loaded, source, samples, seed, chosen, was.timestamp, deadline, options=options
-        )
+        text, _ = _report_text(loaded, source, made, deadline)
         if text.encode("utf-8") == data:
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)
-    words = ["niches", "report", scenario, "-o", path]
-    words += ["--samples", str(samples)] if samples != SAMPLES else []
-    words += ["--seed", str(seed)] if seed != 0 else []
-    words += ["--solver", chosen] if chosen != "highs" else []
-    words += options
-    words += ["--timestamp"] if was.timestamp else []
+    words = ["niches", "report", scenario, "-o", path, *made.words()]
     words += ["--time-limit", f"{time_limit:g}"] if time_limit is not None else []
     _fail(EXIT_INFEASIBLE, f"{path} is stale: regenerate it with `{shlex.join(words)}`")

@@ -13,6 +13,7 @@ from niches.cli.common import (
     EXIT_INVALID,
     EXIT_SOLVER,
     Axis,
+    ExactOpt,
     ExcludeOpt,
     Format,
     FormatOpt,
@@ -48,6 +49,7 @@ def solve(
     objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
+    exact: ExactOpt = False,
     lp: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--lp", help="Also write the model in LP format to this file.", show_default=False),
@@ -68,7 +70,9 @@ def solve(
     deadline = _deadline(time_limit)
     lp_file = _writable(lp, [scenario], mkdir) if lp is not None else None
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
-    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
+    study = Study(
+        loaded, objective.value if objective else None, solver.value, deadline=deadline, exact=exact
+    )
     try:
         solution = study.solution(write_lp=str(lp_file) if lp_file else None)
         report = summary_of(study)
@@ -101,6 +105,7 @@ def frontier(
     objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Show an exact frontier: value for money (budget), expected value vs CVaR (risk), or the price of
     not choosing sides (exposure); every breakpoint is found by solving. `hull` draws Equity's efficient
@@ -113,7 +118,9 @@ def frontier(
 
     deadline = _deadline(time_limit)
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
-    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
+    study = Study(
+        loaded, objective.value if objective else None, solver.value, deadline=deadline, exact=exact
+    )
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)
     try:
@@ -153,6 +160,7 @@ def sensitivity(
     objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Show how fragile the recommendation is: weight intervals, stability radii of scores and costs,
     marginal value of money and capacity, the price of each binding rule, and the order of buy.
@@ -164,7 +172,9 @@ def sensitivity(
 
     deadline = _deadline(time_limit)
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
-    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
+    study = Study(
+        loaded, objective.value if objective else None, solver.value, deadline=deadline, exact=exact
+    )
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)
     with _progress("sensitivity", format) as progress:
@@ -219,6 +229,7 @@ def price(
     objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Price political commitments: the optimum with and without them side by side, what they
     displace, and the rules that make them expensive. Exit 1 when no portfolio keeps them.
@@ -241,11 +252,13 @@ def price(
             _error(EXIT_INVALID, f"{text}: write NICHE=LEVEL[@PERIOD], NICHE or -NICHE")
     loaded = load(path)
     kind = objective.value if objective else None
-    free = Study(loaded, kind, solver.value, deadline=deadline)
+    free = Study(loaded, kind, solver.value, deadline=deadline, exact=exact)
     if free.solution().metrics is None:
         _err("no portfolio keeps the scenario's rules even without the commitments")
         _infeasible_exit(free, format)
-    committed_study = Study(committed(loaded, list(commitments)), kind, solver.value, deadline=deadline)
+    committed_study = Study(
+        committed(loaded, list(commitments)), kind, solver.value, deadline=deadline, exact=exact
+    )
     result = price_of(free, committed_study, commitments)
     if result.committed is None:
         _err(f"no portfolio keeps the scenario's rules with {commitments_text(result)}")

@@ -17,7 +17,6 @@ with the same semantics (tests hold both to the brute-force oracle):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
@@ -33,19 +32,13 @@ from niches.optimize.model import (
     Solution,
     best_by_world,
     measure_goals,
-    tolerance,
 )
 from niches.optimize.portfolio import admissible
+from niches.optimize.relaxed import Pending, Relaxed, Settler, Without
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
     from niches.optimize.table_arrays import Scores
-
-INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "pin[", "min_niches", "max_niches")
-"""Rule groups whose rows count whole niches: a violation is off by at least one."""
-
-Relaxed = dict[frozenset[str], "float | None"]
-"""Rule groups dropped -> the objective without them (None: not computed before the time limit)."""
 
 
 class Engine(Protocol):
@@ -77,7 +70,11 @@ class Engine(Protocol):
     ) -> Solution: ...
 
     def relaxed(
-        self, base: Solution, groups: Sequence[frozenset[str]], deadline: Deadline | None = None
+        self,
+        base: Solution,
+        groups: Sequence[frozenset[str]],
+        deadline: Deadline | None = None,
+        exact: bool = True,
     ) -> Relaxed: ...
 
 
@@ -204,105 +201,62 @@ class MilpEngine:
 
     # ---------------------------------------------------------------- relaxed rules
     def relaxed(
-        self, base: Solution, groups: Sequence[frozenset[str]], deadline: Deadline | None = None
+        self,
+        base: Solution,
+        groups: Sequence[frozenset[str]],
+        deadline: Deadline | None = None,
+        exact: bool = True,
     ) -> Relaxed:
-        """Return the objective with each set of rule groups dropped (the base's where it cannot improve).
+        """Return the objective with each set of rule groups dropped (`niches.optimize.relaxed`).
 
-        A set that cannot improve on the base is recognised without a MILP
-        where an LP relaxation proves it: for one group, the best LP value of
-        the portfolios that break it (the only ones dropping it adds); for a
-        set, the LP with all of them dropped. The rest are MILPs started from
-        the base portfolio, shared between two solver instances on two threads.
+        The LP screen runs on this model; what it leaves open is shared between
+        two solver instances on two threads (set i to instance i % 2, so each
+        sees the same sequence of solves on every run). `exact` solves every
+        figure; otherwise figures past the command's share of effort are
+        intervals.
         """
         kind = base.objective_kind
         deadline = deadline or self.deadline
         assert base.objective is not None
         if kind == "regret":
-            return {g: self._objective_without(g, base, deadline, self.model) for g in groups}
-        goal = KIND_GOAL[kind]
-        cutoff = base.objective + tolerance(base.objective)
+            found = {g: self._regret_without(g, base, deadline) for g in groups}
+            return {g: None if v is None else Without.of(v) for g, v in found.items()}
         result: Relaxed = {}
-        pending: list[frozenset[str]] = []
+        pending: list[Pending] = []
+        settler = Settler(self.model, self.scenario, base, deadline, exact)
         for group in groups:
             if deadline.expired:
                 result[group] = None
                 continue
-            with self.model.form.variant():
-                self._breaking(group)
-                bound = self.model.optimise(goal, deadline.left(), relax=True)
-            if bound.status == "infeasible" or (
-                bound.status == "optimal" and bound.objective is not None and bound.objective <= cutoff
-            ):
-                result[group] = base.objective
+            screened = settler.screen(group)
+            if isinstance(screened, Pending):
+                pending.append(screened)
             else:
-                pending.append(group)
+                result[group] = screened
         if len(pending) > 1 and self.solver == "highs":
             if self._twin is None:
                 self._twin = PortfolioModel(self.scenario, self.solver)
-            models = (self.model, self._twin)
+            settlers = (settler, Settler(self._twin, self.scenario, base, deadline, exact))
             shares = [pending[0::2], pending[1::2]]
             pool = ThreadPoolExecutor(max_workers=2)
             try:  # waiting on the futures (not in the pool's own exit) lets Ctrl-C through at once
-                futures = [
-                    pool.submit(
-                        lambda i: {
-                            g: self._objective_without(g, base, deadline, models[i]) for g in shares[i]
-                        },
-                        i,
-                    )
-                    for i in range(2)
-                ]
+                futures = [pool.submit(settlers[i].settle, shares[i]) for i in range(2)]
                 parts = [future.result() for future in futures]
             finally:
                 pool.shutdown(wait=False, cancel_futures=True)
-            for part in parts:
-                result.update(part)
+            for share, part in zip(shares, parts, strict=True):
+                result.update({item.groups: figure for item, figure in zip(share, part, strict=True)})
         else:
-            for group in pending:
-                result[group] = self._objective_without(group, base, deadline, self.model)
+            result.update(
+                {item.groups: figure for item, figure in zip(pending, settler.settle(pending), strict=True)}
+            )
         return {g: result[g] for g in groups}
 
-    def _breaking(self, groups: frozenset[str], model: PortfolioModel | None = None) -> bool:
-        """Restrict to portfolios breaking a lone one-row group (return True), else drop the groups."""
-        form = (model or self.model).form
-        if len(groups) == 1:
-            (name,) = groups
-            group = form.groups[name]
-            if len(group.rows) == 1:
-                row = group.rows[0]
-                low, high = form.row_lower[row], form.row_upper[row]
-                step = 1.0 if name.startswith(INTEGRAL) else 0.0
-                if group.how == "share" or (math.isinf(low) and not math.isinf(high)):
-                    form.set_row_bounds(row, high + step, INF)
-                    return True
-                if math.isinf(high) and not math.isinf(low):
-                    form.set_row_bounds(row, -INF, low - step)
-                    return True
-        for name in groups:
-            form.drop(name)
-        return False
-
-    def _objective_without(
-        self, groups: frozenset[str], base: Solution, deadline: Deadline, model: PortfolioModel
-    ) -> float | None:
-        assert base.objective is not None
-        kind = base.objective_kind
+    def _regret_without(self, groups: frozenset[str], base: Solution, deadline: Deadline) -> float | None:
+        """Return the least largest regret with `groups` dropped (None: the time limit came first)."""
         if deadline.expired:
             return None
-        if kind == "regret":
-            found = MilpEngine._best_on(model, self.scenario, kind, groups, deadline)
-            return found
-        with model.form.variant():
-            breaking = self._breaking(groups, model)
-            outcome = model.optimise(
-                KIND_GOAL[kind], deadline.left(), start=None if breaking else base.portfolio
-            )
-        if outcome.status == "infeasible":
-            return base.objective  # nothing breaks the group: dropping it changes nothing
-        if outcome.status != "optimal":
-            return None
-        value = objective_value(kind, evaluate(self.scenario, model.portfolio(outcome)))
-        return max(value, base.objective) if breaking else value
+        return MilpEngine._best_on(self.model, self.scenario, base.objective_kind, groups, deadline)
 
     @staticmethod
     def _best_on(
@@ -521,15 +475,21 @@ class TableEngine:
         return float(entry[at]), table.portfolio(int(rows[at]))
 
     def relaxed(
-        self, base: Solution, groups: Sequence[frozenset[str]], deadline: Deadline | None = None
+        self,
+        base: Solution,
+        groups: Sequence[frozenset[str]],
+        deadline: Deadline | None = None,
+        exact: bool = True,
     ) -> Relaxed:
-        """Return the objective with each set of rule groups dropped (None: the time limit came first)."""
+        """Return the objective with each set of rule groups dropped, exactly (None: the time limit came
+        first; enumeration is exact whatever `exact` says)."""
         deadline = deadline or self.deadline
         result: Relaxed = {}
         for group in groups:
-            result[group] = (
+            found = (
                 None if deadline.expired else self.best(kind=base.objective_kind, disabled=group).objective
             )
+            result[group] = None if found is None else Without.of(found)
         return result
 
 

@@ -6,7 +6,7 @@ import math
 
 from niches.analysis.robust import RobustReport, classify
 from niches.analysis.summary import SolveReport
-from niches.numbers import money, plural, share, value
+from niches.numbers import gain, money, plural, share, value
 from niches.render.sections import OBJECTIVE_WORDS
 from niches.render.words import rule_words
 
@@ -101,7 +101,8 @@ def _summary(report: SolveReport, robustness: RobustReport | None, weak: list[tu
     ]
     if report.binding:
         binding = ", ".join(
-            f"{rule_words(r)} (+{value(g)} {sc.value_unit} if dropped)" for r, g in report.binding.items()
+            f"{rule_words(r)} ({gain(g.low, g.high)} {sc.value_unit} if dropped)"
+            for r, g in report.binding.items()
         )
         lines.append(f"- **What holds it back:** {binding}.")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from niches.analysis.summary import SolveReport
+from niches.analysis.summary import Gain, SolveReport
 from niches.numbers import clean
 from niches.optimize.evaluate import Metrics
 from niches.scenario import Scenario
@@ -152,11 +152,7 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
         for check in report.checks
     ]
     data["binding"] = [
-        {
-            "rule": rule,
-            "gain_if_dropped": clean(gain),
-            "location": _location(scenario, rule),
-        }
+        {"rule": rule, **gain_fields(gain), "location": _location(scenario, rule)}
         for rule, gain in report.binding.items()
     ]
     data["left_out"] = [{"niche": item.niche, "reason": item.reason} for item in report.left_out]
@@ -164,6 +160,16 @@ def solve_dict(report: SolveReport) -> dict[str, Any]:
     data["notes"] = list(solution.notes)
     data["unfinished"] = list(report.unfinished)
     return data
+
+
+def gain_fields(gain: Gain, suffix: str = "") -> dict[str, Any]:
+    """Return a rule's gain as JSON fields: `gain_if_dropped` (the exact figure, or null when only
+    bounded), `gain_bounds` ([low, high]; equal when exact) and `exact`, each name ending in `suffix`."""
+    return {
+        f"gain_if_dropped{suffix}": None if gain.figure is None else clean(gain.figure),
+        f"gain_bounds{suffix}": [clean(gain.low), clean(gain.high)],
+        f"exact{suffix}": gain.exact,
+    }
 
 
 def _floor_source(scenario: Scenario, rule: str) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from niches.analysis.price import MEASURES, Price, figures
-from niches.numbers import clean, labelled, money, share, signed, value
-from niches.render.json import units_json
+from niches.numbers import clean, gain, labelled, money, share, signed, value
+from niches.render.json import gain_fields, units_json
 from niches.render.sections import OBJECTIVE_WORDS, Section
 
 
@@ -81,8 +81,8 @@ def price_sections(price: Price) -> list[Section]:
                     (
                         r.rule,
                         str(committed.solution.scenario.locations.get(r.rule, "-")),
-                        f"+{value(r.committed)}",
-                        "-" if r.free is None else f"+{value(r.free)}",
+                        gain(r.committed.low, r.committed.high),
+                        "-" if r.free is None else gain(r.free.low, r.free.high),
                     )
                     for r in price.expensive
                 ),
@@ -117,8 +117,12 @@ def price_json(price: Price) -> dict[str, Any]:
             {
                 "rule": r.rule,
                 "location": _location(price, r.rule),
-                "gain_if_dropped": clean(r.committed),
-                "gain_if_dropped_free": None if r.free is None else clean(r.free),
+                **gain_fields(r.committed),
+                **(
+                    gain_fields(r.free, "_free")
+                    if r.free is not None
+                    else {"gain_if_dropped_free": None, "gain_bounds_free": None, "exact_free": None}
+                ),
             }
             for r in price.expensive
         ],

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from niches.analysis.summary import SolveReport
+from niches.numbers import gain as gain_text
 from niches.numbers import labelled, measured, money, share, signed, value
 from niches.scenario import Scenario
 
@@ -215,7 +216,7 @@ def rules_section(report: SolveReport) -> Section:
     loose: list[str] = []
     for check in report.checks:
         gain = report.binding.get(check.rule)
-        binds = f"+{value(gain)}" if gain is not None else ("tight" if check.tight else "")
+        binds = gain_text(gain.low, gain.high) if gain is not None else ("tight" if check.tight else "")
         if check.rule in unknown:
             binds = "not examined: time limit"
         if gain is not None:
@@ -240,7 +241,7 @@ def rules_section(report: SolveReport) -> Section:
         if rule not in listed:
             strong.add(len(rows))
             words = "jointly " if rule.endswith("[*]") else ""
-            rows.append((rule, "", "", "", "", f"{words}+{value(gain)}"))
+            rows.append((rule, "", "", "", "", f"{words}{gain_text(gain.low, gain.high)}"))
     for rule in report.unknown:
         if rule not in listed:
             rows.append((rule, "", "", "", "", "not examined: time limit"))

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from niches.analysis.sensitivity import Change, Radius, Sensitivity
-from niches.numbers import clean, labelled, money, value
+from niches.numbers import clean, gain, labelled, money, value
 from niches.render.json import units_json
 from niches.render.portfolio import _portfolio_json, change_text
 from niches.render.sections import Section
@@ -98,7 +98,7 @@ def prices_section(result: Sensitivity) -> Section:
             p.rule,
             p.step or "-",
             "-" if p.relax_gain is None else f"+{value(p.relax_gain)}",
-            f"+{value(p.drop_gain)}",
+            gain(p.drop_gain.low, p.drop_gain.high),
         )
         for p in result.prices
     )
@@ -213,7 +213,9 @@ def sensitivity_json(result: Sensitivity) -> dict[str, Any]:
                 "rule": p.rule,
                 "step": p.step,
                 "relax_gain": None if p.relax_gain is None else clean(p.relax_gain),
-                "drop_gain": clean(p.drop_gain),
+                "drop_gain": None if p.drop_gain.figure is None else clean(p.drop_gain.figure),
+                "drop_gain_bounds": [clean(p.drop_gain.low), clean(p.drop_gain.high)],
+                "drop_gain_exact": p.drop_gain.exact,
             }
             for p in result.prices
         ],

@@ -258,6 +258,8 @@ class HighsBackend:
         if journal:
             formulation.take_changes()
         self.solves = 0
+        self.work = 0
+        """Simplex iterations of every run so far: a measure of effort that is the same on every machine."""
         self.solution_limit: int | None = None
 
     def _instance(self, relax: bool) -> _Instance:
@@ -334,6 +336,29 @@ class HighsBackend:
             outcome, notes=(f"HiGHS {trouble} (also without presolve); solved by CBC instead",)
         )
 
+    def beyond(
+        self, objective: Mapping[int, float], maximise: bool, seconds: float | None, cutoff: float
+    ) -> Outcome:
+        """Solve for the first solution better than `cutoff` (the MILP stops there).
+
+        Return it (status "feasible", or "optimal" when it is also proven
+        best), or "infeasible" when the solver proves no solution beats
+        `cutoff`. HiGHS prunes with the cutoff from the start, which proves
+        "nothing better" far sooner than an optimisation does.
+        """
+        instance = self._instance(False)
+        instance.sync()
+        instance.set_objective(objective, maximise)
+        limit = (-cutoff if maximise else cutoff) * instance.factor  # HiGHS minimises internally
+        saved = self.solution_limit
+        self.solution_limit = 1
+        instance.h.setOptionValue("objective_bound", limit)
+        try:
+            return self.solve(objective, maximise, seconds)
+        finally:
+            self.solution_limit = saved
+            instance.h.setOptionValue("objective_bound", math.inf)
+
     def _attempt(
         self, instance: _Instance, objective: Mapping[int, float], maximise: bool, relax: bool
     ) -> tuple[Outcome, str | None]:
@@ -341,6 +366,7 @@ class HighsBackend:
         self.solves += 1
         try:
             _check(_run(instance.h), "run")
+            self.work += max(0, int(instance.h.getInfo().simplex_iteration_count))
             outcome = self._outcome(instance, maximise, relax)
         except SolverFailed as failed:
             return Outcome("timeout"), str(failed).removeprefix("HiGHS ")
