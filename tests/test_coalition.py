@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from niches.analysis.coalition import (
     CoalitionError,
+    CoalitionReport,
     cost_shares,
     member_scenario,
     study_coalition,
@@ -188,7 +190,48 @@ def _held_to_brute_force(coalition: Coalition, solver: str) -> str:
     }
     assert {tuple(sorted(k)) for k in report.blocking} == blocking
     assert report.stable == (not blocking)
+    _closest_held_to_brute_force(coalition, game, worth, report)
     return "gain" if grand > math.fsum(worth[(m,)] for m in names) + 1e-6 else "no gain"
+
+
+def _closest_held_to_brute_force(
+    coalition: Coalition,
+    game: dict[tuple[str, ...], float | None],
+    worth: dict[tuple[str, ...], float],
+    report: CoalitionReport,
+) -> None:
+    """The least core, the nucleolus and the best structure of a coalition, on the enumerated game."""
+    names = list(coalition.members)
+    tol = 1e-6 * max(1.0, *(abs(v) for v in worth.values()))
+
+    def largest(payoffs: Mapping[str, float]) -> float:
+        return max(v - math.fsum(payoffs[m] for m in k) for k, v in worth.items() if len(k) < len(names))
+
+    assert abs(largest(report.least_core.payoffs) - report.least_core.epsilon) <= tol
+    assert abs(largest(report.nucleolus.payoffs) - report.least_core.epsilon) <= tol
+    payoff = {m.name: m.joint for m in report.members}
+    assert abs(report.complaints["split"] - largest(payoff)) <= tol
+    if report.stable:
+        assert report.least_core.epsilon <= tol  # a stable split exists
+    totals = [
+        math.fsum(game[tuple(sorted(b))] or 0.0 for b in p)
+        for p in _partitions(tuple(names))
+        if all(game[tuple(sorted(b))] is not None for b in p)
+    ]
+    structure = report.structure
+    assert abs(structure.value - max(totals)) <= tol
+    for group in structure.groups:
+        given = math.fsum(structure.payoffs[m] for m in group)
+        assert abs(given - (game[tuple(sorted(group))] or 0.0)) <= tol  # each group shares its own total
+        if coalition.split == "shapley":
+            shapley = _shapley_by_orders(list(group), {k: worth[k] for k in worth if set(k) <= set(group)})
+            assert all(abs(structure.payoffs[m] - shapley[m]) <= tol for m in group)
+    blocking = {
+        k
+        for k, v in worth.items()
+        if v > math.fsum(structure.payoffs[m] for m in k) + 1e-6 * max(1.0, abs(v))
+    }
+    assert {tuple(sorted(k)) for k in structure.blocking} == blocking
 
 
 @pytest.mark.slow
@@ -206,7 +249,7 @@ def test_coalition_game_matches_brute_force(solver: str, examples: int) -> None:
 
 
 def test_shapley_values_of_a_textbook_game() -> None:
-    from niches.analysis.coalition import shapley_values
+    from niches.analysis.coalition_solutions import shapley_values
 
     # the glove game: one left glove (a), two right gloves (b, c); a pair is worth 1
     game = {("a",): 0.0, ("b",): 0.0, ("c",): 0.0, ("a", "b"): 1.0, ("a", "c"): 1.0, ("b", "c"): 0.0}
@@ -236,6 +279,45 @@ def test_the_middle_corridor_coalition_from_the_library() -> None:
         )
     assert data["shared"][0]["niche"] == "logistics"
     assert all(isinstance(group, list) for group in data["blocking"])
+
+
+MIDDLE_CORRIDOR_SPLIT = {"kazakhstan": 51.229687, "azerbaijan": 25.700988, "turkey": 31.747488}
+"""The least core of the Middle Corridor is one split: each pair's three constraints hold with
+equality at epsilon = (77.305366 + 83.351866 + 57.823168 - 2 x 108.678163) / 3 = 0.374691, so
+x_kazakhstan = 108.678163 - 57.823168 + 0.374691, and so on; the nucleolus is that split too."""
+
+
+def test_the_middle_corridor_least_core_nucleolus_and_best_structure() -> None:
+    result = run_cli("coalition", str(LIBRARY), "--format", "json")
+    assert result.returncode == 1, result.stderr  # not stable
+    data = json.loads(result.stdout)
+    assert data["least_core"] == {"epsilon": 0.374691, "payoffs": MIDDLE_CORRIDOR_SPLIT}
+    assert data["nucleolus"] == MIDDLE_CORRIDOR_SPLIT
+    assert data["complaints"] == {
+        "split": 0.580362,
+        "shapley": 0.580362,
+        "least_core": 0.374691,
+        "nucleolus": 0.374691,
+    }
+    pairs = [["kazakhstan", "azerbaijan"], ["kazakhstan", "turkey"], ["azerbaijan", "turkey"]]
+    assert data["best_structure"] == {
+        "groups": [["kazakhstan", "azerbaijan", "turkey"]],
+        "value": 108.678163,
+        "stable": False,
+        "payoffs": {m["name"]: m["joint"] for m in data["members"]},
+        "blocking": pairs,
+    }
+    assert data["blocking"] == pairs  # in the members' order
+    line = (
+        "stable: no (the sub-coalitions marked block: they do better on their own); no split is stable: "
+        "the least core asks every group to give up at most 0.37 points of what it can get on its own "
+        "(split: kazakhstan 51.23, azerbaijan 25.70, turkey 31.75)"
+    )
+    markdown = run_cli("coalition", str(LIBRARY), "--format", "markdown")  # footers unwrapped
+    assert (markdown.returncode, markdown.stderr) == (1, "")
+    lines = markdown.stdout.splitlines()
+    assert line in lines
+    assert "| **largest complaint** | **0.58** | **0.58** | **0.37** | **0.37** |" in lines
 
 
 def _write(tmp_path: Path, body: str) -> Path:
@@ -351,5 +433,5 @@ def test_members_who_cannot_plan_together_are_worth_their_best_split(solver: str
     assert report.worth["a", "b"] == pytest.approx(report.worth[("a",)] + report.worth[("b",)])
     from niches.render.coalition import coalition_sections
 
-    table = coalition_sections(report)[-1]
+    table = next(t for t in coalition_sections(report) if t.title.startswith("Sub-coalitions"))
     assert ("a + b", "6.00 (apart)", table.rows[3][2], "") == table.rows[3]

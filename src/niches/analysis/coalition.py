@@ -19,6 +19,12 @@ Stability: every sub-coalition S (members alone included) is solved, and S
 blocks when v(S) beats what its members get together (the core test,
 exactly, for up to MAX_MEMBERS members; no member doing worse than alone is
 the test on single members).
+
+When the split is not stable, what comes closest (`coalition_solutions`): the
+least core (the least epsilon such that some split gives every group at least
+v(S) - epsilon, and its split nearest the Shapley value), the nucleolus, and
+the best coalition structure: the partition of the members into groups that
+plan together with the largest total, and whether its own split is stable.
 """
 
 from __future__ import annotations
@@ -29,7 +35,19 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from niches.optimize.evaluate import RELATIVE_TIE, Metrics, evaluate, objective_value
+from niches.analysis.coalition_solutions import (
+    LeastCore,
+    Nucleolus,
+    best_partition,
+    blocking_groups,
+    key,
+    largest_complaint,
+    least_core,
+    nucleolus,
+    shapley_values,
+)
+from niches.optimize.evaluate import Metrics, evaluate, objective_value
+from niches.optimize.lp import LPFailed
 from niches.scenario import Level, Scenario
 from niches.scenario.coalition import Coalition
 
@@ -64,6 +82,30 @@ class MemberResult:
 
 
 @dataclass(frozen=True)
+class Structure:
+    """The best coalition structure: the partition of the members into groups that plan together with
+    the largest total of v (value units).
+
+    `groups`: each group in the members' order, ordered by its first member;
+    `value`: the groups' joint optima added up; `payoffs` (member -> value
+    units): each member's payoff in its group's joint plan under the
+    coalition's split (its own objective, or the Shapley value of its group's
+    sub-game under `shapley`); `blocking`: the groups of any members whose
+    worth beats their payoffs (in the members' order, smaller first).
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+    value: float
+    payoffs: Mapping[str, float]
+    blocking: tuple[tuple[str, ...], ...]
+
+    @property
+    def stable(self) -> bool:
+        """Return whether no group of members does better than its payoffs in this structure."""
+        return not self.blocking
+
+
+@dataclass(frozen=True)
 class CoalitionReport:
     """What `niches coalition` shows.
 
@@ -71,7 +113,12 @@ class CoalitionReport:
     (None: its members cannot plan together); `worth` -> v(S), the joint
     optimum or, where there is none, the best split into smaller groups (the
     game the Shapley values and the core test use); `blocking` the
-    sub-coalitions that do better on their own than with their payoffs.
+    sub-coalitions that do better on their own than with their payoffs (in
+    the members' order, smaller first). What comes closest to a stable
+    split: `least_core`, `nucleolus` and the best coalition `structure`;
+    `complaints`: the largest complaint (the largest v(S) - x(S) of a proper
+    sub-coalition, value units) of each split shown: "split" (the payoffs in
+    use), "shapley", "least_core", "nucleolus".
     """
 
     coalition: Coalition
@@ -81,6 +128,10 @@ class CoalitionReport:
     blocking: tuple[tuple[str, ...], ...]
     shares: Mapping[tuple[str, str, str], float]
     worth: Mapping[tuple[str, ...], float]
+    least_core: LeastCore
+    nucleolus: Nucleolus
+    structure: Structure
+    complaints: Mapping[str, float]
 
     @property
     def stable(self) -> bool:
@@ -191,23 +242,6 @@ def solve_members(coalition: Coalition, members: Sequence[str], solver: str = "h
     return Plan(tuple(members), portfolios, metrics, objectives)
 
 
-def shapley_values(names: Sequence[str], value: Mapping[tuple[str, ...], float]) -> dict[str, float]:
-    """Return each player's Shapley value of the game `value` (sorted tuples -> v; v(()) = 0)."""
-    n = len(names)
-    result = {}
-    for player in names:
-        others = [p for p in names if p != player]
-        total = []
-        for size in range(n):
-            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
-            for group in itertools.combinations(others, size):
-                with_player = tuple(sorted((*group, player)))
-                without = tuple(sorted(group))
-                total.append(weight * (value[with_player] - value.get(without, 0.0)))
-        result[player] = math.fsum(total)
-    return result
-
-
 def study_coalition(coalition: Coalition, solver: str = "highs") -> CoalitionReport:
     """Solve every sub-coalition; return the members' results, Shapley values and the core test."""
     names = list(coalition.members)
@@ -216,9 +250,8 @@ def study_coalition(coalition: Coalition, solver: str = "highs") -> CoalitionRep
     for size in range(1, len(names) + 1):
         for group in itertools.combinations(names, size):
             plan = solve_members(coalition, list(group), solver)
-            key = tuple(sorted(group))
-            plans[key] = plan
-            values[key] = None if plan is None else plan.total
+            plans[key(group)] = plan
+            values[key(group)] = None if plan is None else plan.total
     grand = plans[tuple(sorted(names))]
     stuck = [m for m in names if values[(m,)] is None]
     if stuck:
@@ -239,40 +272,63 @@ def study_coalition(coalition: Coalition, solver: str = "highs") -> CoalitionRep
         payoff[m] = shapley[m] if coalition.split == "shapley" else own
         a = worth[(m,)]
         results.append(MemberResult(m, a, payoff[m], payoff[m] - a, shapley[m], own, payoff[m] - own))
-    blocking = []
-    for key, v in worth.items():
-        if len(key) == len(names):
-            continue
-        got = math.fsum(payoff[m] for m in key)
-        if v > got + RELATIVE_TIE * max(1.0, abs(v), abs(got)):
-            blocking.append(key)
-    blocking.sort(key=lambda k: (len(k), [names.index(m) for m in k]))
+    try:
+        closest = least_core(names, worth, shapley)
+        fairest = nucleolus(names, worth)
+    except LPFailed as exc:
+        raise CoalitionError(f"the least core and the nucleolus could not be computed: {exc}") from exc
+    splits = {
+        "split": payoff,
+        "shapley": shapley,
+        "least_core": closest.payoffs,
+        "nucleolus": fairest.payoffs,
+    }
     return CoalitionReport(
         coalition,
         tuple(results),
         grand,
         values,
-        tuple(tuple(sorted(k, key=names.index)) for k in blocking),
+        blocking_groups(names, worth, payoff),
         cost_shares(coalition, names),
         worth,
+        closest,
+        fairest,
+        best_structure(coalition, plans, worth),
+        {name: largest_complaint(names, worth, split) for name, split in splits.items()},
     )
+
+
+def best_structure(
+    coalition: Coalition, plans: Mapping[tuple[str, ...], Plan | None], worth: Mapping[tuple[str, ...], float]
+) -> Structure:
+    """Return the best coalition structure (the partition of the members into groups that plan together
+    with the largest total) with each member's payoff in it and the groups that would block it."""
+    names = list(coalition.members)
+    best = best_partition(names, {k: None if plan is None else plan.total for k, plan in plans.items()})
+    payoffs: dict[str, float] = {}
+    for group in best.groups:
+        plan = plans[key(group)]
+        assert plan is not None
+        own = shapley_values(group, worth) if coalition.split == "shapley" else plan.objectives
+        payoffs.update((m, own[m]) for m in group)
+    return Structure(best.groups, best.value, payoffs, blocking_groups(names, worth, payoffs, proper=False))
 
 
 def group_worth(values: Mapping[tuple[str, ...], float | None]) -> dict[tuple[str, ...], float]:
     """Return what each group of members can get: its joint optimum, or, when its members cannot plan
     together, the best they get split into smaller groups (every member alone can plan)."""
     worth: dict[tuple[str, ...], float] = {}
-    for key in sorted(values, key=len):
-        together = values[key]
+    for group in sorted(values, key=len):
+        together = values[group]
         if together is not None:
-            worth[key] = together
+            worth[group] = together
             continue
-        first, rest = key[0], key[1:]
+        first, rest = group[0], group[1:]
         splits = []
         for size in range(len(rest)):  # the part holding `first` takes `size` of the others
             for others in itertools.combinations(rest, size):
                 part = tuple(sorted((first, *others)))
-                remainder = tuple(m for m in key if m not in part)
+                remainder = tuple(m for m in group if m not in part)
                 splits.append(worth[part] + worth[remainder])
-        worth[key] = max(splits)
+        worth[group] = max(splits)
     return worth

@@ -40,7 +40,11 @@ def coalition(
 ) -> None:
     """Plan niches together: each member alone, the joint plan (shared niches built once, their cost
     split), each member's gain and Shapley value, and whether any sub-coalition would do better on
-    its own (the core test, solving every sub-coalition). Exit 1 when the coalition is not stable.
+    its own (the core test, solving every sub-coalition). Then the splits that come closest: the
+    least core (the least amount every group must give up, and its split nearest the Shapley value)
+    and the nucleolus, each with its largest complaint, and the best coalition structure (the
+    grouping of the members with the largest total) and whether its split is stable. Exit 1 when
+    the coalition is not stable.
 
     Example: niches coalition options/coalitions/middle_corridor.yaml"""
     from niches.analysis.coalition import CoalitionError, study_coalition

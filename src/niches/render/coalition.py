@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from niches.analysis.coalition import CoalitionReport
-from niches.numbers import clean, share, value
+from niches.numbers import clean, plural, share, value
 from niches.optimize.evaluate import RELATIVE_TIE
 from niches.render.json import units_json
 from niches.render.portfolio import _portfolio_json, portfolio_text
@@ -81,9 +81,7 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
             tuple(sub_rows),
             frozenset({1, 2}),
             footer=(
-                "stable: yes (no sub-coalition does better on its own)"
-                if report.stable
-                else "stable: no (the sub-coalitions marked block: they do better on their own)",
+                verdict(report),
                 *(
                     [
                         "(apart): its members cannot plan together (a shared niche is built by all or none), "
@@ -95,7 +93,82 @@ def coalition_sections(report: CoalitionReport) -> list[Section]:
             ),
         )
     )
+    sections.append(closest_section(report))
     return sections
+
+
+def verdict(report: CoalitionReport) -> str:
+    """Return the one line that says whether the split is stable and, when not, what the least core asks."""
+    if report.stable:
+        return "stable: yes (no sub-coalition does better on its own)"
+    core = report.least_core
+    unit = _value_unit(report)
+    split = ", ".join(f"{m} {value(x)}" for m, x in core.payoffs.items())
+    if clean(core.epsilon, 2) > 0:
+        asks = (
+            f"no split is stable: the least core asks every group to give up at most {value(core.epsilon)} "
+            f"{unit} of what it can get on its own"
+        )
+    elif clean(core.epsilon, 2) < 0:
+        asks = (
+            f"a stable split exists: the least core gives every group at least {value(-core.epsilon)} "
+            f"{unit} more than it can get on its own"
+        )
+    else:
+        asks = "a stable split exists: the least core gives every group at least what it can get on its own"
+    return (
+        f"stable: no (the sub-coalitions marked block: they do better on their own); {asks} (split: {split})"
+    )
+
+
+def closest_section(report: CoalitionReport) -> Section:
+    """Return the splits side by side (in use, Shapley, least core, nucleolus), each one's largest
+    complaint, and the best coalition structure."""
+    names = list(report.coalition.members)
+    shapley = {m.name: m.shapley for m in report.members}
+    in_use = {m.name: m.joint for m in report.members}
+    splits = (in_use, shapley, report.least_core.payoffs, report.nucleolus.payoffs)
+    rows = [(m, *(value(split[m]) for split in splits)) for m in names]
+    c = report.complaints
+    rows.append(
+        ("largest complaint", *(value(c[k]) for k in ("split", "shapley", "least_core", "nucleolus")))
+    )
+    unit = _value_unit(report)
+    epsilon = value(report.least_core.epsilon)
+    return Section(
+        "Closest to stable: the least core and the nucleolus",
+        ("member", "split in use", "Shapley", "least core", "nucleolus"),
+        tuple(rows),
+        frozenset(range(1, 5)),
+        strong=frozenset({len(rows) - 1}),
+        footer=(
+            "largest complaint: the most a group of members gains by leaving (its best on its own minus its "
+            "payoffs; 0 or less: no group gains)",
+            f"least core: the splits whose largest complaint is least (epsilon {epsilon} {unit}), the one "
+            "nearest the Shapley value shown; nucleolus: among them, the one whose next largest complaint is "
+            "least, and so on",
+            structure_line(report),
+        ),
+    )
+
+
+def structure_line(report: CoalitionReport) -> str:
+    """Return the line on the best coalition structure: its groups, its value, whether its split is stable."""
+    s = report.structure
+    groups = " / ".join(" + ".join(g) for g in s.groups)
+    stable = (
+        "stable: yes (no group of members does better than its payoffs in it)"
+        if s.stable
+        else f"stable: no ({plural(len(s.blocking), 'group')} of members would do better on their own)"
+    )
+    return (
+        f"best structure: {groups} ({plural(len(s.groups), 'group')}, {value(s.value)} {_value_unit(report)} "
+        f"in all); {stable}"
+    )
+
+
+def _value_unit(report: CoalitionReport) -> str:
+    return next(iter(report.coalition.members.values())).value_unit
 
 
 def _objectives_note(c: Coalition) -> tuple[str, ...]:
@@ -182,6 +255,19 @@ def coalition_json(report: CoalitionReport) -> dict[str, Any]:
         ],
         "stable": report.stable,
         "blocking": [list(k) for k in report.blocking],
+        "least_core": {
+            "epsilon": clean(report.least_core.epsilon),
+            "payoffs": {m: clean(x) for m, x in report.least_core.payoffs.items()},
+        },
+        "nucleolus": {m: clean(x) for m, x in report.nucleolus.payoffs.items()},
+        "complaints": {k: clean(x) for k, x in report.complaints.items()},
+        "best_structure": {
+            "groups": [list(g) for g in report.structure.groups],
+            "value": clean(report.structure.value),
+            "stable": report.structure.stable,
+            "payoffs": {m: clean(report.structure.payoffs[m]) for m in names},
+            "blocking": [list(g) for g in report.structure.blocking],
+        },
         "coalitions": [
             {
                 "members": sorted(k, key=names.index),
