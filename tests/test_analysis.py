@@ -10,15 +10,24 @@ from hypothesis import HealthCheck, given, settings
 
 from niches.analysis.explain import explain_of
 from niches.analysis.frontier import EXPOSURE_STEP, frontier_of
-from niches.analysis.sensitivity import sensitivity_of, with_cost_factor, with_score_factor, with_weight
+from niches.analysis.sensitivity import (
+    Change,
+    sensitivity_of,
+    with_cost_factor,
+    with_score_factor,
+    with_weight,
+)
 from niches.optimize.evaluate import (
     Metrics,
+    best_of,
     brute_force,
     close,
     evaluate,
     feasible_portfolios,
+    floors_by_enumeration,
     objective_value,
     rule_groups,
+    violated_rules,
 )
 from niches.optimize.model import tolerance
 from niches.optimize.table import PortfolioTable
@@ -170,16 +179,28 @@ def _exposure_frontier_follows_the_enumeration(scenario: Scenario, engine: str, 
     assert [round(p.objective, 6) for p in found.points] == [round(v, 6) for v in expected]
 
 
+def _taker_by_enumeration(kind: str, variant: Scenario, recommended: dict[str, str]) -> dict[str, str] | None:
+    """What takes over in `variant`: the best (tie-breaks included) of the portfolios beating
+    `recommended` there, or the best of all where none does or it breaks a rule."""
+    variant = floors_by_enumeration(variant)
+    feasible = feasible_portfolios(variant)
+    if not feasible:
+        return None
+    beating = feasible
+    if not violated_rules(variant, recommended):
+        mine = objective_value(kind, evaluate(variant, recommended))
+        beating = [(p, m) for p, m in feasible if objective_value(kind, m) >= mine + tolerance(mine)]
+    return best_of(variant, kind, beating or feasible)[0]
+
+
 def _state(kind: str, variant: Scenario, recommended: dict[str, str]) -> bool:
     """Is `recommended` still optimal in `variant` (by enumeration)?"""
-    from niches.optimize.evaluate import violated_rules
-
     if violated_rules(variant, recommended):
         return False
-    oracle = brute_force(variant, kind)
+    variant = floors_by_enumeration(variant)
+    top = max(objective_value(kind, m) for _, m in feasible_portfolios(variant))  # not the tie-broken pick's
     mine = objective_value(kind, evaluate(variant, recommended))
-    assert oracle.objective is not None
-    return not oracle.objective > mine + tolerance(mine)
+    return not top > mine + tolerance(mine)
 
 
 @pytest.mark.slow
@@ -201,23 +222,30 @@ def _stability_radii_are_where_the_enumerated_optimum_changes(
         return
     result = sensitivity_of(_study(scenario, engine, solver, kind))
     rec = result.solution.portfolio
-    checks: list[tuple[Callable[[float], Scenario], float, float, float]] = []
+    checks: list[tuple[Callable[[float], Scenario], Change, float, float]] = []
     for w in result.weights:
         for change, start in ((w.low, w.weight), (w.high, w.weight)):
             if change is not None:
-                checks.append((lambda t, c=w.criterion: with_weight(scenario, c, t), change.at, start, 1e-6))
+                checks.append((lambda t, c=w.criterion: with_weight(scenario, c, t), change, start, 1e-6))
     for r in result.scores:
         for change in (r.low, r.high):
             if change is not None:
-                checks.append((lambda t, n=r.niche: with_score_factor(scenario, n, t), change.at, 1.0, 1e-6))
+                checks.append((lambda t, n=r.niche: with_score_factor(scenario, n, t), change, 1.0, 1e-6))
     for r in result.costs:
         for change in (r.low, r.high):
             if change is not None:
-                checks.append((lambda t, n=r.niche: with_cost_factor(scenario, n, t), change.at, 1.0, 3e-4))
-    for at, point, start, step in checks:
+                checks.append((lambda t, n=r.niche: with_cost_factor(scenario, n, t), change, 1.0, 3e-4))
+    for at, change, start, step in checks:
+        point = change.at
         direction = 1.0 if point > start else -1.0
         assert not _state(kind, at(point), rec), point  # changed here
         assert _state(kind, at(point - direction * step), rec), point  # and not just before
+        if step == 3e-4 and point < 1e-3:
+            # Costs scaled to within the evaluator's absolute tolerance of a cap (1e-7 of a zero budget):
+            # the evaluator lets a portfolio fit there that the solver's scaled rows do not, so which of
+            # two tied portfolios takes over is a matter of tolerance, not of the model.
+            continue
+        assert change.portfolio == _taker_by_enumeration(kind, at(point), rec), point  # to what
 
 
 @pytest.mark.slow

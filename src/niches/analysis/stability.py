@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from niches.optimize.engine import Engine
 
 BISECTION_STEPS = 40
+EDGE = 1e-6
+"""How far (relative) inside a cost factor's edge the portfolio taking over is asked for."""
 COST_STEPS = 16
 """Bisection steps on solves for a cost factor: the bracket shrinks 65,536-fold."""
 
@@ -141,12 +143,15 @@ def _taker(
     when the winner beats it by just over the tie tolerance.
     """
     floors = None
-    if solver.kind != "regret" and not violated_rules(variant, recommended):
+    broken = bool(violated_rules(variant, recommended))
+    if solver.kind != "regret" and not broken:
         mine = _objective(solver.kind, variant, recommended)
         floors = {KIND_GOAL[solver.kind]: mine + tolerance(mine)}
     best = solver.best(variant, tie_breaks=True, costs=costs, floors=floors, start=rival)
     if best.metrics is None and floors is not None:
         best = solver.best(variant, tie_breaks=True, costs=costs)
+    if broken and best.portfolio == recommended:  # the solver's tolerance lets it hold at its very edge
+        best = solver.best(variant, tie_breaks=True, costs=costs, avoid=[recommended])
     return Change(at, best.portfolio if best.metrics is not None else None)
 
 
@@ -296,6 +301,12 @@ def _exact_cost_change(
             return False
     elif not violated_rules(variant, recommended):
         return False
+    if at == enters and rival is not None:
+        # The rival fits from `at` on by the evaluator's tolerance; the solver's scaled rows may not
+        # see it fit at that very edge (nor its equals): ask a hair inside, where both agree.
+        inside = at * (1.0 + EDGE) if upward else at * (1.0 - EDGE)
+        if not violated_rules(with_cost_factor(scenario, niche, inside), rival):
+            variant = with_cost_factor(scenario, niche, inside)
     change = _taker(solver, variant, recommended, at, costs=True, rival=rival if at == enters else None)
     if rival is not None and at == enters and change.portfolio == recommended:
         return Change(at, rival)  # the solver's tighter tolerance misses the rival at its very edge

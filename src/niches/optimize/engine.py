@@ -67,6 +67,7 @@ class Engine(Protocol):
         start: Mapping[str, str] | None = None,
         deadline: Deadline | None = None,
         pins: Mapping[str, str | None] | None = None,
+        avoid: Sequence[Mapping[str, str]] = (),
     ) -> Solution: ...
 
     def relaxed(
@@ -145,6 +146,7 @@ class MilpEngine:
         start: Mapping[str, str] | None = None,
         deadline: Deadline | None = None,
         pins: Mapping[str, str | None] | None = None,
+        avoid: Sequence[Mapping[str, str]] = (),
     ) -> Solution:
         s = variant or self.scenario
         kind = kind or self.kind
@@ -170,6 +172,8 @@ class MilpEngine:
                 if stars is None:
                     return _solution(s, kind, self.solver, None, None, model.solves - before)
                 model.form.set_regret_targets(stars)
+            for other in avoid:
+                model.form.avoid(other)
             if "budget_scale" in chain_goals:
                 model.form.add_budget_scale()
             measure = measure_goals(s, stars)
@@ -371,6 +375,7 @@ class TableEngine:
         start: Mapping[str, str] | None = None,
         deadline: Deadline | None = None,
         pins: Mapping[str, str | None] | None = None,
+        avoid: Sequence[Mapping[str, str]] = (),
     ) -> Solution:
         s = variant or self.scenario
         kind = kind or self.kind
@@ -382,6 +387,8 @@ class TableEngine:
         scores = self.table.score(s, frozenset(disabled), limits)
         if pins:
             scores = self.table.pinned(scores, pins)
+        if avoid:
+            scores = self.table.avoiding(scores, avoid)
         stars_array = self.table.best_by_world(scores) if kind == "regret" else None
         if kind == "regret" and stars_array is None:
             return _solution(s, kind, self.solver, None, None, 1)

@@ -124,6 +124,21 @@ def brute_force(scenario: Scenario, objective: str | None = None) -> Enumerated:
     }
     if not feasible:
         return Enumerated(None, None, None, best_by_world, 0)
+    portfolio, score = best_of(scenario, kind, feasible, best_by_world)
+    sign = -1.0 if kind == "regret" else 1.0
+    return Enumerated(portfolio, sign * score, evaluate(scenario, portfolio), best_by_world, len(feasible))
+
+
+def best_of(
+    scenario: Scenario,
+    kind: str,
+    feasible: list[tuple[dict[str, str], Metrics]],
+    best_by_world: dict[str, float] | None = None,
+) -> tuple[dict[str, str], float]:
+    """Return the best of `feasible` (not empty) with the documented tie-breaks, and its signed score.
+
+    The score is the objective, negated for regret (higher is better).
+    """
     sign = -1.0 if kind == "regret" else 1.0
     scored = [(sign * objective_value(kind, m, best_by_world), p, m) for p, m in feasible]
     top = max(s for s, _, _ in scored)
@@ -133,5 +148,5 @@ def brute_force(scenario: Scenario, objective: str | None = None) -> Enumerated:
     least = min(m.cost for _, _, m in tied)
     tied = [t for t in tied if t[2].cost <= least + RELATIVE_TIE * max(1.0, abs(least))]
     tied.sort(key=lambda t: (start_rank(scenario, t[1]), tie_rank(scenario, t[1]), sorted(t[1].items())))
-    score, portfolio, metrics = tied[0]
-    return Enumerated(portfolio, sign * score, metrics, best_by_world, len(feasible))
+    score, portfolio, _ = tied[0]
+    return portfolio, score

@@ -70,6 +70,15 @@ class Goals(Columns):
                 return
         self.add_row(f"keep[{name}]", vector, low, high)
 
+    def avoid(self, portfolio: Mapping[str, str]) -> None:
+        """Add a row that every portfolio but `portfolio` keeps (`differs_from[...]`)."""
+        start = self.binary_start(portfolio)
+        binaries = [*self.choose.values(), *self.take.values()]
+        held = sum(1 for c in binaries if start.get(c, 0.0) == 1.0)
+        row = {c: 1.0 if start.get(c, 0.0) == 1.0 else -1.0 for c in binaries}
+        label = ", ".join(f"{n}.{lv}" for n, lv in sorted(portfolio.items())) or "nothing"
+        self.add_row(f"differs_from[{label}]", row, -INF, held - 1.0)
+
     def binary_start(self, portfolio: Mapping[str, str]) -> dict[int, float]:
         """Return column -> value of every binary and pair column for `portfolio`."""
         start = {col: 1.0 if portfolio.get(nid) == lid else 0.0 for (nid, lid), col in self.choose.items()}

@@ -175,6 +175,7 @@ class PortfolioModel:
         start: Mapping[str, str] | None = None,
         relax: bool = False,
         incumbent: float | None = None,
+        prepare: Callable[[], None] | None = None,
     ) -> Outcome:
         """Solve once with `goal` as the objective (maximised, or minimised for costs and regret).
 
@@ -183,16 +184,21 @@ class PortfolioModel:
         first: if its bound does not beat the incumbent, the start is optimal
         and no MILP is solved; otherwise the choices the bound pins (by their
         reduced costs) are fixed before the MILP, which then searches a much
-        smaller space. Both are exact.
+        smaller space. Both are exact. `prepare` runs just before a MILP is
+        solved (never when the LP settles the question).
         """
         vector = self.form.goal(goal)
         maximise = not minimised(goal)
         warm = self.form.binary_start(start) if start is not None else None
         fixing = getattr(self.backend, "fixed_by_reduced_costs", None)
         if relax or warm is None or incumbent is None or fixing is None:
+            if prepare is not None and not relax:
+                prepare()
             return self.backend.solve(vector, maximise, seconds, warm, relax)
         bound = self.backend.solve(vector, maximise, seconds, None, relax=True)
         if bound.status == "infeasible" or bound.objective is None:
+            if prepare is not None:
+                prepare()
             return self.backend.solve(vector, maximise, seconds, warm)
         slack = bound.objective - incumbent if maximise else incumbent - bound.objective
         if slack <= 1e-9 * max(1.0, abs(incumbent)):  # nothing beats the start
@@ -203,6 +209,8 @@ class PortfolioModel:
         fixed = fixing(list(self.form.choose.values()), slack)
         if any(warm.get(col, value) != value for col, value in fixed.items()):
             fixed = {}  # the start disagrees with the bound (solver tolerance): fix nothing
+        if prepare is not None:
+            prepare()
         with self.form.variant():
             for col, value in fixed.items():
                 self.form.set_col_bounds(col, value, value)
@@ -238,10 +246,18 @@ class PortfolioModel:
             best: dict[str, str] = {}
             status, gap = "optimal", None
             notes: list[str] = []
+            pinned: list[tuple[str, float]] = []  # goals pinned, not yet used to fix choices
+
+            def fix_pinned() -> None:  # only when a MILP needs it: an LP that settles a goal costs less
+                for goal_pinned, bound_pinned in pinned:
+                    self._fix_by_reduced_costs(goal_pinned, bound_pinned, deadline)
+                pinned.clear()
+
             for index, goal in enumerate(goals):
                 known = start is not None and (index > 0 or start_keeps_rules)
                 incumbent = measure(start, goal) if known and start is not None else None
-                outcome = self.optimise(goal, deadline.left(), start, incumbent=incumbent)
+
+                outcome = self.optimise(goal, deadline.left(), start, incumbent=incumbent, prepare=fix_pinned)
                 outcome = self._checked(goal, outcome, measure, deadline)
                 notes += [n for n in outcome.notes if n not in notes]
                 if index == 0:
@@ -265,10 +281,45 @@ class PortfolioModel:
                     value = measure(best, goal)
                     margin = tolerance(value)
                     bound = value + margin if minimised(goal) else value - margin
-                    self._fix_by_reduced_costs(goal, bound, deadline)
+                    pinned.append((goal, bound))
                     self.form.bound_goal(goal, bound)
                     start = best
+                    if index == 0 and self._alone(goal, best, bound, deadline):
+                        break  # nothing else ties on the first goal: the tie-breaks cannot change it
             return Chain(status, best, gap, tuple(notes))
+
+    def _alone(self, goal: str, best: Mapping[str, str], bound: float, deadline: Deadline) -> bool:
+        """Return whether no portfolio but `best` keeps `goal` within `bound` (the goal already pinned).
+
+        One MILP that stops at the first other portfolio found: the choices
+        the LP's reduced costs pin within `bound` are fixed, a row excludes
+        `best` (`Formulation.avoid`), and the solver prunes with the cutoff.
+        Infeasible means `best` is the only portfolio tied with the optimum,
+        so no tie-break can change it. False when the back end cannot ask.
+        """
+        beyond = getattr(self.backend, "beyond", None)
+        fixing = getattr(self.backend, "fixed_by_reduced_costs", None)
+        if beyond is None or fixing is None or deadline.expired:
+            return False
+        maximise = not minimised(goal)
+        with self.form.variant():
+            lp = self.optimise(goal, deadline.left(), relax=True)
+            if lp.status != "optimal" or lp.objective is None:
+                return False
+            slack = lp.objective - bound if maximise else bound - lp.objective
+            if slack < 0:
+                return False
+            for col, value in fixing(list(self.form.choose.values()), slack).items():
+                self.form.set_col_bounds(col, value, value)
+            self.form.avoid(best)
+            margin = tolerance(bound)
+            outcome = beyond(
+                self.form.goal(goal),
+                maximise,
+                deadline.left(),
+                bound - margin if maximise else bound + margin,
+            )
+        return bool(outcome.status == "infeasible")
 
     def _checked(self, goal: str, outcome: Outcome, measure: Measure, deadline: Deadline) -> Outcome:
         """Return `outcome` once the evaluator agrees with its objective; else solve again carefully.

@@ -137,9 +137,15 @@ class TableRows:
                 lookup[i + 1] = rows[i]
         return lookup
 
-    def _admissible(self) -> Bools:
+    def admissible_under(self, s: Scenario) -> Bools:
+        """Return `admissible` under the costs of the variant `s` (what a deal may fund moves with them)."""
+        if not s.deals or s is self.scenario:
+            return self.admissible
+        return self._admissible(s)
+
+    def _admissible(self, variant: Scenario | None = None) -> Bools:
         """Return which rows take each deal only with the niches it funds, none funded past its whole cost."""
-        s = self.scenario
+        s = variant or self.scenario
         index = {n.id: j for j, n in enumerate(s.niches)}
         ok = np.ones(len(self.choice), dtype=bool)
         funded = np.zeros((len(self.choice), len(s.niches)))

@@ -24,7 +24,7 @@ class RuleMasks(CostArrays):
         arrays = self.cost_arrays(s)
         spend, total = arrays.spend, arrays.total
         uses = self._uses
-        ok = _Checker(self._fixed_mask(s, disabled, limits), disabled)
+        ok = _Checker(self._fixed_mask(s, disabled, limits) & self.admissible_under(s), disabled)
 
         def limit(group: str, default: float) -> float:
             return limits.get(group, default)
@@ -71,7 +71,7 @@ class RuleMasks(CostArrays):
         cached = self._mask_cache.get(key)
         if cached is not None:
             return np.array(cached, dtype=bool)
-        ok = _Checker(self.admissible.copy(), disabled)
+        ok = _Checker(np.ones(len(self.choice), dtype=bool), disabled)
         for i, (resource, amount) in enumerate(s.capacities.items()):
             group = f"capacity[{resource}]"
             ok.upper(group, self._uses[:, i], limits.get(group, amount))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -202,4 +202,20 @@ class Scoring(RuleMasks):
             if deal.id in pins:
                 taken = 0 if pins[deal.id] is None else 1
                 keep &= self.choice[scores.rows, len(self.scenario.niches) + k] == taken
+        return dataclasses.replace(scores, feasible=keep)
+
+    def avoiding(self, scores: Scores, portfolios: Sequence[Mapping[str, str]]) -> Scores:
+        """Return `scores` with each of `portfolios` marked infeasible."""
+        keep = scores.feasible.copy()
+        ids = [n.id for n in self.scenario.niches] + [d.id for d in self.scenario.deals]
+        levels = [[lv.id for lv in n.levels] for n in self.scenario.niches] + [["taken"]] * len(
+            self.scenario.deals
+        )
+        for portfolio in portfolios:
+            same = np.ones(len(scores.rows), dtype=bool)
+            for j, (item, names) in enumerate(zip(ids, levels, strict=True)):
+                chosen = portfolio.get(item)
+                wanted = 0 if chosen is None else 1 + names.index(chosen)
+                same &= self.choice[scores.rows, j] == wanted
+            keep &= ~same
         return dataclasses.replace(scores, feasible=keep)

@@ -344,20 +344,31 @@ class HighsBackend:
         Return it (status "feasible", or "optimal" when it is also proven
         best), or "infeasible" when the solver proves no solution beats
         `cutoff`. HiGHS prunes with the cutoff from the start, which proves
-        "nothing better" far sooner than an optimisation does.
+        "nothing better" far sooner than an optimisation does. Its verdict is
+        taken as it is (presolve included: "nothing beats the cutoff" is the
+        expected answer here, and checking each one again without presolve
+        would double the cost); an answer that does not check goes through
+        `solve`'s ladder.
         """
         instance = self._instance(False)
         instance.sync()
         instance.set_objective(objective, maximise)
+        h = instance.h
         limit = (-cutoff if maximise else cutoff) * instance.factor  # HiGHS minimises internally
         saved = self.solution_limit
         self.solution_limit = 1
-        instance.h.setOptionValue("objective_bound", limit)
+        h.setOptionValue("objective_bound", limit)
+        h.setOptionValue("mip_max_improving_sols", 1)
+        h.setOptionValue("time_limit", math.inf if seconds is None else max(seconds, 1e-3))
         try:
+            outcome, trouble = self._attempt(instance, objective, maximise, False)
+            if trouble is None:
+                return outcome
+            h.clearSolver()
             return self.solve(objective, maximise, seconds)
         finally:
             self.solution_limit = saved
-            instance.h.setOptionValue("objective_bound", math.inf)
+            h.setOptionValue("objective_bound", math.inf)
 
     def _attempt(
         self, instance: _Instance, objective: Mapping[int, float], maximise: bool, relax: bool
