@@ -46,6 +46,8 @@ class Recorded:
     timestamp: str | None = None
     commitments: tuple[str, ...] = ()
     """The command line's commitments as options: `("--pin", "logistics=corridor", "--exclude", "ai")`."""
+    constellation: str | None = None
+    """The constellation file of `--constellation` (the section "Rivals"), as its path was given."""
 
 
 _CELL = re.compile(r"(?<!\\)\|")
@@ -76,6 +78,7 @@ def recorded(text: str) -> Recorded:
         solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
         timestamp=rows.get("generated") or None,
         commitments=commitments,
+        constellation=rows.get("constellation") or None,
     )
 
 
@@ -91,6 +94,7 @@ def _provenance_text(
     seed: int,
     timestamp: str | None,
     commitments: Sequence[str],
+    constellation: str | None = None,
 ) -> str:
     rows = [
         ("scenario", source.path),
@@ -102,6 +106,8 @@ def _provenance_text(
     ]
     if commitments:
         rows.append(("commitments", shlex.join(commitments)))
+    if constellation is not None:
+        rows.append(("constellation", constellation))
     if timestamp:
         rows.append(("generated", timestamp))
     return "## Provenance\n\n" + table(("what", "value"), rows)

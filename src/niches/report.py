@@ -34,6 +34,7 @@ from niches.render.brief import _glossary, _in_brief, _summary
 from niches.render.frontier import displayed, frontier_mermaid, per_money_text
 from niches.render.markdown import section_markdown, table
 from niches.render.portfolio import portfolio_text
+from niches.render.rivals import RivalsSection, rivals_markdown
 from niches.render.robust import core_section
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
 from niches.render.worlds import regret_section, worlds_portfolios_section, worlds_section
@@ -107,14 +108,17 @@ def build_report(
     timestamp: str | None = None,
     progress: Progress | None = None,
     commitments: Sequence[str] = (),
+    rivals: RivalsSection | None = None,
 ) -> str:
     """Return the full markdown report of the study's scenario (every analysis computed once).
 
     `progress` receives the share of the work done as each analysis ends (the Monte Carlo
     after each batch of `BATCH` samples), ending at 1.0. `commitments` are the command line's
     options that added rules (`--pin`, `--include`, `--exclude`), recorded in the provenance.
+    `rivals` (`--constellation`) adds the section "Rivals"; its file is recorded in the provenance.
     """
     scenario, solver = study.scenario, study.solver
+    among = None if rivals is None else rivals.path
     batches = math.ceil(samples / BATCH)
     stages = Stages(progress, ANALYSES + batches)
     with stages.stage():
@@ -130,7 +134,7 @@ def build_report(
             f"# {scenario.name}\n\n**Infeasible:** no portfolio keeps every rule.\n\n"
             + section_markdown(conflict_section(explanation))
             + "\n"
-            + _provenance_text(source, solver, samples, seed, timestamp, commitments)
+            + _provenance_text(source, solver, samples, seed, timestamp, commitments, among)
         )
     with stages.stage():
         report = summary_of(study)
@@ -201,6 +205,8 @@ def build_report(
     out.append(_fragile_section(weak) if sens is not None else _missing("The most fragile judgements"))
     if scenario.judges:
         out.append(_judges_section(panel) if panel is not None else _missing("Judges and disagreements"))
+    if rivals is not None:
+        out.append(rivals_markdown(rivals))
     out.append(_assumptions(scenario))
     if study.unfinished:
         out.append(
@@ -208,7 +214,7 @@ def build_report(
             + "".join(f"- {what}\n" for what in study.unfinished)
         )
     out.append(_glossary())
-    out.append(_provenance_text(source, solver, samples, seed, timestamp, commitments))
+    out.append(_provenance_text(source, solver, samples, seed, timestamp, commitments, among))
     return "\n".join(out)
 
 

@@ -13,6 +13,7 @@ from niches.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INVALID,
     EXIT_OK,
+    EXIT_SOLVER,
     ExcludeOpt,
     Format,
     IncludeOpt,
@@ -25,6 +26,7 @@ from niches.cli.common import (
     _error,
     _fail,
     _read_input,
+    _refuse,
     _writable,
     app,
     load,
@@ -91,6 +93,17 @@ def report(
     pin: PinOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
+    constellation: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--constellation",
+            metavar="FILE",
+            help="Add a section 'Rivals': the scenario among the members of this constellation file (it "
+            "must be one of them): the niches it shares with rivals at equilibrium, the multipliers, and "
+            "what the equilibrium changes in its plan.",
+            show_default=False,
+        ),
+    ] = None,
     mkdir: MkdirOpt = False,
 ) -> None:
     """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
@@ -106,7 +119,9 @@ def report(
             _error(EXIT_INVALID, "--check writes nothing; drop -o")
         if timestamp:
             _error(EXIT_INVALID, "--check reuses the timestamp FILE.md records; drop --timestamp")
-        _check_report(check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude))
+        _check_report(
+            check, scenario, samples, seed, solver, time_limit, _options(pin, include, exclude), constellation
+        )
         return
     deadline = _deadline(time_limit)
     target = _writable(output, [scenario], mkdir) if output is not None else None
@@ -116,6 +131,7 @@ def report(
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     options = _options(pin, include, exclude)
+    among = _constellation(constellation, scenario)
     loaded, source = _report_source(scenario, options)
     chosen = (solver or SolverName.highs).value
     text, feasible = _report_text(
@@ -128,6 +144,7 @@ def report(
         deadline,
         quiet=target is None,
         options=options,
+        among=among,
     )
     if target is None:
         sys.stdout.write(text)
@@ -178,6 +195,48 @@ def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[S
     return loaded, provenance(shown, _read_input(real))
 
 
+def _constellation(path: str | None, scenario: str | None) -> tuple[Any, str, str] | None:
+    """Read `--constellation` and name the member the report's scenario is (None without the option);
+    exit 2 when the file is invalid or the scenario is not one of its members."""
+    if path is None:
+        return None
+    from niches.scenario import ScenarioError
+    from niches.scenario.constellation import load_constellation
+    from niches.scenario.defaults import default_choice
+
+    try:
+        loaded = load_constellation(path)
+    except ScenarioError as exc:
+        _refuse(exc)
+    real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
+    member = None if scenario == "-" else loaded.member_of(real)
+    if member is None:
+        _error(
+            EXIT_INVALID,
+            f"{'<stdin>' if scenario == '-' else shown}: not a member of {path} "
+            f"({', '.join(loaded.members)}); give the scenario of one of its members",
+        )
+    return loaded, member, path
+
+
+def _rivals(among: tuple[Any, str, str], loaded: Scenario, solver: str) -> Any:
+    """Play the constellation's game with the report's scenario (its commitments kept) as its member."""
+    import dataclasses
+
+    from niches.analysis.rivals import Disagreement, RivalsError, study_rivals
+    from niches.render.rivals import RivalsSection
+
+    constellation, member, path = among
+    members = {**constellation.members, member: loaded}
+    try:
+        game = study_rivals(dataclasses.replace(constellation, members=members), solver)
+    except Disagreement as exc:
+        _error(EXIT_SOLVER, f"{path}: {exc}")
+    except RivalsError as exc:
+        return RivalsSection(None, member, path, str(exc))
+    return RivalsSection(game, member, path)
+
+
 def _report_text(
     loaded: Scenario,
     source: Provenance,
@@ -188,15 +247,41 @@ def _report_text(
     deadline: Any,
     quiet: bool = True,
     options: Sequence[str] = (),
+    among: tuple[Any, str, str] | None = None,
 ) -> tuple[str, bool]:
-    """Return the report of the scenario and whether it is feasible."""
+    """Return the report of the scenario and whether it is feasible (`among`: the constellation, the
+    scenario's member name and the file's path, for the section "Rivals")."""
     from niches.report import build_report
     from niches.study import Study
 
     study = Study(loaded, solver=solver, deadline=deadline)
+    rivals = None
+    if among is not None and study.solution().status != "infeasible":
+        rivals = _rivals(among, loaded, solver)
+    elif among is not None:
+        from niches.render.rivals import RivalsSection
+
+        rivals = RivalsSection(None, among[1], among[2], "the scenario is infeasible")
     with _progress("report", Format.json if quiet else Format.table) as progress:
-        text = build_report(study, source, samples, seed, stamp, progress, options)
+        text = build_report(study, source, samples, seed, stamp, progress, options, rivals)
     return text, study.solution().status != "infeasible"
+
+
+def _confined(path: str, written: str, what: str) -> None:
+    """Exit 2 unless the file a report's provenance names may be read (inside the allowed folders)."""
+    from niches.scenario.inputs import InputError, named_path
+
+    try:
+        named_path(written, path, relative_to_file=False)
+    except InputError as exc:
+        if not exc.message.startswith("is outside"):
+            _error(EXIT_INVALID, f"{path}: the {what} its provenance names: {exc.message}")
+        option = "SCENARIO" if what == "scenario" else "--constellation FILE"
+        _error(
+            EXIT_INVALID,
+            f"{path}: its provenance names a {what} outside the folder niches runs in and "
+            f"the report's folder; give {option}, or allow its folder with niches --allow-path DIR",
+        )
 
 
 def _check_report(
@@ -207,12 +292,12 @@ def _check_report(
     solver: SolverName | None,
     time_limit: float | None,
     options: list[str],
+    constellation: str | None = None,
 ) -> NoReturn:
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2."""
     import shlex
 
     from niches.report import recorded
-    from niches.scenario.inputs import InputError, named_path
 
     deadline = _deadline(time_limit)
     data = _read_input(path)
@@ -222,16 +307,7 @@ def _check_report(
             _error(EXIT_INVALID, f"{path}: no provenance names its scenario; give SCENARIO")
         if was.scenario == "<stdin>":
             _error(EXIT_INVALID, f"{path}: was made from standard input; give SCENARIO (`-` reads it)")
-        try:  # a path written in the report: read only inside the allowed folders
-            named_path(was.scenario, path, relative_to_file=False)
-        except InputError as exc:
-            if not exc.message.startswith("is outside"):
-                _error(EXIT_INVALID, f"{path}: the scenario its provenance names: {exc.message}")
-            _error(
-                EXIT_INVALID,
-                f"{path}: its provenance names a scenario outside the folder niches runs in and "
-                "the report's folder; give SCENARIO, or allow its folder with niches --allow-path DIR",
-            )
+        _confined(path, was.scenario, "scenario")
         scenario = was.scenario
     if samples is None and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
         _error(
@@ -248,10 +324,14 @@ def _check_report(
     seed = seed if seed is not None else was.seed if was.seed is not None else 0
     chosen = solver.value if solver else was.solver or "highs"
     options = options or list(was.commitments)
+    if constellation is None and was.constellation is not None:
+        _confined(path, was.constellation, "constellation")
+        constellation = was.constellation
+    among = _constellation(constellation, scenario)
     loaded, source = _report_source(scenario, options)
     if was.sha256 in (None, source.sha256):  # other bytes: stale without computing anything
         text, _ = _report_text(
-            loaded, source, samples, seed, chosen, was.timestamp, deadline, options=options
+            loaded, source, samples, seed, chosen, was.timestamp, deadline, options=options, among=among
         )
         if text.encode("utf-8") == data:
             typer.echo(f"{path} is up to date")
@@ -261,6 +341,7 @@ def _check_report(
     words += ["--seed", str(seed)] if seed != 0 else []
     words += ["--solver", chosen] if chosen != "highs" else []
     words += options
+    words += ["--constellation", constellation] if constellation is not None else []
     words += ["--timestamp"] if was.timestamp else []
     words += ["--time-limit", f"{time_limit:g}"] if time_limit is not None else []
     _fail(EXIT_INFEASIBLE, f"{path} is stale: regenerate it with `{shlex.join(words)}`")
