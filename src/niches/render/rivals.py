@@ -138,7 +138,7 @@ def _plans_section(report: RivalsReport) -> Section:
         if report.coordinated is not None:
             rows.append(("", "coordinated", change_text(s, alone, report.coordinated.portfolios[m])))
     return Section(
-        "Plans: alone, and what the equilibrium and the coordinated plan change",
+        "Plans: alone, at equilibrium, coordinated",
         ("member", "plan", "portfolio"),
         tuple(rows),
     )

@@ -142,10 +142,10 @@ def load_constellation(path: str | Path) -> Constellation:
                 f"member '{m}' optimises regret, which does not add up across members; "
                 "give it objective expected, worst_case or cvar",
             )
-    errors = [p for p in r.problems if p.severity == "error"]
     order = sorted(r.problems, key=lambda p: (p.loc.file != file, p.loc.file, p.loc.line, p.loc.column))
+    errors = [p for p in order if p.severity == "error"]
     if errors:
-        raise ScenarioError(order)
+        raise ScenarioError(errors)
     warnings = tuple(str(p) for p in order)
     return Constellation(name, members, crowding, declared_by, file, paths, warnings)
 
