@@ -332,6 +332,15 @@ def test_the_terminal_tables_at_60_80_and_120_columns(monkeypatch: pytest.Monkey
         assert "price of anarchy 1.0095" in " ".join(text.split())
 
 
+def test_the_readme_shows_the_two_corridors_as_they_are() -> None:
+    readme = (ROOT / "README.md").read_text()
+    command = f"$ niches rivals {CORRIDOR}\n"
+    start = readme.index(command) + len(command)
+    result = run_cli("rivals", CORRIDOR, columns=100)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == readme[start : readme.index("```", start)]
+
+
 def test_a_member_optimising_regret_is_refused_where_its_objective_is(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text((DATA / "cycle_a.yaml").read_text() + "objective: regret\n")
     (tmp_path / "b.yaml").write_text((DATA / "cycle_b.yaml").read_text())
