@@ -282,6 +282,8 @@ def test_a_chase_exits_1_with_the_states_of_its_cycle() -> None:
     assert data["price_of_anarchy_note"] == "the best responses cycle, so there is no equilibrium to compare"
     assert [m["equilibrium"] for m in data["members"]] == [None, None]
     assert [m["coordinated"] for m in data["members"]] == [10.0, 12.0]  # a keeps x, b takes y
+    on_cbc = run_cli("rivals", CYCLE, "--format", "json", "--solver", "cbc")
+    assert (on_cbc.returncode, json.loads(on_cbc.stdout)) == (1, {**data, "solver": "cbc"})
 
 
 def test_the_json_contract_on_three_library_scenarios() -> None:

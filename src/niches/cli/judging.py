@@ -92,7 +92,7 @@ def rivals(
         loaded = load_constellation(file)
     except ScenarioError as exc:
         _refuse(exc)
-    for warning in loaded.warnings:
+    for warning in [*(w for member in loaded.members.values() for w in member.warnings), *loaded.warnings]:
         _note(warning)
     try:
         report = study_rivals(loaded, solver.value)

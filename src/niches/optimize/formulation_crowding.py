@@ -10,20 +10,24 @@ For each crowded niche n declared by K members:
   multiplier (with m(2) = 0.85 and m(3) = 0.7 for three members: 1, 2, 3;
   with only m(2) = 0.9 given: 1, then 2-3). `crowded[m/n.l@b]` (continuous
   in [0, 1]) for each member m declaring n, each of its levels l and each
-  band b is the product choose[m/n.l] x (the band's occupants[n=k] added
-  up), exact at every integer point by the rows `.on` (<= choose), `.count`
-  (<= the band's counts) and `.both` (>= choose + the band's counts - 1). It
-  enters m's `value_of[w]` (and `stressed_of[w]`) rows with (m(b) - 1) times
-  the level's coefficient there (-(m(b) - 1) v(n, l, w)), so m's value from n
-  in every world is m(b) times its value alone.
-- Two families of rows make the LP relaxation tight without changing the
-  integer points: `counted[m/n.l]` (the level's `crowded` columns over every
-  band add up to its choice: an occupant is counted in exactly one band) and
-  `occupants[n@b]` (the `crowded` columns of band b add up to
-  sum_{k in b} k occupants[n=k]: k occupants when the count is k).
+  band b is the product choose[m/n.l] x W_b (W_b: the band's occupants[n=k]
+  added up). It enters m's `value_of[w]` (and `stressed_of[w]`) rows with
+  (m(b) - 1) times the level's coefficient there (-(m(b) - 1) v(n, l, w)),
+  so m's value from n in every world is m(b) times its value alone.
+- The rows `counted[m/n.l]` (a level's `crowded` columns over every band
+  add up to its choice: an occupant is counted in exactly one band) and
+  `crowded[m/n.l@b].count` (<= W_b) make the products exact: at an integer
+  point one count k* holds, every other band's columns are 0 and the column
+  in the band of k* is the choice. The rows `occupants[n@b]` (the `crowded`
+  columns of band b add up to sum_{k in b} k occupants[n=k]: k occupants
+  when the count is k) hold at every integer point too and tighten the LP
+  relaxation. The rest of the usual linearisation (z <= choose,
+  z >= choose + W_b - 1) follows from `counted`; written out as rows it made
+  an 11-member model slower to solve, so it is left implied.
 - A deal that funds n at l loses its share of the level's value where it
   breaks; that loss is a value from n too and scales the same way, through
-  `crowded[m/d: n.l@b]` = fund[d: n.l] x the band's counts.
+  `crowded[m/d: n.l@b]` = fund[d: n.l] x W_b, with the same `counted` and
+  `.count` rows (funds are not occupants: no band row counts them).
 
 Synergy bonuses and a deal's own bonus are not scaled.
 """
@@ -109,10 +113,7 @@ def _crowd_member(
             name = f"crowded[{member}/{label}@{_band(run)}]"
             z = model.add_col(name, 0, 1)
             spread[z] = 1.0
-            band = {count[k]: -1.0 for k in run}
-            model.add_row(f"{name}.on", {z: 1.0, base: -1.0}, -INF, 0)
-            model.add_row(f"{name}.count", {z: 1.0, **band}, -INF, 0)
-            model.add_row(f"{name}.both", {z: 1.0, base: -1.0, **band}, -1, INF)
+            model.add_row(f"{name}.count", {z: 1.0, **{count[k]: -1.0 for k in run}}, -INF, 0)
             if (base, label) in levels:
                 at[b].append(z)
             factor = multipliers.get(run[0], 1.0) - 1.0
