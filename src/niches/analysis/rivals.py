@@ -19,13 +19,15 @@ bonuses and a deal's own bonus are not scaled.
   end of the earlier rounds (and the start): a round that changes no member
   ends the dynamics at a pure Nash equilibrium; a state seen before is a
   cycle (the states from its first occurrence on repeat for ever, since a
-  round's outcome depends only on the state it starts from).
+  round's outcome depends only on the state it starts from). When crowding
+  leaves a member no portfolio that keeps its rules (a value floor it can
+  no longer reach), the dynamics stop there, stuck.
 - The coordinated plan: the portfolios maximising the sum of the members'
   objectives under crowding, as one joint MILP (`formulation.joint`, every
   member's rules kept, with `formulation_crowding.add_crowding`); ties go to
   the larger sum of expected values, then the smaller total spend, then the
-  earlier starts, then each member's declaration order in file order. It is
-  checked against the evaluator.
+  earlier starts and the members' declaration order (`_joint_goals`). Every
+  goal is checked against the evaluator (`Disagreement` when they differ).
 - The price of anarchy: the coordinated total over the equilibrium total
   (None when the dynamics cycle or the equilibrium total is not positive).
 
