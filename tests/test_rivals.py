@@ -268,6 +268,30 @@ def test_a_hand_made_chase_cycles_as_the_reference_says(solver: str) -> None:
     assert _held_to_brute_force(load_constellation(DATA / "stuck.yaml"), solver) == "stuck"
 
 
+def test_the_joint_model_names_occupants_and_crowded_values_in_domain_words() -> None:
+    from niches.optimize.formulation import Formulation, joint
+    from niches.optimize.formulation_crowding import add_crowding, bands
+
+    assert bands({2: 0.85, 3: 0.7}, 3) == [[1], [2], [3]]
+    assert bands({2: 0.9, 3: 0.9, 4: 0.9}, 4) == [[1], [2, 3, 4]]
+    assert bands({2: 0.9}, 4) == [[1], [2], [3, 4]]  # a count left out counts 1
+    c = load_constellation(DATA / "cycle.yaml")
+    model = joint([(m, Formulation(s)) for m, s in c.members.items()], {})
+    add_crowding(model, {"x": {2: 0.5}, "y": {2: 0.2}}, c.declared_by)
+    for name in (
+        "occupants[x=0]",
+        "occupants[x=2]",
+        "crowded[cycle_a/x.invest@2]",
+        "crowded[cycle_b/y.invest@1]",
+    ):
+        assert name in model.col_name, name
+    for name in ("occupants[x]", "one_count[x]", "occupants[x@2]", "counted[cycle_a/x.invest]"):
+        assert name in model.row_name, name
+    row = model.row_name.index("cycle_a/value_of[baseline]")
+    z = model.col_name.index("crowded[cycle_a/x.invest@2]")
+    assert model.row_coef[row][z] == pytest.approx(-(0.5 - 1) * 10)  # -(m(2) - 1) v
+
+
 # --------------------------------------------------------------------------- the CLI
 
 
