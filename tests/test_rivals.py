@@ -249,7 +249,7 @@ SETTINGS = settings(
 )
 
 
-@pytest.mark.parametrize(("solver", "examples"), [("highs", 30), ("cbc", 6)])
+@pytest.mark.parametrize(("solver", "examples"), [("highs", 50), ("cbc", 10)])
 def test_rivals_match_brute_force(solver: str, examples: int) -> None:
     seen = {"alone infeasible": 0, "converged": 0, "moved": 0, "anarchy costs": 0, "cycle": 0, "stuck": 0}
 
