@@ -259,7 +259,7 @@ def test_rivals_match_brute_force(solver: str, examples: int) -> None:
         seen[_held_to_brute_force(c, solver)] += 1
 
     check()
-    assert seen["moved"] + seen["anarchy costs"] >= examples // 4, seen
+    assert seen["moved"] + seen["anarchy costs"] >= examples // 6, seen  # members that interact
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
