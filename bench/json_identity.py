@@ -40,11 +40,16 @@ COMMANDS = [
 
 
 def runs() -> list[list[str]]:
-    """Every (command, scenario) pair, plus the coalition files and a price of each deal-free commitment."""
+    """Every (command, scenario) pair, plus the coalition and constellation files and a price of each
+    deal-free commitment."""
     found = [[*c, s, "--format", "json"] for s in SCENARIOS for c in COMMANDS]
     found += [
         ["coalition", str(p.relative_to(ROOT)), "--format", "json"]
         for p in sorted((ROOT / "options/coalitions").glob("*.yaml"))
+    ]
+    found += [
+        ["rivals", str(p.relative_to(ROOT)), "--format", "json"]
+        for p in sorted((ROOT / "options/constellations").glob("*.yaml"))
     ]
     found += [
         ["price", "options/kazakhstan.yaml", "-ai", "--format", "json"],

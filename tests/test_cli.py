@@ -59,6 +59,7 @@ def test_help(command: list[str]) -> None:
             "niches: error: unexpected extra argument b c; see niches solve --help",
         ),
         (["coalition"], "niches: error: give FILE; see niches coalition --help"),
+        (["rivals"], "niches: error: give FILE; see niches rivals --help"),
         (
             ["solve", "--time-limit", "soon"],
             "niches: error: --time-limit 'soon': expected a number of at least 0.001; "
@@ -400,7 +401,7 @@ def test_messages_with_a_count_of_one(tmp_path: Path) -> None:
 
 COMMAND_NAMES = [
     "solve", "frontier", "sensitivity", "explain", "worlds", "robust", "check", "report", "diff",
-    "price", "judges", "elicit", "coalition", "init", "schema", "validate",
+    "price", "judges", "elicit", "coalition", "rivals", "init", "schema", "validate",
 ]  # fmt: skip
 
 

@@ -250,6 +250,24 @@ def member_case(folder: Path, content: bytes) -> None:
     _clean_exit(["coalition", "c.yaml", "--format", "json"], folder)
 
 
+CONSTELLATION = b"""constellation:
+  name: two roads
+  members: [a.yaml, b.yaml]
+  crowding:
+    road: {2: 0.5, 3: 0.25}
+    port: {2: 0.9}
+"""
+
+
+def constellation_case(folder: Path, content: bytes) -> None:
+    """A constellation file that is `content` (two valid members): validate, then rivals."""
+    (folder / "a.yaml").write_bytes(MEMBER)
+    (folder / "b.yaml").write_bytes(MEMBER)
+    (folder / "r.yaml").write_bytes(content)
+    _located(_clean_exit(["validate", "r.yaml"], folder), ("r.yaml", "a.yaml", "b.yaml"))
+    _clean_exit(["rivals", "r.yaml", "--format", "json"], folder)
+
+
 def provenance_case(folder: Path, content: bytes) -> None:
     """A report whose text (a provenance block) is `content`: report --check."""
     (folder / "s.yaml").write_bytes(MEMBER)
@@ -266,8 +284,10 @@ def stdin_case(folder: Path, content: bytes) -> None:
 judge_mutations = st.sampled_from(sorted(JUDGES)).flatmap(lambda name: mutated_bytes(JUDGES[name]))
 member_mutations = mutated_bytes(MEMBER)
 provenance_mutations = mutated_bytes(PROVENANCE.encode())
+constellation_mutations = mutated_bytes(CONSTELLATION)
 
 SURFACE_CASES = {
+    "constellation": (constellation_mutations, constellation_case),
     "judges": (judge_mutations, judge_case),
     "members": (member_mutations, member_case),
     "provenance": (provenance_mutations, provenance_case),

@@ -183,7 +183,63 @@ EXPECTED = {
         "5:25: unknown criterion 'b' in scores of niche 'x'; expected one of: a",
         "6:13: cost of niche 'y' must be a number or a mapping period -> amount, got a list",
     ],
+    # constellation files (`niches rivals`): `{file}` stands for the file's own path
+    "constellation_unknown_key.yaml": [
+        "5:3: unknown key 'crowdng' in constellation; did you mean 'crowding'?",
+        "6:1: unknown key 'extra' in the constellation file; expected constellation",
+    ],
+    "constellation_missing_members.yaml": ["1:1: constellation 'members' must list 2 to 12 scenario files"],
+    "constellation_member_not_found.yaml": [
+        "2:37: member scenario '../rivals/nowhere.yaml' not found (paths are relative to the constellation "
+        "file)"
+    ],
+    "constellation_member_outside.yaml": [
+        "2:37: member scenario '/etc/hostname' is outside the folder niches runs in and the folder of "
+        "{file}; move it there or allow its folder with `niches --allow-path DIR`"
+    ],
+    "constellation_one_member.yaml": [
+        "2:12: a constellation has 2 to 12 members (every round re-solves each against the others); this "
+        "one lists 1"
+    ],
+    "constellation_member_twice.yaml": [
+        "2:61: member 'cycle_a' is listed twice (a member is named by its file's name); list each scenario "
+        "once"
+    ],
+    "constellation_undeclared_niche.yaml": [
+        "5:5: crowded niche 'mediaton' is declared by no member; did you mean 'mediation'?"
+    ],
+    "constellation_multiplier.yaml": [
+        "4:12: crowding of 'x' at 2 occupants must be in (0, 1], got 1.2",
+        "5:12: crowding of 'y' at 2 occupants must be in (0, 1], got 0",
+        "6:12: crowding of 'z' at 2 occupants must be a number in (0, 1], got text '85%'; a share is a "
+        "fraction: write 0.85",
+    ],
+    "constellation_occupants.yaml": [
+        "4:9: crowding of 'x': the number of occupants must be at least 2, got 1 (one occupant keeps the "
+        "whole value)",
+        "4:17: crowding of 'x': the number of occupants must be a whole number, got '2.5'",
+        "4:27: crowding of 'x': the number of occupants must be a whole number, got 'two'",
+        "5:8: crowding of 'y' must map a number of occupants to a multiplier, like {2: 0.85, 3: 0.7}",
+    ],
+    "constellation_increasing.yaml": [
+        "4:20: crowding of 'x' rises from 0.7 at 2 occupants to 0.9 at 3; more occupants may not leave "
+        "each one more of the value"
+    ],
+    "constellation_not_a_constellation.yaml": [
+        "1:1: a constellation file must hold 'constellation:' with members and crowding"
+    ],
 }
+
+
+def _load(path: Path) -> object:
+    """Load a scenario, or a constellation file (its name starts with `constellation`)."""
+    from niches.scenario.constellation import load_constellation
+
+    return load_constellation(path) if path.name.startswith("constellation") else load_scenario(path)
+
+
+def _expected(path: Path | str, name: str) -> list[str]:
+    return [f"{path}:{line}".replace("{file}", str(path)) for line in EXPECTED[name]]
 
 
 def test_every_invalid_file_has_an_expectation() -> None:
@@ -191,11 +247,12 @@ def test_every_invalid_file_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_loader_reports_exact_problems(name: str) -> None:
+def test_loader_reports_exact_problems(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(DATA.parent.parent)  # members are read inside the folder niches runs in
     path = DATA / "invalid" / name
     with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    assert [str(p) for p in info.value.problems] == [f"{path}:{line}" for line in EXPECTED[name]]
+        _load(path)
+    assert [str(p) for p in info.value.problems] == _expected(path, name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -204,7 +261,7 @@ def test_cli_validate_prints_problems_and_exits_2(name: str) -> None:
     result = run_cli("validate", path)
     assert result.returncode == 2
     assert result.stdout == ""
-    lines = [f"{path}:{line}" for line in EXPECTED[name]] + ["1 of 1 file invalid"]
+    lines = [*_expected(path, name), "1 of 1 file invalid"]
     assert result.stderr.splitlines() == lines
     assert "Traceback" not in result.stderr
 

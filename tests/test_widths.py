@@ -1,6 +1,6 @@
 """Terminal output at 60, 80 and 120 columns: every command on the default, Azerbaijan, the coalition
-file and a 30-niche synthetic reads as tables (no `label: value` fallback), no line past the width,
-no trailing space, no number or id cut; golden files.
+file, a constellation and a 30-niche synthetic reads as tables (no `label: value` fallback), no line
+past the width, no trailing space, no number or id cut; golden files.
 
 Each command runs once through the real CLI (in process); what it prints is drawn at each width by
 the same renderer `niches` uses for a file or pipe (`render.terminal.plain_text`).
@@ -46,6 +46,7 @@ COMMANDS: dict[str, list[str]] = {
     "azerbaijan-price": ["price", AZ, "-eu_gateway"],
     "azerbaijan-robust": ["robust", AZ, "--samples", "200"],
     "coalition": ["coalition", "options/coalitions/middle_corridor.yaml"],
+    "rivals": ["rivals", "tests/data/rivals/corridor.yaml"],
     "s30-solve": ["solve", S30],
     "s30-worlds": ["worlds", S30],
     "s30-frontier": ["frontier", S30, "--max-points", "12"],

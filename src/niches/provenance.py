@@ -18,17 +18,17 @@ from niches.optimize.solvers import solver_version
 class Provenance:
     """The scenario a report was made from, by content: path as given, SHA-256 and git blob id.
 
-    `judges` lists the judgement files the scenario read, each (path as the scenario's reader shows
-    it, SHA-256 of its bytes), in the order they were read.
+    `files` lists the other files the report read, each (what it is and its path as shown, e.g.
+    `judge file options/kazakhstan/economy.yaml`, SHA-256 of its bytes), in the order they were read.
     """
 
     path: str
     sha256: str
     blob: str
-    judges: tuple[tuple[str, str], ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
 
 
-def provenance(path: str, data: bytes, judges: Sequence[tuple[str, bytes]] = ()) -> Provenance:
+def provenance(path: str, data: bytes, files: Sequence[tuple[str, bytes]] = ()) -> Provenance:
     """Return the provenance of the scenario shown as `path` whose bytes are `data` (no git needed).
 
     The blob id is the SHA-1 of `blob <length>\\0` and the bytes, as `git hash-object` computes it:
@@ -36,8 +36,8 @@ def provenance(path: str, data: bytes, judges: Sequence[tuple[str, bytes]] = ())
     depends on the commit, so a report committed with its scenario regenerates to the same bytes.
     """
     blob = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-    files = tuple((name, hashlib.sha256(content).hexdigest()) for name, content in judges)
-    return Provenance(path, hashlib.sha256(data).hexdigest(), blob, files)
+    digests = tuple((name, hashlib.sha256(content).hexdigest()) for name, content in files)
+    return Provenance(path, hashlib.sha256(data).hexdigest(), blob, digests)
 
 
 HEADING = "## Provenance\n"
@@ -60,7 +60,8 @@ class Made:
     """How a report is made: the options its provenance block records and `report --check` reads back.
 
     `commitments` are the command line's options that added rules, as words
-    (`("--pin", "logistics=corridor", "--exclude", "ai")`); `exact` is `--exact`.
+    (`("--pin", "logistics=corridor", "--exclude", "ai")`); `exact` is `--exact`; `constellation`
+    the file of `--constellation` (the section "Rivals"), as its path was given.
     """
 
     solver: str = "highs"
@@ -69,6 +70,7 @@ class Made:
     timestamp: str | None = None
     commitments: tuple[str, ...] = ()
     exact: bool = False
+    constellation: str | None = None
 
     def words(self) -> list[str]:
         """Return these options as `niches report` words (defaults left out)."""
@@ -77,6 +79,7 @@ class Made:
         words += ["--solver", self.solver] if self.solver != "highs" else []
         words += list(self.commitments)
         words += ["--exact"] if self.exact else []
+        words += ["--constellation", self.constellation] if self.constellation is not None else []
         words += ["--timestamp"] if self.timestamp else []
         return words
 
@@ -100,6 +103,8 @@ class Recorded:
     """The command line's commitments as options: `("--pin", "logistics=corridor", "--exclude", "ai")`."""
     exact: bool = False
     """Whether every figure was solved exactly (`--exact`)."""
+    constellation: str | None = None
+    """The constellation file of `--constellation` (the section "Rivals"), as its path was given."""
 
 
 _CELL = re.compile(r"(?<!\\)\|")
@@ -131,6 +136,7 @@ def recorded(text: str) -> Recorded:
         timestamp=rows.get("generated") or None,
         commitments=commitments,
         exact=rows.get("figures") == EXACT_ROW,
+        constellation=rows.get("constellation") or None,
     )
 
 
@@ -150,7 +156,7 @@ def _provenance_text(source: Provenance, made: Made, body: str) -> str:
         ("scenario", source.path),
         ("SHA-256 of the scenario", source.sha256),
         ("git blob id of the scenario", source.blob),
-        *((f"SHA-256 of judge file {name}", digest) for name, digest in source.judges),
+        *((f"SHA-256 of {name}", digest) for name, digest in source.files),
         ("SHA-256 of the report above", body),
         ("niches", __version__),
         ("solver", solver_version(made.solver)),
@@ -160,6 +166,8 @@ def _provenance_text(source: Provenance, made: Made, body: str) -> str:
         rows.append(("commitments", shlex.join(made.commitments)))
     if made.exact:
         rows.append(("figures", EXACT_ROW))
+    if made.constellation is not None:
+        rows.append(("constellation", made.constellation))
     if made.timestamp:
         rows.append(("generated", made.timestamp))
     return HEADING + "\n" + table(("what", "value"), rows)

@@ -35,6 +35,7 @@ from niches.render.brief import _glossary, _in_brief, _summary
 from niches.render.frontier import displayed, frontier_mermaid, per_money_text
 from niches.render.markdown import section_markdown, table
 from niches.render.portfolio import portfolio_text
+from niches.render.rivals import RivalsSection, rivals_markdown
 from niches.render.robust import core_section
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
 from niches.render.worlds import regret_section, worlds_portfolios_section, worlds_section
@@ -101,14 +102,18 @@ class Stages:
 
 
 def build_report(
-    study: Study, source: Provenance, made: Made | None = None, progress: Progress | None = None
+    study: Study,
+    source: Provenance,
+    made: Made | None = None,
+    progress: Progress | None = None,
+    rivals: RivalsSection | None = None,
 ) -> str:
     """Return the full markdown report of the study's scenario (every analysis computed once).
 
     `made` says how (Monte Carlo samples and seed, timestamp, the command line's commitments),
     recorded in the provenance with the study's solver and exactness. `progress` receives the
     share of the work done as each analysis ends (the Monte Carlo after each batch of `BATCH`
-    samples), ending at 1.0.
+    samples), ending at 1.0. `rivals` (`--constellation`) adds the section "Rivals".
     """
     scenario = study.scenario
     made = dataclasses.replace(made or Made(), solver=study.solver, exact=study.exact)
@@ -200,6 +205,8 @@ def build_report(
     out.append(_fragile_section(weak) if sens is not None else _missing("The most fragile judgements"))
     if scenario.judges:
         out.append(_judges_section(panel) if panel is not None else _missing("Judges and disagreements"))
+    if rivals is not None:
+        out.append(rivals_markdown(rivals))
     out.append(_assumptions(scenario))
     if study.unfinished:
         out.append(

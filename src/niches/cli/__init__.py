@@ -23,6 +23,7 @@ COMMANDS = (
     "validate",
     "price",
     "coalition",
+    "rivals",
     "judges",
     "elicit",
     "worlds",

@@ -1,4 +1,4 @@
-"""Commands about judges and partners: coalition, judges, elicit."""
+"""Commands about judges, partners and rivals: coalition, rivals, judges, elicit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from niches.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INVALID,
+    EXIT_SOLVER,
     Format,
     FormatOpt,
     MkdirOpt,
@@ -22,6 +23,7 @@ from niches.cli.common import (
     _deadline,
     _error,
     _fail,
+    _note,
     _read_input,
     _refuse,
     _writable,
@@ -68,6 +70,47 @@ def coalition(
         heading = f"{loaded.name}: {plural(len(loaded.members), 'member')}, split {loaded.split}"
         _emit(heading, coalition_sections(report), format)
     if not report.stable:
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command()
+def rivals(
+    file: Annotated[Path, typer.Argument(help="Constellation file (constellation: members, crowding).")],
+    format: FormatOpt = Format.table,
+    solver: SolverOpt = SolverName.highs,
+) -> None:
+    """Rivals crowding the same niches: each member's plan alone, then best responses in file order
+    (each member re-solves against the others' plans, its value from a crowded niche multiplied by
+    m(k) for the niche's k holders) until no member changes (an equilibrium) or a state repeats (a
+    cycle); beside it the coordinated plan that maximises the members' total under crowding, and the
+    price of anarchy (coordinated total / equilibrium total). Exit 1 when the best responses cycle or
+    stop short of an equilibrium.
+
+    Example: niches rivals tests/data/rivals/seed.yaml"""
+    from niches.analysis.rivals import Disagreement, RivalsError, study_rivals
+    from niches.render.rivals import rivals_heading, rivals_json, rivals_sections
+    from niches.scenario import ScenarioError
+    from niches.scenario.constellation import load_constellation
+
+    try:
+        loaded = load_constellation(file)
+    except ScenarioError as exc:
+        _refuse(exc)
+    for warning in [*(w for member in loaded.members.values() for w in member.warnings), *loaded.warnings]:
+        _note(warning)
+    try:
+        report = study_rivals(loaded, solver.value)
+    except Disagreement as exc:
+        _error(EXIT_SOLVER, f"{file}: {exc}")
+    except RivalsError as exc:
+        _fail(EXIT_INFEASIBLE, f"{file}: {exc}")
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(rivals_json(report)))
+    else:
+        _emit(rivals_heading(report), rivals_sections(report), format)
+    if not report.dynamics.converged:
         raise typer.Exit(EXIT_INFEASIBLE)
 
 

@@ -13,6 +13,7 @@ from niches.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INVALID,
     EXIT_OK,
+    EXIT_SOLVER,
     ExactOpt,
     ExcludeOpt,
     Format,
@@ -26,6 +27,7 @@ from niches.cli.common import (
     _error,
     _fail,
     _read_input,
+    _refuse,
     _writable,
     app,
     load,
@@ -104,6 +106,17 @@ def report(
     pin: PinOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
+    constellation: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--constellation",
+            metavar="FILE",
+            help="Add a section 'Rivals': the scenario among the members of this constellation file (it "
+            "must be one of them): the niches it shares with rivals at equilibrium, the multipliers, and "
+            "what the equilibrium changes in its plan.",
+            show_default=False,
+        ),
+    ] = None,
     mkdir: MkdirOpt = False,
 ) -> None:
     """Write one GitHub markdown report: summary, portfolio, budget, risk, exposure, binding rules and
@@ -130,6 +143,7 @@ def report(
             seed=-1 if seed is None else seed,
             commitments=tuple(_options(pin, include, exclude)),
             exact=exact,
+            constellation=constellation,
         )
         _check_report(check, scenario, given, time_limit, full)
         return
@@ -147,9 +161,11 @@ def report(
         timestamp=stamp,
         commitments=tuple(_options(pin, include, exclude)),
         exact=exact,
+        constellation=constellation,
     )
-    loaded, source = _report_source(scenario, made.commitments)
-    text, feasible = _report_text(loaded, source, made, deadline, quiet=target is None)
+    among = _constellation(constellation, scenario)
+    loaded, source = _report_source(scenario, made.commitments, among)
+    text, feasible = _report_text(loaded, source, made, deadline, quiet=target is None, among=among)
     if target is None:
         sys.stdout.write(text)
     else:
@@ -178,8 +194,11 @@ def _split_options(words: Sequence[str]) -> dict[str, list[str]]:
     return found
 
 
-def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[Scenario, Provenance]:
-    """Load `scenario` (read once) with the commitment `options`; return it with its provenance."""
+def _report_source(
+    scenario: str | None, options: Sequence[str] = (), among: tuple[Any, str, str] | None = None
+) -> tuple[Scenario, Provenance]:
+    """Load `scenario` (read once) with the commitment `options`; return it with its provenance (which
+    also hashes its judge files, and `among`'s constellation file and members)."""
     from niches.provenance import provenance
     from niches.scenario.defaults import default_choice
 
@@ -194,28 +213,109 @@ def _report_source(scenario: str | None, options: Sequence[str] = ()) -> tuple[S
         except InputError as exc:
             _error(EXIT_INVALID, f"{exc}")
         loaded = load(scenario, text, pin, include, exclude)
-        return loaded, provenance("<stdin>", data, _judge_files(loaded))
+        return loaded, provenance("<stdin>", data, _read_files(loaded, among))
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
-    return loaded, provenance(shown, _read_input(real), _judge_files(loaded))
+    return loaded, provenance(shown, _read_input(real), _read_files(loaded, among))
 
 
-def _judge_files(loaded: Scenario) -> list[tuple[str, bytes]]:
-    """Return each judgement file the scenario read: (its path as shown, its bytes)."""
-    return [(judge.source, _read_input(judge.source)) for judge in loaded.judges]
+def _read_files(loaded: Scenario, among: tuple[Any, str, str] | None) -> list[tuple[str, bytes]]:
+    """Return the other files the report reads, each (what it is and its path, its bytes): the
+    scenario's judge files, then the constellation file, its members and their judge files."""
+    found = [(f"judge file {judge.source}", _read_input(judge.source)) for judge in loaded.judges]
+    if among is not None:
+        constellation, _, path = among
+        found.append((f"constellation file {path}", _read_input(path)))
+        for name, where in constellation.paths.items():
+            found.append((f"constellation member {where}", _read_input(str(where))))
+            for judge in constellation.members[name].judges:
+                found.append((f"judge file {judge.source}", _read_input(judge.source)))
+    return found
+
+
+def _constellation(path: str | None, scenario: str | None) -> tuple[Any, str, str] | None:
+    """Read `--constellation` and name the member the report's scenario is (None without the option);
+    exit 2 when the file is invalid or the scenario is not one of its members."""
+    if path is None:
+        return None
+    from niches.scenario import ScenarioError
+    from niches.scenario.constellation import load_constellation
+    from niches.scenario.defaults import default_choice
+
+    try:
+        loaded = load_constellation(path)
+    except ScenarioError as exc:
+        _refuse(exc)
+    real, shown = default_choice() if scenario is None else (Path(scenario), scenario)
+    member = None if scenario == "-" else loaded.member_of(real)
+    if member is None:
+        _error(
+            EXIT_INVALID,
+            f"{'<stdin>' if scenario == '-' else shown}: not a member of {path} "
+            f"({', '.join(loaded.members)}); give the scenario of one of its members",
+        )
+    return loaded, member, path
+
+
+def _rivals(among: tuple[Any, str, str], loaded: Scenario, solver: str) -> Any:
+    """Play the constellation's game with the report's scenario (its commitments kept) as its member."""
+    import dataclasses
+
+    from niches.analysis.rivals import Disagreement, RivalsError, study_rivals
+    from niches.render.rivals import RivalsSection
+
+    constellation, member, path = among
+    members = {**constellation.members, member: loaded}
+    try:
+        game = study_rivals(dataclasses.replace(constellation, members=members), solver)
+    except Disagreement as exc:
+        _error(EXIT_SOLVER, f"{path}: {exc}")
+    except RivalsError as exc:
+        return RivalsSection(None, member, path, str(exc))
+    return RivalsSection(game, member, path)
 
 
 def _report_text(
-    loaded: Scenario, source: Provenance, made: Made, deadline: Any, quiet: bool = True
+    loaded: Scenario,
+    source: Provenance,
+    made: Made,
+    deadline: Any,
+    quiet: bool = True,
+    among: tuple[Any, str, str] | None = None,
 ) -> tuple[str, bool]:
-    """Return the report of the scenario and whether it is feasible."""
+    """Return the report of the scenario and whether it is feasible (`among`: the constellation, the
+    scenario's member name and the file's path, for the section "Rivals")."""
     from niches.report import build_report
     from niches.study import Study
 
     study = Study(loaded, solver=made.solver, deadline=deadline, exact=made.exact)
+    rivals = None
+    if among is not None and study.solution().status != "infeasible":
+        rivals = _rivals(among, loaded, made.solver)
+    elif among is not None:
+        from niches.render.rivals import RivalsSection
+
+        rivals = RivalsSection(None, among[1], among[2], "the scenario is infeasible")
     with _progress("report", Format.json if quiet else Format.table) as progress:
-        text = build_report(study, source, made, progress)
+        text = build_report(study, source, made, progress, rivals)
     return text, study.solution().status != "infeasible"
+
+
+def _confined(path: str, written: str, what: str) -> None:
+    """Exit 2 unless the file a report's provenance names may be read (inside the allowed folders)."""
+    from niches.scenario.inputs import InputError, named_path
+
+    try:
+        named_path(written, path, relative_to_file=False)
+    except InputError as exc:
+        if not exc.message.startswith("is outside"):
+            _error(EXIT_INVALID, f"{path}: the {what} its provenance names: {exc.message}")
+        option = "SCENARIO" if what == "scenario" else "--constellation FILE"
+        _error(
+            EXIT_INVALID,
+            f"{path}: its provenance names a {what} outside the folder niches runs in and "
+            f"the report's folder; give {option}, or allow its folder with niches --allow-path DIR",
+        )
 
 
 def _recorded_as_made(data: bytes, source: Provenance, made: Made) -> bool:
@@ -240,12 +340,11 @@ def _check_report(
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2.
 
     `given` holds the options given on the command line, each empty (solver "", samples 0, seed
-    -1, no commitments, not exact) where the report's provenance block is to say it.
+    -1, no commitments, not exact, no constellation) where the report's provenance block is to say it.
     """
     import shlex
 
     from niches.provenance import recorded
-    from niches.scenario.inputs import InputError, named_path
 
     deadline = _deadline(time_limit)
     data = _read_input(path)
@@ -255,16 +354,7 @@ def _check_report(
             _error(EXIT_INVALID, f"{path}: no provenance names its scenario; give SCENARIO")
         if was.scenario == "<stdin>":
             _error(EXIT_INVALID, f"{path}: was made from standard input; give SCENARIO (`-` reads it)")
-        try:  # a path written in the report: read only inside the allowed folders
-            named_path(was.scenario, path, relative_to_file=False)
-        except InputError as exc:
-            if not exc.message.startswith("is outside"):
-                _error(EXIT_INVALID, f"{path}: the scenario its provenance names: {exc.message}")
-            _error(
-                EXIT_INVALID,
-                f"{path}: its provenance names a scenario outside the folder niches runs in and "
-                "the report's folder; give SCENARIO, or allow its folder with niches --allow-path DIR",
-            )
+        _confined(path, was.scenario, "scenario")  # a path written in the report: only where allowed
         scenario = was.scenario
     if not given.samples and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
         _error(
@@ -284,13 +374,17 @@ def _check_report(
         timestamp=was.timestamp,
         commitments=given.commitments or was.commitments,
         exact=given.exact or was.exact,
+        constellation=given.constellation or was.constellation,
     )
-    loaded, source = _report_source(scenario, made.commitments)
+    if given.constellation is None and was.constellation is not None:
+        _confined(path, was.constellation, "constellation")
+    among = _constellation(made.constellation, scenario)
+    loaded, source = _report_source(scenario, made.commitments, among)
     if was.sha256 in (None, source.sha256):  # other bytes: stale without computing anything
         if not full and _recorded_as_made(data, source, made):
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)
-        text, _ = _report_text(loaded, source, made, deadline)
+        text, _ = _report_text(loaded, source, made, deadline, among=among)
         if text.encode("utf-8") == data:
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)

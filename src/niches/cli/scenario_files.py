@@ -37,18 +37,23 @@ def validate(
         list[str], typer.Argument(help="Scenario files to check (`-` reads standard input).")
     ],
 ) -> None:
-    """Check scenario files (and coalition files with their members, judgement files with the scenario
-    that lists them): print `FILE: ok` for each valid one; exit 2 if any is invalid.
+    """Check scenario files (and coalition and constellation files with their members, judgement files
+    with the scenario that lists them): print `FILE: ok` for each valid one; exit 2 if any is invalid.
 
     Example: niches validate scenarios/*.yaml scenarios/panel/*.yaml"""
     from niches.scenario import ScenarioError, judged_by, load_scenario
     from niches.scenario.coalition import is_coalition, load_coalition
+    from niches.scenario.constellation import is_constellation, load_constellation
 
     bad = 0
     for path in scenarios:
         try:
             if path != "-" and is_coalition(path):
                 warnings = [w for member in load_coalition(path).members.values() for w in member.warnings]
+            elif path != "-" and is_constellation(path):
+                loaded = load_constellation(path)
+                warnings = [w for member in loaded.members.values() for w in member.warnings]
+                warnings += loaded.warnings
             elif path != "-" and _is_judgement(path):
                 warnings = list(judged_by(path).warnings)
             else:

@@ -152,10 +152,12 @@ class Joint(Formulation):
         self.choose = {}
         self.take = {}
         self.offset: dict[str, int] = {}
+        self.row_offset: dict[str, int] = {}
         self.parts = dict(parts)
         for member, form in parts:
             first = len(self.col_name)
             self.offset[member] = first
+            self.row_offset[member] = len(self.row_name)
             for i, name in enumerate(form.col_name):
                 self.add_col(f"{member}/{name}", form.col_lower[i], form.col_upper[i], form.col_integer[i])
             for (nid, lid), col in form.choose.items():
@@ -168,6 +170,10 @@ class Joint(Formulation):
     def column(self, member: str, col: int) -> int:
         """Return the joint column of member `member`'s column `col`."""
         return self.offset[member] + col
+
+    def row(self, member: str, row: int) -> int:
+        """Return the joint row of member `member`'s row `row`."""
+        return self.row_offset[member] + row
 
     def member_goal(self, member: str, goal: str) -> dict[int, float]:
         """Return goal `goal` of member `member` as a joint objective vector."""
