@@ -212,7 +212,10 @@ def _radii_of(
         def at_score(f: float, n: str = niche.id) -> Scenario:
             return with_score_factor(scenario, n, f)
 
-        down, up = (DOWN, UP) if engine.name == "enumeration" else (DOWN[1::2], UP[1::2])
+        down: tuple[float, ...] = DOWN if engine.name == "enumeration" else DOWN[1::2]
+        up: tuple[float, ...] = UP if engine.name == "enumeration" else UP[1::2]
+        if _linear(scenario, kind):  # the optimal set along the factor is one interval: no scan needed
+            down, up = (), ()
         positive = all(
             math.fsum(c.weight * lv.scores[c.id].mean for c in scenario.criteria) >= 0 for lv in niche.levels
         )
@@ -239,6 +242,19 @@ def _radii_of(
     )
     tick()
     return score, cost
+
+
+def _linear(scenario: Scenario, kind: str) -> bool:
+    """Return whether every portfolio's objective is affine in one weight or one niche's score factor.
+
+    True for the expected objective without value floors: the set of values
+    (of a weight, or a factor) at which the recommendation stays optimal is
+    then one interval (the best value of all portfolios is convex in it, the
+    recommendation's affine), so a walk that finds it optimal at its far end
+    needs nothing in between.
+    """
+    r = scenario.rules
+    return kind == "expected" and r.min_cvar is None and r.min_worst_case is None
 
 
 def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
@@ -270,12 +286,14 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
                 def at(t: float, c: str = criterion.id) -> Scenario:
                     return with_weight(scenario, c, t)
 
+                lower = tuple(w * (1 - k / 8) for k in range(1, 8))
+                upper = tuple(w + (1 - w) * k / 8 for k in range(1, 8))
                 weights.append(
                     WeightRange(
                         criterion.id,
                         w,
-                        _walk(engine, rec, at, w, 0.0, tuple(w * (1 - k / 8) for k in range(1, 8))),
-                        _walk(engine, rec, at, w, 1.0, tuple(w + (1 - w) * k / 8 for k in range(1, 8))),
+                        _walk(engine, rec, at, w, 0.0, lower),
+                        _walk(engine, rec, at, w, 1.0, upper),
                     )
                 )
             tick()

@@ -7,6 +7,7 @@ where they cross the recommendation.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -218,13 +219,48 @@ def _class_walk(
 
 
 def _crossing(gap: Callable[[float], float], good: float, bad: float) -> tuple[float, float]:
-    """Return the bracket (good, bad) around where `gap` turns positive, narrowed by bisection."""
-    for _ in range(BISECTION_STEPS):
-        middle = (good + bad) / 2
-        if gap(middle) > 0:
-            bad = middle
+    """Return the bracket (good, bad) around where `gap` turns positive, at most 2^-39 of its width.
+
+    `gap` is at most 0 at `good` and positive at `bad`. Each step estimates the
+    crossing by regula falsi (the Illinois variant: a side kept twice has its
+    gap halved), then probes one bracket-width on either side of it, so the
+    bracket ends clear of the crossing on both sides. An affine gap takes one
+    step (four evaluations, where bisection takes forty); a step that does not
+    halve the bracket is followed by a bisection, so it is never much slower.
+    """
+    width = abs(bad - good) / 2**BISECTION_STEPS
+    g_good, g_bad = min(gap(good), 0.0), max(gap(bad), math.ulp(0.0))
+    kept = 0  # which side stayed put last time: -1 good, +1 bad
+    previous = abs(bad - good)
+    for step in range(2 * BISECTION_STEPS):
+        span = abs(bad - good)
+        if span <= 2 * width:
+            break
+        if step % 2 == 1 and span > previous / 2:  # not halving: bisect once
+            estimate = (good + bad) / 2
         else:
-            good = middle
+            estimate = bad - g_bad * (bad - good) / (g_bad - g_good)
+        previous = span
+        towards = 1.0 if bad > good else -1.0
+        moved = {-1: False, 1: False}
+        for probe in (estimate - towards * width, estimate + towards * width):
+            if not (min(good, bad) < probe < max(good, bad)):
+                continue
+            g = gap(probe)
+            if g > 0:
+                bad, g_bad = probe, g
+                moved[1] = True
+                break  # the crossing lies before it: nothing to learn past it
+            good, g_good = probe, g
+            moved[-1] = True
+        if not moved[-1]:
+            g_good = g_good / 2 if kept == -1 else g_good
+            kept = -1
+        elif not moved[1]:
+            g_bad = g_bad / 2 if kept == 1 else g_bad
+            kept = 1
+        else:
+            kept = 0
     return good, bad
 
 

@@ -124,6 +124,12 @@ Measure = Callable[[Mapping[str, str], str], float]
 """Exact value of a goal for a portfolio, under the variant being solved."""
 
 
+AIDED_CHOICES = 150
+"""Models with at least this many binary choices get LP help before a MILP (a bound that may settle the
+question, reduced-cost fixing); smaller ones are solved directly, where an LP costs about as much as
+the MILP it would spare."""
+
+
 class PortfolioModel:
     """The formulation of one scenario with a solver, built once and re-solved under variants."""
 
@@ -138,6 +144,12 @@ class PortfolioModel:
     @property
     def solves(self) -> int:
         return self.backend.solves
+
+    @property
+    def aided(self) -> bool:
+        """Whether MILPs get LP help first (a back end that fixes by reduced costs, a large model)."""
+        binaries = len(self.form.choose) + len(self.form.take)
+        return hasattr(self.backend, "fixed_by_reduced_costs") and binaries >= AIDED_CHOICES
 
     @contextlib.contextmanager
     def variant(
@@ -176,6 +188,7 @@ class PortfolioModel:
         relax: bool = False,
         incumbent: float | None = None,
         prepare: Callable[[], None] | None = None,
+        cutoff: float | None = None,
     ) -> Outcome:
         """Solve once with `goal` as the objective (maximised, or minimised for costs and regret).
 
@@ -185,21 +198,23 @@ class PortfolioModel:
         and no MILP is solved; otherwise the choices the bound pins (by their
         reduced costs) are fixed before the MILP, which then searches a much
         smaller space. Both are exact. `prepare` runs just before a MILP is
-        solved (never when the LP settles the question).
+        solved (never when the LP settles the question). `cutoff`: only
+        portfolios better than it count (HiGHS prunes with it; see
+        `HighsBackend.solve`); "infeasible" then means none is.
         """
         vector = self.form.goal(goal)
         maximise = not minimised(goal)
         warm = self.form.binary_start(start) if start is not None else None
         fixing = getattr(self.backend, "fixed_by_reduced_costs", None)
-        if relax or warm is None or incumbent is None or fixing is None:
+        if relax or warm is None or incumbent is None or fixing is None or not self.aided:
             if prepare is not None and not relax:
                 prepare()
-            return self.backend.solve(vector, maximise, seconds, warm, relax)
+            return self.backend.solve(vector, maximise, seconds, warm, relax, cutoff=cutoff)
         bound = self.backend.solve(vector, maximise, seconds, None, relax=True)
         if bound.status == "infeasible" or bound.objective is None:
             if prepare is not None:
                 prepare()
-            return self.backend.solve(vector, maximise, seconds, warm)
+            return self.backend.solve(vector, maximise, seconds, warm, cutoff=cutoff)
         slack = bound.objective - incumbent if maximise else incumbent - bound.objective
         if slack <= 1e-9 * max(1.0, abs(incumbent)):  # nothing beats the start
             values = [0.0] * self.form.cols
@@ -214,7 +229,7 @@ class PortfolioModel:
         with self.form.variant():
             for col, value in fixed.items():
                 self.form.set_col_bounds(col, value, value)
-            return self.backend.solve(vector, maximise, seconds, warm)
+            return self.backend.solve(vector, maximise, seconds, warm, cutoff=cutoff)
 
     def portfolio(self, outcome: Outcome) -> dict[str, str]:
         """Return the portfolio of a solved outcome."""
@@ -241,8 +256,12 @@ class PortfolioModel:
         """
         deadline.check()
         with self.form.variant():
+            cutoff = None  # a floor on the first goal prunes as a cutoff (HiGHS), held as a row after it
             for goal, bound in (floors or {}).items():
-                self.form.bound_goal(goal, bound)
+                if goal == goals[0] and hasattr(self.backend, "beyond"):
+                    cutoff = bound
+                else:
+                    self.form.bound_goal(goal, bound)
             best: dict[str, str] = {}
             status, gap = "optimal", None
             notes: list[str] = []
@@ -257,7 +276,14 @@ class PortfolioModel:
                 known = start is not None and (index > 0 or start_keeps_rules)
                 incumbent = measure(start, goal) if known and start is not None else None
 
-                outcome = self.optimise(goal, deadline.left(), start, incumbent=incumbent, prepare=fix_pinned)
+                outcome = self.optimise(
+                    goal,
+                    deadline.left(),
+                    start,
+                    incumbent=incumbent,
+                    prepare=fix_pinned,
+                    cutoff=cutoff if index == 0 else None,
+                )
                 outcome = self._checked(goal, outcome, measure, deadline)
                 notes += [n for n in outcome.notes if n not in notes]
                 if index == 0:
@@ -283,6 +309,8 @@ class PortfolioModel:
                     bound = value + margin if minimised(goal) else value - margin
                     pinned.append((goal, bound))
                     self.form.bound_goal(goal, bound)
+                    if index == 0 and cutoff is not None:
+                        self.form.bound_goal(goal, cutoff)
                     start = best
                     if index == 0 and self._alone(goal, best, bound, deadline):
                         break  # nothing else ties on the first goal: the tie-breaks cannot change it
@@ -303,14 +331,15 @@ class PortfolioModel:
             return False
         maximise = not minimised(goal)
         with self.form.variant():
-            lp = self.optimise(goal, deadline.left(), relax=True)
-            if lp.status != "optimal" or lp.objective is None:
-                return False
-            slack = lp.objective - bound if maximise else bound - lp.objective
-            if slack < 0:
-                return False
-            for col, value in fixing(list(self.form.choose.values()), slack).items():
-                self.form.set_col_bounds(col, value, value)
+            if self.aided:
+                lp = self.optimise(goal, deadline.left(), relax=True)
+                if lp.status != "optimal" or lp.objective is None:
+                    return False
+                slack = lp.objective - bound if maximise else bound - lp.objective
+                if slack < 0:
+                    return False
+                for col, value in fixing(list(self.form.choose.values()), slack).items():
+                    self.form.set_col_bounds(col, value, value)
             self.form.avoid(best)
             margin = tolerance(bound)
             outcome = beyond(
@@ -355,7 +384,7 @@ class PortfolioModel:
         for the tie-breaks that follow, which then search a much smaller space.
         """
         fixing = getattr(self.backend, "fixed_by_reduced_costs", None)
-        if fixing is None:
+        if fixing is None or not self.aided:
             return
         lp = self.optimise(goal, deadline.left(), relax=True)
         if lp.status != "optimal" or lp.objective is None:

@@ -196,7 +196,7 @@ class Settler:
         """
         model, form = self.model, self.model.form
         fixing = getattr(model.backend, "fixed_by_reduced_costs", None)
-        if fixing is None or not math.isfinite(item.bound):
+        if fixing is None or not model.aided or not math.isfinite(item.bound):
             return
         lp = model.optimise(self.goal, self.deadline.left(), relax=True)
         if lp.status == "optimal" and lp.objective is not None:

@@ -183,12 +183,14 @@ class CbcBackend:
         start: Mapping[int, float] | None = None,
         relax: bool = False,
         careful: bool = False,
+        cutoff: float | None = None,
     ) -> Outcome:
         """Solve the formulation as it stands (`start` is not used; `relax` solves the LP).
 
         An answer that does not check (`verify.problem`), or a run that
         fails, is solved by HiGHS instead (`careful` goes there directly),
-        with a note.
+        with a note. `cutoff` is not used: CBC returns the optimum, and the
+        caller compares it with the cutoff.
         """
         if self.journal:
             self.form.take_changes()

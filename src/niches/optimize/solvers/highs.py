@@ -33,6 +33,11 @@ _NO_LIMIT = 2**31 - 1
 FEASIBILITY = 1e-9
 """Primal and MIP feasibility tolerance: well below the 1e-6 relative tie tolerance."""
 
+CUTOFF_SLACK = 1e-7
+"""How much looser (relative) than asked HiGHS's cutoff is set: HiGHS prunes a hair inside its cutoff,
+and a portfolio that just clears the cutoff (a rival past a crossing) must survive; the answer is then
+held to the cutoff itself."""
+
 
 @contextlib.contextmanager
 def _stdout_silenced() -> Iterator[None]:
@@ -216,6 +221,20 @@ def _run(h: Any) -> Any:
     return box["status"]
 
 
+def _beyond_cutoff(outcome: Outcome, cutoff: float | None, maximise: bool) -> Outcome:
+    """Return `outcome` of a MILP run with a cutoff, "infeasible" when it is proven nothing beats it.
+
+    HiGHS keeps a solution found that does not beat the cutoff as its incumbent
+    and, once the cutoff has pruned the whole tree, reports it as optimal:
+    that means no solution beats the cutoff.
+    """
+    if cutoff is None or outcome.objective is None or outcome.status != "optimal":
+        return outcome
+    margin = 1e-9 * max(1.0, abs(cutoff))
+    keeps = outcome.objective >= cutoff - margin if maximise else outcome.objective <= cutoff + margin
+    return outcome if keeps else Outcome("infeasible")
+
+
 def _rows_csr(rows: list[dict[int, float]], first: int, last: int, scale: Scaling) -> tuple[Any, Any, Any]:
     starts = np.zeros(last - first + 1, dtype=np.int32)
     index: list[int] = []
@@ -282,13 +301,18 @@ class HighsBackend:
         start: Mapping[int, float] | None = None,
         relax: bool = False,
         careful: bool = False,
+        cutoff: float | None = None,
     ) -> Outcome:
         """Solve the formulation as it stands; `relax` solves the LP relaxation instead.
 
         An answer is returned only once it checks (`verify.problem`). A
         refused run or an answer that does not check is solved again without
         presolve, then by CBC; `careful` starts there. The outcome's notes
-        say what happened.
+        say what happened. `cutoff` (a MILP): only solutions better than it
+        count; HiGHS prunes with it from the start, and "infeasible" then
+        means none beats it (that verdict is the expected one, taken as it is
+        rather than checked again without presolve, which would double the
+        cost of every such proof).
         """
         instance = self._instance(relax)
         instance.sync()
@@ -297,20 +321,42 @@ class HighsBackend:
         h.setOptionValue("time_limit", math.inf if seconds is None else max(seconds, 1e-3))
         if not relax:
             h.setOptionValue("mip_max_improving_sols", self.solution_limit or _NO_LIMIT)
-        trouble = "was asked to solve again" if careful else None
-        if not careful:
-            if start and not relax:
-                index = np.array(list(start), dtype=np.int32)
-                h.setSolution(len(index), index, np.array(list(start.values()), dtype=np.float64))
-            outcome, trouble = self._attempt(instance, objective, maximise, relax)
-            if trouble is not None and start and not relax:
-                # HiGHS can report the optimum's objective with the start's column values (seen with
-                # highspy 1.16 when presolve settles the model): solve again without the start.
-                h.clearSolver()
+        bounded = cutoff is not None and not relax and not careful
+        if bounded:
+            assert cutoff is not None
+            loose = cutoff - CUTOFF_SLACK * max(1.0, abs(cutoff)) * (1.0 if maximise else -1.0)
+            limit = (-loose if maximise else loose) * instance.factor  # HiGHS minimises internally
+            h.setOptionValue("objective_bound", limit)
+        trouble: str | None = "was asked to solve again"
+        try:
+            if not careful:
+                if start and not relax:
+                    index = np.array(list(start), dtype=np.int32)
+                    h.setSolution(len(index), index, np.array(list(start.values()), dtype=np.float64))
                 outcome, trouble = self._attempt(instance, objective, maximise, relax)
-            if trouble is None and outcome.status != "infeasible":
-                return outcome
-            trouble = trouble or "said infeasible"  # presolve's verdict, heard again without it
+                if trouble is not None and start and not relax:
+                    # HiGHS can report the optimum's objective with the start's column values (seen with
+                    # highspy 1.16 when presolve settles the model): solve again without the start.
+                    h.clearSolver()
+                    outcome, trouble = self._attempt(instance, objective, maximise, relax)
+                if trouble is None and (outcome.status != "infeasible" or bounded):
+                    return _beyond_cutoff(outcome, cutoff, maximise) if bounded else outcome
+        finally:
+            if bounded:
+                h.setOptionValue("objective_bound", math.inf)
+        return self._again(instance, objective, maximise, seconds, relax, trouble or "said infeasible")
+
+    def _again(
+        self,
+        instance: _Instance,
+        objective: Mapping[int, float],
+        maximise: bool,
+        seconds: float | None,
+        relax: bool,
+        trouble: str,
+    ) -> Outcome:
+        """Solve again without presolve after `trouble`, then by CBC (the ladder `solve` describes)."""
+        h = instance.h
         h.clearSolver()
         h.setOptionValue("presolve", "off")
         try:
@@ -343,32 +389,14 @@ class HighsBackend:
 
         Return it (status "feasible", or "optimal" when it is also proven
         best), or "infeasible" when the solver proves no solution beats
-        `cutoff`. HiGHS prunes with the cutoff from the start, which proves
-        "nothing better" far sooner than an optimisation does. Its verdict is
-        taken as it is (presolve included: "nothing beats the cutoff" is the
-        expected answer here, and checking each one again without presolve
-        would double the cost); an answer that does not check goes through
-        `solve`'s ladder.
+        `cutoff` (see `solve`'s `cutoff`).
         """
-        instance = self._instance(False)
-        instance.sync()
-        instance.set_objective(objective, maximise)
-        h = instance.h
-        limit = (-cutoff if maximise else cutoff) * instance.factor  # HiGHS minimises internally
         saved = self.solution_limit
         self.solution_limit = 1
-        h.setOptionValue("objective_bound", limit)
-        h.setOptionValue("mip_max_improving_sols", 1)
-        h.setOptionValue("time_limit", math.inf if seconds is None else max(seconds, 1e-3))
         try:
-            outcome, trouble = self._attempt(instance, objective, maximise, False)
-            if trouble is None:
-                return outcome
-            h.clearSolver()
-            return self.solve(objective, maximise, seconds)
+            return self.solve(objective, maximise, seconds, cutoff=cutoff)
         finally:
             self.solution_limit = saved
-            h.setOptionValue("objective_bound", math.inf)
 
     def _attempt(
         self, instance: _Instance, objective: Mapping[int, float], maximise: bool, relax: bool

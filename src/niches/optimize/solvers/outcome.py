@@ -48,4 +48,5 @@ class Backend(Protocol):
         start: Mapping[int, float] | None = None,
         relax: bool = False,
         careful: bool = False,
+        cutoff: float | None = None,
     ) -> Outcome: ...
