@@ -105,7 +105,13 @@ class RulePrice:
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """All sensitivity figures of one scenario's recommendation."""
+    """All sensitivity figures of one scenario's recommendation.
+
+    `solves` counts the solver calls they took, `questions` the figures asked
+    (two ends of each weight's range and of each niche's score and cost
+    factors, one more and one less unit and the least step of each capped
+    resource, the step relaxing each binding rule), however each was answered.
+    """
 
     solution: Solution
     weights: tuple[WeightRange, ...]
@@ -119,6 +125,7 @@ class Sensitivity:
     solves: int
     seconds: float
     engine: str
+    questions: int = 0
 
 
 # --------------------------------------------------------------------------- marginals and prices
@@ -288,6 +295,8 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
 
                 lower = tuple(w * (1 - k / 8) for k in range(1, 8))
                 upper = tuple(w + (1 - w) * k / 8 for k in range(1, 8))
+                if _linear(scenario, kind):  # the optimal set along the weight is one interval: no scan
+                    lower, upper = (), ()
                 weights.append(
                     WeightRange(
                         criterion.id,
@@ -335,6 +344,7 @@ def sensitivity(study: Study, progress: Progress | None = None) -> Sensitivity:
         solves=study.solves - before,
         seconds=time.perf_counter() - clock,
         engine=engine.name,
+        questions=2 * len(weights) + 2 * len(scores) + 2 * len(costs) + 3 * len(marginals) + len(prices),
     )
 
 

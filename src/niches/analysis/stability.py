@@ -64,6 +64,7 @@ def _walk(
     boundary is found by bisection on solves.
     """
     kind = solver.kind
+    beaten_by: dict[float, dict[str, str]] = {}  # the best portfolio where one beats the recommendation
 
     def state(t: float) -> tuple[str, dict[str, str] | None]:
         variant = at(t)
@@ -75,11 +76,13 @@ def _walk(
         ):  # the evaluator keeps the recommendation; a solver's tighter tolerance lost it
             return "ok", None
         if _beats(kind, best.objective, _objective(kind, variant, recommended, best.best_by_world)):
+            beaten_by[t] = best.portfolio
             return "beaten", best.portfolio
         return "ok", None
 
-    def taker(t: float) -> Change:
-        return _taker(solver, at(t), recommended, t)
+    def taker(t: float) -> Change:  # where a probe found the best there, only its tie-breaks are left
+        rival = beaten_by.get(t)
+        return _taker(solver, at(t), recommended, t, rival=rival, settled=rival is not None)
 
     good, bad = start, end
     kind_of, challenger = "ok", None
@@ -137,18 +140,20 @@ def _taker(
     at: float,
     costs: bool = False,
     rival: dict[str, str] | None = None,
+    settled: bool = False,
 ) -> Change:
     """Return what takes over from the recommendation in `variant`: the best of the portfolios beating it.
 
     Asking for the best portfolio alone could return the recommendation itself
-    when the winner beats it by just over the tie tolerance.
+    when the winner beats it by just over the tie tolerance. `settled`: `rival`
+    is known to be the best there (only the tie-breaks are left to settle).
     """
     floors = None
     broken = bool(violated_rules(variant, recommended))
     if solver.kind != "regret" and not broken:
         mine = _objective(solver.kind, variant, recommended)
         floors = {KIND_GOAL[solver.kind]: mine + tolerance(mine)}
-    best = solver.best(variant, tie_breaks=True, costs=costs, floors=floors, start=rival)
+    best = solver.best(variant, tie_breaks=True, costs=costs, floors=floors, start=rival, settled=settled)
     if best.metrics is None and floors is not None:
         best = solver.best(variant, tie_breaks=True, costs=costs)
     if broken and best.portfolio == recommended:  # the solver's tolerance lets it hold at its very edge
@@ -208,14 +213,15 @@ def _class_walk(
     if first is None:
         return None
 
-    def changed(t: float) -> bool:
+    assert winner is not None
+
+    def changed(t: float, rival: dict[str, str] = winner) -> bool:  # a class best stays its class's best
         variant = at(t)
-        best = solver.best(variant)
-        mine = _objective(kind, variant, recommended)
-        return best.objective is not None and _beats(kind, best.objective, mine)
+        return _beats(kind, _objective(kind, variant, rival), _objective(kind, variant, recommended))
 
     point = _clear_of(first, end, changed)
-    return _taker(solver, at(point), recommended, point, rival=winner)
+    # No class has crossed before the winner, and it is its class's best: the best portfolio there.
+    return _taker(solver, at(point), recommended, point, rival=winner, settled=True)
 
 
 def _crossing(gap: Callable[[float], float], good: float, bad: float) -> tuple[float, float]:

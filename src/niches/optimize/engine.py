@@ -68,6 +68,7 @@ class Engine(Protocol):
         deadline: Deadline | None = None,
         pins: Mapping[str, str | None] | None = None,
         avoid: Sequence[Mapping[str, str]] = (),
+        settled: bool = False,
     ) -> Solution: ...
 
     def relaxed(
@@ -147,6 +148,7 @@ class MilpEngine:
         deadline: Deadline | None = None,
         pins: Mapping[str, str | None] | None = None,
         avoid: Sequence[Mapping[str, str]] = (),
+        settled: bool = False,
     ) -> Solution:
         s = variant or self.scenario
         kind = kind or self.kind
@@ -189,7 +191,7 @@ class MilpEngine:
                         for g, b in (floors or {}).items()
                     )
                 )
-            result = model.chain(chain_goals, measure, deadline, floors, start, keeps)
+            result = model.chain(chain_goals, measure, deadline, floors, start, keeps, settled and keeps)
         portfolio = None if result.status == "infeasible" else result.portfolio
         return _solution(
             s,
@@ -305,7 +307,9 @@ class MilpEngine:
                         form.set_coefficient(row, scaled, coefficient)
                         form.set_coefficient(row, col, 0.0)
             form.bound_goal(KIND_GOAL[self.kind], floor)
-            outcome = model.backend.solve({factor: 1.0}, not upward, self.deadline.left())
+            # The cutoff (no factor past `end` counts) lets HiGHS prune with it, and its "infeasible",
+            # the common answer (no rival fits before `end`), is taken as it is.
+            outcome = model.backend.solve({factor: 1.0}, not upward, self.deadline.left(), cutoff=end)
         if outcome.status != "optimal" or outcome.values is None:
             return None
         return float(outcome.values[factor]), model.portfolio(outcome)
@@ -376,6 +380,7 @@ class TableEngine:
         deadline: Deadline | None = None,
         pins: Mapping[str, str | None] | None = None,
         avoid: Sequence[Mapping[str, str]] = (),
+        settled: bool = False,
     ) -> Solution:
         s = variant or self.scenario
         kind = kind or self.kind

@@ -244,15 +244,17 @@ class PortfolioModel:
         floors: Mapping[str, float] | None = None,
         start: Mapping[str, str] | None = None,
         start_keeps_rules: bool = False,
+        settled: bool = False,
     ) -> Chain:
         """Optimise `goals` in order, each pinned within the tie tolerance before the next.
 
         `floors` keep goals at least (maximised) or at most (minimised) a value
         throughout. `start` is a portfolio to start from (`start_keeps_rules`:
         known to keep every rule of the variant, so its value bounds the first
-        solve). Raise TimedOut when the time limit stops the first goal with no
-        portfolio; a later goal cut short by the time limit leaves the portfolio
-        in hand, with a note.
+        solve; `settled`: also known to be optimal for the first goal, which is
+        then not solved again). Raise TimedOut when the time limit stops the
+        first goal with no portfolio; a later goal cut short by the time limit
+        leaves the portfolio in hand, with a note.
         """
         deadline.check()
         with self.form.variant():
@@ -275,6 +277,18 @@ class PortfolioModel:
             for index, goal in enumerate(goals):
                 known = start is not None and (index > 0 or start_keeps_rules)
                 incumbent = measure(start, goal) if known and start is not None else None
+                if index == 0 and settled and start is not None and start_keeps_rules:
+                    best = dict(start)
+                    if cutoff is not None:
+                        self.form.bound_goal(goal, cutoff)
+                    if len(goals) > 1:
+                        value = measure(best, goal)
+                        bound = value + tolerance(value) if minimised(goal) else value - tolerance(value)
+                        pinned.append((goal, bound))
+                        self.form.bound_goal(goal, bound)
+                        if self._alone(goal, best, bound, deadline):
+                            break
+                    continue
 
                 outcome = self.optimise(
                     goal,

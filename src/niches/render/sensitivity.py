@@ -235,4 +235,5 @@ def sensitivity_json(result: Sensitivity) -> dict[str, Any]:
         "greedy": _portfolio_json(sc, result.greedy),
         "engine": result.engine,
         "solves": result.solves,
+        "questions": result.questions,
     }
