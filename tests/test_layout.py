@@ -1,7 +1,7 @@
 """The layout: layers import one way, no import circle, no module over 600 lines.
 
 cli -> report -> render -> analysis -> study -> optimize -> scenario. The base
-modules (number formatting, limits, interrupts, output files) import nothing
+modules (number formatting, limits, interrupts, output files, threads) import nothing
 from niches and serve every layer. Every import counts: at the top, inside a
 function (lazy) and under TYPE_CHECKING.
 """
@@ -23,7 +23,7 @@ LAYERS = ["scenario", "optimize", "study", "analysis", "render", "report", "cli"
 ALONGSIDE = {"provenance": "report"}
 """Top-level modules that belong to a layer: a report's provenance block (written and read back)."""
 
-BASE = {"niches", "niches.numbers", "niches.limits", "niches.interrupts", "niches.files"}
+BASE = {"niches", "niches.numbers", "niches.limits", "niches.interrupts", "niches.files", "niches.parallel"}
 """Modules below every layer: they import nothing else from niches."""
 
 

@@ -94,7 +94,7 @@ def test_binding_rules_match_enumeration(
     from niches.optimize import relaxed
 
     if effort == "bounded":
-        monkeypatch.setattr(relaxed, "EXACT_WORK", 0)
+        monkeypatch.setattr(relaxed, "EXACT_CHOICES", 0)
     bounded = []
 
     @given(scenarios)
@@ -243,7 +243,7 @@ def test_bounded_gains_flag_the_same_rules_as_exact_ones_on_larger_models(
     scenario = parse_scenario(text, f"synthetic-{seed}.yaml")
     exact, unknown = binding_rules(Study(scenario, "cvar", exact=True))
     assert not unknown and exact
-    monkeypatch.setattr(relaxed, "EXACT_WORK", 0)
+    monkeypatch.setattr(relaxed, "EXACT_CHOICES", 0)
     bounded, unknown = binding_rules(Study(scenario, "cvar"))
     assert not unknown
     assert list(bounded) == list(exact)

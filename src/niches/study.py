@@ -19,8 +19,8 @@ remembered by the study (`Study.remember`):
 
 A study is made for one (scenario, objective, solver). With `exact`, every
 figure is solved exactly whatever it costs; without it, a figure whose exact
-value would cost more than the command's share of solver effort (a rule's
-gain, on a large model) is an interval, marked as such. It builds the model
+value would cost a MILP of its own on a large model (a rule's gain) is an
+interval, marked as such. It builds the model
 once (and the table of every portfolio when the scenario is small enough) and
 remembers every result, so a report that needs the recommendation, the binding
 rules and the best value of each world in several sections computes each once.
@@ -52,6 +52,7 @@ class Study:
         deadline: Deadline | None = None,
         engine: str = "auto",
         exact: bool = False,
+        workers: int | None = None,
     ) -> None:
         kind = objective or scenario.objective
         if kind not in OBJECTIVES:
@@ -65,6 +66,8 @@ class Study:
         self.prefer = engine
         self.exact = exact
         """Whether every figure is solved exactly, whatever it costs (else some may be bounded)."""
+        self.workers = workers
+        """Threads that share independent solves (None: `parallel.default_workers()`)."""
         self.unfinished: list[str] = []
         self.extra_solves = 0  # solves on models an analysis built for a second thread
         self._memo: dict[object, Any] = {}
@@ -73,7 +76,10 @@ class Study:
     @functools.cached_property
     def milp(self) -> MilpEngine:
         """The MILP engine: the built model, re-solved in place."""
-        return MilpEngine(self.scenario, self.kind, self.solver, self.deadline)
+        engine = MilpEngine(self.scenario, self.kind, self.solver, self.deadline)
+        if self.workers is not None:
+            engine.workers = self.workers
+        return engine
 
     @functools.cached_property
     def table(self) -> TableEngine | None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,7 @@ from niches.optimize.engine import MilpEngine
 from niches.optimize.evaluate import numeric_limits, objective_value
 from niches.optimize.formulation import KIND_GOAL
 from niches.optimize.model import Solution, tolerance
+from niches.parallel import run_shared
 from niches.scenario import Niche, Scenario
 
 if TYPE_CHECKING:
@@ -183,30 +183,23 @@ def _niche_radii(
 ) -> list[tuple[Radius | None, Radius]]:
     """Return (score radius, cost radius) of every niche, in declaration order.
 
-    On the MILP engine the niches are shared between two threads, each with its
-    own built model (niche i goes to thread i % 2, so each model sees the same
-    sequence of solves on every run).
+    On the MILP engine the niches are shared among the engine's worker threads,
+    each with its own built model; each niche starts from a cold solver, so the
+    figures are the same whatever the number of threads.
     """
     niches = list(study.scenario.niches)
-    if not isinstance(engine, MilpEngine) or len(niches) < 8:
+    if not isinstance(engine, MilpEngine):
         return [_radii_of(study, engine, rec, niche, tick) for niche in niches]
-    twin = MilpEngine(engine.scenario, engine.kind, engine.solver, engine.deadline)
-    engines = (engine, twin)
+    engines = engine.twins(engine.workers)
+    before = sum(e.solves for e in engines[1:])
 
-    def share(i: int) -> list[tuple[Radius | None, Radius]]:
-        return [_radii_of(study, engines[i], rec, niche, tick) for niche in niches[i::2]]
+    def radii(worker: MilpEngine, niche: Niche) -> tuple[Radius | None, Radius]:
+        worker.model.fresh()
+        return _radii_of(study, worker, rec, niche, tick)
 
-    pool = ThreadPoolExecutor(max_workers=2)
-    try:  # waiting on the futures lets Ctrl-C through at once
-        futures = [pool.submit(share, i) for i in range(2)]
-        halves = [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    study.extra_solves += twin.solves
-    merged: list[tuple[Radius | None, Radius]] = []
-    for i in range(len(niches)):
-        merged.append(halves[i % 2][i // 2])
-    return merged
+    found = run_shared(engines, radii, niches)
+    study.extra_solves += sum(e.solves for e in engines[1:]) - before
+    return found
 
 
 def _radii_of(

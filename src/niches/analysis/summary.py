@@ -60,8 +60,8 @@ class SolveReport:
     """A solution with its rule checks, binding rules and left-out niches.
 
     `binding` maps each rule group whose removal would improve the objective
-    to that improvement (a `Gain`: exact, or bounded when the exact figure
-    would cost more than the command's share of solver effort).
+    to that improvement (a `Gain`: exact, or bounded on a large model where
+    the exact figure would cost a MILP of its own; `niches.optimize.relaxed`).
     `unknown` lists the rule groups the time limit left unexamined (neither
     binding nor not binding); `unfinished` says in words what was cut short.
     """
@@ -103,8 +103,8 @@ def binding_rules(study: Study, exact: bool | None = None) -> tuple[dict[str, Ga
     members binds alone is also tried as a whole, and listed as `family[*]`.
     Groups the time limit left unexamined are returned in the second list,
     never reported as not binding. `exact` (default: the study's) solves every
-    gain whatever it costs; otherwise a gain past the command's share of solver
-    effort is an interval (whether a rule binds is always decided).
+    gain whatever it costs; otherwise, on a large model, a binding rule's gain
+    may be an interval (whether a rule binds is always decided).
     """
     solution = study.solution()
     if solution.status != "optimal" or solution.objective is None:

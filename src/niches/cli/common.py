@@ -13,6 +13,7 @@ import typer
 from niches import __version__
 from niches.cli.usage import PREFIX as ERROR
 from niches.cli.usage import Group
+from niches.limits import MAX_WORKERS
 from niches.numbers import plural
 
 if TYPE_CHECKING:
@@ -91,13 +92,26 @@ TimeLimitOpt = Annotated[
 ]
 
 
+WorkersOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--workers",
+        min=1,
+        max=MAX_WORKERS,
+        help="Threads sharing the independent solves (a rule's gain, a stability radius), each with its "
+        "own model; 1 to 256. The output is the same whatever the number [default: 2, at most the cores].",
+        show_default=False,
+    ),
+]
+
+
 ExactOpt = Annotated[
     bool,
     typer.Option(
         "--exact",
-        help="Solve every figure exactly, whatever it costs (by default a rule's gain, a stability "
-        "radius or a breakpoint whose exact figure would cost more than the command's share of solver "
-        "effort is shown as an interval, marked as such).",
+        help="Solve every figure exactly, whatever it costs (by default, on a model of more than 400 "
+        "binary choices, a binding rule's gain is an interval [a better portfolio found, the LP "
+        "bound], marked as such).",
     ),
 ]
 

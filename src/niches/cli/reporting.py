@@ -23,6 +23,7 @@ from niches.cli.common import (
     ScenarioArg,
     SolverName,
     TimeLimitOpt,
+    WorkersOpt,
     _deadline,
     _error,
     _fail,
@@ -103,6 +104,7 @@ def report(
     ] = False,
     time_limit: TimeLimitOpt = None,
     exact: ExactOpt = False,
+    workers: WorkersOpt = None,
     pin: PinOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
@@ -145,7 +147,7 @@ def report(
             exact=exact,
             constellation=constellation,
         )
-        _check_report(check, scenario, given, time_limit, full)
+        _check_report(check, scenario, given, time_limit, full, workers)
         return
     deadline = _deadline(time_limit)
     target = _writable(output, [scenario], mkdir) if output is not None else None
@@ -165,7 +167,9 @@ def report(
     )
     among = _constellation(constellation, scenario)
     loaded, source = _report_source(scenario, made.commitments, among)
-    text, feasible = _report_text(loaded, source, made, deadline, quiet=target is None, among=among)
+    text, feasible = _report_text(
+        loaded, source, made, deadline, quiet=target is None, among=among, workers=workers
+    )
     if target is None:
         sys.stdout.write(text)
     else:
@@ -282,13 +286,14 @@ def _report_text(
     deadline: Any,
     quiet: bool = True,
     among: tuple[Any, str, str] | None = None,
+    workers: int | None = None,
 ) -> tuple[str, bool]:
     """Return the report of the scenario and whether it is feasible (`among`: the constellation, the
     scenario's member name and the file's path, for the section "Rivals")."""
     from niches.report import build_report
     from niches.study import Study
 
-    study = Study(loaded, solver=made.solver, deadline=deadline, exact=made.exact)
+    study = Study(loaded, solver=made.solver, deadline=deadline, exact=made.exact, workers=workers)
     rivals = None
     if among is not None and study.solution().status != "infeasible":
         rivals = _rivals(among, loaded, made.solver)
@@ -335,7 +340,12 @@ def _recorded_as_made(data: bytes, source: Provenance, made: Made) -> bool:
 
 
 def _check_report(
-    path: str, scenario: str | None, given: Made, time_limit: float | None, full: bool = False
+    path: str,
+    scenario: str | None,
+    given: Made,
+    time_limit: float | None,
+    full: bool = False,
+    workers: int | None = None,
 ) -> NoReturn:
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2.
 
@@ -384,7 +394,7 @@ def _check_report(
         if not full and _recorded_as_made(data, source, made):
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)
-        text, _ = _report_text(loaded, source, made, deadline, among=among)
+        text, _ = _report_text(loaded, source, made, deadline, among=among, workers=workers)
         if text.encode("utf-8") == data:
             typer.echo(f"{path} is up to date")
             raise typer.Exit(EXIT_OK)

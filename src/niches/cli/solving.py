@@ -25,6 +25,7 @@ from niches.cli.common import (
     SolverName,
     SolverOpt,
     TimeLimitOpt,
+    WorkersOpt,
     _deadline,
     _err,
     _error,
@@ -50,6 +51,7 @@ def solve(
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
     exact: ExactOpt = False,
+    workers: WorkersOpt = None,
     lp: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--lp", help="Also write the model in LP format to this file.", show_default=False),
@@ -71,7 +73,12 @@ def solve(
     lp_file = _writable(lp, [scenario], mkdir) if lp is not None else None
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(
-        loaded, objective.value if objective else None, solver.value, deadline=deadline, exact=exact
+        loaded,
+        objective.value if objective else None,
+        solver.value,
+        deadline=deadline,
+        exact=exact,
+        workers=workers,
     )
     try:
         solution = study.solution(write_lp=str(lp_file) if lp_file else None)
@@ -106,6 +113,7 @@ def frontier(
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
     exact: ExactOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Show an exact frontier: value for money (budget), expected value vs CVaR (risk), or the price of
     not choosing sides (exposure); every breakpoint is found by solving. `hull` draws Equity's efficient
@@ -119,7 +127,12 @@ def frontier(
     deadline = _deadline(time_limit)
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(
-        loaded, objective.value if objective else None, solver.value, deadline=deadline, exact=exact
+        loaded,
+        objective.value if objective else None,
+        solver.value,
+        deadline=deadline,
+        exact=exact,
+        workers=workers,
     )
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)
@@ -161,6 +174,7 @@ def sensitivity(
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
     exact: ExactOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Show how fragile the recommendation is: weight intervals, stability radii of scores and costs,
     marginal value of money and capacity, the price of each binding rule, and the order of buy.
@@ -173,7 +187,12 @@ def sensitivity(
     deadline = _deadline(time_limit)
     loaded = load(scenario, pin=pin, include=include, exclude=exclude)
     study = Study(
-        loaded, objective.value if objective else None, solver.value, deadline=deadline, exact=exact
+        loaded,
+        objective.value if objective else None,
+        solver.value,
+        deadline=deadline,
+        exact=exact,
+        workers=workers,
     )
     if study.solution().status == "infeasible":
         _infeasible_exit(study, format)
@@ -230,6 +249,7 @@ def price(
     solver: SolverOpt = SolverName.highs,
     time_limit: TimeLimitOpt = None,
     exact: ExactOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Price political commitments: the optimum with and without them side by side, what they
     displace, and the rules that make them expensive. Exit 1 when no portfolio keeps them.
@@ -252,12 +272,17 @@ def price(
             _error(EXIT_INVALID, f"{text}: write NICHE=LEVEL[@PERIOD], NICHE or -NICHE")
     loaded = load(path)
     kind = objective.value if objective else None
-    free = Study(loaded, kind, solver.value, deadline=deadline, exact=exact)
+    free = Study(loaded, kind, solver.value, deadline=deadline, exact=exact, workers=workers)
     if free.solution().metrics is None:
         _err("no portfolio keeps the scenario's rules even without the commitments")
         _infeasible_exit(free, format)
     committed_study = Study(
-        committed(loaded, list(commitments)), kind, solver.value, deadline=deadline, exact=exact
+        committed(loaded, list(commitments)),
+        kind,
+        solver.value,
+        deadline=deadline,
+        exact=exact,
+        workers=workers,
     )
     result = price_of(free, committed_study, commitments)
     if result.committed is None:

@@ -18,7 +18,6 @@ with the same semantics (tests hold both to the brute-force oracle):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
 from niches.optimize.checks import violated_rules
@@ -34,7 +33,8 @@ from niches.optimize.model import (
     measure_goals,
 )
 from niches.optimize.portfolio import admissible
-from niches.optimize.relaxed import Pending, Relaxed, Settler, Without
+from niches.optimize.relaxed import Relaxed, Settler, Without
+from niches.parallel import default_workers, run_shared
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -126,11 +126,14 @@ class MilpEngine:
         self.solver = solver
         self.deadline = deadline
         self.model = PortfolioModel(scenario, solver)
-        self._twin: PortfolioModel | None = None
+        self._twins: list[PortfolioModel] = []
+        self._engines: list[MilpEngine] = []
+        self.workers = default_workers()
+        """Threads the independent questions share (each its own built model)."""
 
     @property
     def solves(self) -> int:
-        return self.model.solves + (self._twin.solves if self._twin else 0)
+        return self.model.solves + sum(twin.solves for twin in self._twins)
 
     def best(
         self,
@@ -215,11 +218,10 @@ class MilpEngine:
     ) -> Relaxed:
         """Return the objective with each set of rule groups dropped (`niches.optimize.relaxed`).
 
-        The LP screen runs on this model; what it leaves open is shared between
-        two solver instances on two threads (set i to instance i % 2, so each
-        sees the same sequence of solves on every run). `exact` solves every
-        figure; otherwise figures past the command's share of effort are
-        intervals.
+        The sets are shared among `workers` threads, each with its own built
+        model; each figure is answered from a cold solver, so the figures are
+        the same whatever the number of threads. `exact` solves every figure;
+        otherwise, on a large model, a binding group's gain may be an interval.
         """
         kind = base.objective_kind
         deadline = deadline or self.deadline
@@ -227,36 +229,22 @@ class MilpEngine:
         if kind == "regret":
             found = {g: self._regret_without(g, base, deadline) for g in groups}
             return {g: None if v is None else Without.of(v) for g, v in found.items()}
-        result: Relaxed = {}
-        pending: list[Pending] = []
-        settler = Settler(self.model, self.scenario, base, deadline, exact)
-        for group in groups:
-            if deadline.expired:
-                result[group] = None
-                continue
-            screened = settler.screen(group)
-            if isinstance(screened, Pending):
-                pending.append(screened)
-            else:
-                result[group] = screened
-        if len(pending) > 1 and self.solver == "highs":
-            if self._twin is None:
-                self._twin = PortfolioModel(self.scenario, self.solver)
-            settlers = (settler, Settler(self._twin, self.scenario, base, deadline, exact))
-            shares = [pending[0::2], pending[1::2]]
-            pool = ThreadPoolExecutor(max_workers=2)
-            try:  # waiting on the futures (not in the pool's own exit) lets Ctrl-C through at once
-                futures = [pool.submit(settlers[i].settle, shares[i]) for i in range(2)]
-                parts = [future.result() for future in futures]
-            finally:
-                pool.shutdown(wait=False, cancel_futures=True)
-            for share, part in zip(shares, parts, strict=True):
-                result.update({item.groups: figure for item, figure in zip(share, part, strict=True)})
-        else:
-            result.update(
-                {item.groups: figure for item, figure in zip(pending, settler.settle(pending), strict=True)}
-            )
-        return {g: result[g] for g in groups}
+        models = self.models(self.workers)
+        settlers = [Settler(model, self.scenario, base, deadline, exact) for model in models]
+        figures = run_shared(settlers, Settler.figure, list(groups))
+        return dict(zip(groups, figures, strict=True))
+
+    def twins(self, count: int) -> list[MilpEngine]:
+        """Return `count` engines of the scenario (this one first), each with its own built model."""
+        while len(self._engines) < count - 1:
+            self._engines.append(MilpEngine(self.scenario, self.kind, self.solver, self.deadline))
+        return [self, *self._engines[: count - 1]]
+
+    def models(self, count: int) -> list[PortfolioModel]:
+        """Return `count` built models of the scenario (this engine's first), one per worker thread."""
+        while len(self._twins) < count - 1:
+            self._twins.append(PortfolioModel(self.scenario, self.solver))
+        return [self.model, *self._twins[: count - 1]]
 
     def _regret_without(self, groups: frozenset[str], base: Solution, deadline: Deadline) -> float | None:
         """Return the least largest regret with `groups` dropped (None: the time limit came first)."""

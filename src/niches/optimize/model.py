@@ -145,6 +145,12 @@ class PortfolioModel:
     def solves(self) -> int:
         return self.backend.solves
 
+    def fresh(self) -> None:
+        """Make the next solves independent of the earlier ones (the solver forgets its warm state)."""
+        forget = getattr(self.backend, "fresh", None)
+        if forget is not None:
+            forget()
+
     @property
     def aided(self) -> bool:
         """Whether MILPs get LP help first (a back end that fixes by reduced costs, a large model)."""

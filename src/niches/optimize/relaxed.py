@@ -14,20 +14,22 @@ settled for much less (the MILP engine asks these in order):
    the LP bound.
 3. Decided: when no better portfolio was found, a MILP decides (exactly) whether
    one exists, with every choice the LP's reduced costs pin fixed first.
-4. Exact when cheap: the remaining figures are solved exactly (the same fixed
-   MILP, started from the portfolio found) while the command's share of solver
-   effort lasts (`EXACT_WORK` simplex iterations per solver instance, counted by
-   the solver: the same on every machine, so the same scenario always gets the
-   same figures); past it a figure stays the interval, marked as such. `exact`
-   solves every figure whatever it costs.
+4. Exact when cheap: on a model of at most `EXACT_CHOICES` binary choices
+   every figure is solved exactly (the MILP with the choices the LP's reduced
+   costs pin fixed, started from the portfolio found), where it costs about as
+   much as the steps above; on a larger one a binding group's figure stays the
+   interval [found, LP bound], marked as such, unless the two meet. `exact`
+   solves every figure whatever it costs. The rule depends on the model alone,
+   so the same scenario gets the same figures on every machine.
 
-CBC reports no effort, so on CBC every figure is exact.
+Every figure is answered from a cold solver (nothing kept from the group
+before), so the figures do not depend on how many threads share the groups.
+On CBC (no cutoff questions) every figure is exact.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,8 +44,8 @@ if TYPE_CHECKING:
 INTEGRAL = ("requires[", "excludes[", "must_include[", "must_exclude[", "pin[", "min_niches", "max_niches")
 """Rule groups whose rows count whole niches: a violation is off by at least one."""
 
-EXACT_WORK = 2_000
-"""Simplex iterations each solver instance may spend on figures that are already bounded (step 4)."""
+EXACT_CHOICES = 400
+"""Models with at most this many binary choices get every figure exactly (step 4 for all)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def breaking(form_model: PortfolioModel, groups: frozenset[str]) -> bool:
 
 
 class Settler:
-    """Settles the groups the LP screen left open on one model (one solver instance, one thread)."""
+    """Settles whether rule groups bind, and what dropping them gains, on one model (one thread)."""
 
     def __init__(
         self, model: PortfolioModel, scenario: Scenario, base: Solution, deadline: Deadline, exact: bool
@@ -116,7 +118,33 @@ class Settler:
         self.deadline = deadline
         self.goal = KIND_GOAL[base.objective_kind]
         self.cutoff = base.objective + tolerance(base.objective)
-        self.exact = exact or not hasattr(model.backend, "work")
+        binaries = len(model.form.choose) + len(model.form.take)
+        self.exact = exact or not hasattr(model.backend, "beyond") or binaries <= EXACT_CHOICES
+
+    def figure(self, groups: frozenset[str]) -> Without | None:
+        """Return the objective without `groups` (None: the time limit came first).
+
+        Answered from a cold solver, so the figure does not depend on what
+        this model was asked before (or on how many threads share the work).
+        """
+        if self.deadline.expired:
+            return None
+        self.model.fresh()
+        screened = self.screen(groups)
+        if isinstance(screened, Without):
+            return screened
+        item = screened
+        if not self.exact:
+            self._neighbourhood(item)
+            if item.found <= self.cutoff:
+                decided = self._decided(item)
+                if decided is not None:
+                    return decided
+            if item.found > self.cutoff:  # it binds: the interval, exact when it has closed
+                if item.found >= item.bound - tolerance(item.bound):
+                    return Without.of(item.found)
+                return Without(item.found, item.bound)
+        return self._solved(item)
 
     def screen(self, groups: frozenset[str]) -> Without | Pending:
         """Return the exact figure when the LP proves the groups do not bind, else what is left to do."""
@@ -132,39 +160,6 @@ class Settler:
         if bound.objective <= self.cutoff:
             return Without.of(base)
         return Pending(groups, bound.objective, bound.values, base)
-
-    def settle(self, items: Sequence[Pending]) -> list[Without | None]:
-        """Return the figure of each pending set of groups, in order (None: cut short by the time limit)."""
-        result: dict[int, Without | None] = {}
-        if not self.exact:
-            for item in items:
-                self._neighbourhood(item)
-            for index, item in enumerate(items):
-                if item.found <= self.cutoff:
-                    decided = self._decided(item)
-                    if decided is not None:
-                        result[index] = decided
-        later = []
-        for index, item in enumerate(items):
-            if index in result:
-                continue
-            if self.exact or item.found <= self.cutoff:
-                result[index] = self._solved(item)
-            elif item.found >= item.bound - tolerance(item.bound):
-                result[index] = Without.of(item.found)
-            else:
-                later.append(index)
-        work = self.model.backend.work if not self.exact else 0  # type: ignore[attr-defined]
-        spent = 0
-        for index in sorted(later, key=lambda i: (_width(items[i]), i)):
-            item = items[index]
-            if spent < EXACT_WORK:
-                result[index] = self._solved(item)
-                now = self.model.backend.work  # type: ignore[attr-defined]
-                spent, work = spent + now - work, now
-            else:
-                result[index] = Without(item.found, item.bound)
-        return [result[i] for i in range(len(items))]
 
     def _neighbourhood(self, item: Pending) -> None:
         """Look for a better portfolio where the LP's solution and the recommendation agree (RINS)."""
@@ -253,10 +248,3 @@ class Settler:
             return None if item.portfolio is None else Without(item.found, item.bound)
         value = objective_value(self.base.objective_kind, evaluate(self.scenario, model.portfolio(outcome)))
         return Without.of(max(value, item.found, base) if breaks else max(value, item.found))
-
-
-def _width(item: Pending) -> float:
-    """Return how wide the interval of `item` is, relative to its bound (narrow ones are cheap to settle)."""
-    if not math.isfinite(item.bound):
-        return math.inf
-    return (item.bound - item.found) / max(1.0, abs(item.bound))

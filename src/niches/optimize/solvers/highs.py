@@ -411,6 +411,12 @@ class HighsBackend:
             return Outcome("timeout"), str(failed).removeprefix("HiGHS ")
         return outcome, problem(self.form, objective, outcome, relax, instance.scale)
 
+    def fresh(self) -> None:
+        """Forget every solution and basis kept from earlier solves (the next ones start cold)."""
+        for instance in (self.mip, self._lp):
+            if instance is not None:
+                instance.h.clearSolver()
+
     def fixed_by_reduced_costs(self, columns: list[int], slack: float) -> dict[int, float]:
         """Return the columns the last LP relaxation pins at a bound for any solution within `slack` of it.
 
