@@ -112,6 +112,33 @@ def _budget_frontier_is_the_enumerated_step_function(scenario: Scenario, engine:
 
 
 @pytest.mark.slow
+def test_a_budget_frontier_cut_short_bounds_the_rest() -> None:
+    """Past --max-points, every enumerated optimum up to the end of the range lies in the tail's bounds."""
+
+    tails = []
+
+    @given(small)
+    @_examples("highs")
+    def check(scenario: Scenario) -> None:
+        kind = _not_regret(scenario)
+        found = frontier_of(_study(scenario, "milp", "highs", kind), "budget", 0.0, 1.5, max_points=1)
+        if found.tail is None:
+            return
+        tails.append(found.tail)
+        first, last, low, high = found.tail
+        budget = frozenset(g for g in rule_groups(scenario) if g.startswith("budget["))
+        fitting = [
+            (_usage(scenario, m), objective_value(kind, m)) for _, m in feasible_portfolios(scenario, budget)
+        ]
+        assert close(max(v for u, v in fitting if u <= first + 1e-9), low)  # the optimum where it stopped
+        assert close(max(v for u, v in fitting if u <= last + 1e-9), high)  # and at the end of the range
+        assert first <= last
+
+    check()
+    assert tails, "no frontier was cut short: the bounds were not exercised"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("engine", "solver"), ENGINES)
 def test_risk_frontier_is_the_enumerated_pareto_set(engine: str, solver: str) -> None:
     @given(small)

@@ -152,7 +152,7 @@ def build_report(
                 stop,
                 objective=None if kind != "regret" else "expected",
                 progress=within,
-                max_points=REPORT_POINTS,
+                max_points=None if study.exact else REPORT_POINTS,
             ),
         )
     with stages.stage() as within:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from niches.study import Study
 
 AXES = ("budget", "risk", "exposure", "hull")
+WORDS = {"expected": "expected value", "worst_case": "worst case", "cvar": "CVaR"}
+"""The objectives a budget frontier follows, in words."""
 EXPOSURE_STEP = 1e-6
 """How far below a portfolio's largest exposure the next cap is tried (a share)."""
 
@@ -84,6 +86,10 @@ class Frontier:
     note: str = ""
     span: tuple[float, float] | None = None
     """The range swept along the axis (budget scales), when it has one."""
+    tail: tuple[float, float, float, float] | None = None
+    """Where a budget frontier stopped at `max_points`: (from scale, to scale, least objective, most
+    objective) of the part not drawn. The objective never falls as the budget grows, so the rest lies
+    between the optimum where it stopped and the optimum at the end of the range."""
 
 
 def _budget_groups(scenario: Scenario) -> dict[str, float]:
@@ -117,6 +123,7 @@ def budget_frontier(
     groups = _budget_groups(scenario)
     points: list[FrontierPoint] = []
     notes: list[str] = []
+    tail: tuple[float, float, float, float] | None = None
     scale: float | None = start
     try:
         first_feasible = None
@@ -131,10 +138,19 @@ def budget_frontier(
                     first_feasible = scale
                 continue
             if max_points is not None and len(points) >= max_points:
+                tail = _tail(engine, kind, groups, scale, stop, solution.objective, deadline)
+                bounds = (
+                    ""
+                    if tail is None
+                    else (
+                        f"; from there to scale {stop:.4f} the {WORDS.get(kind, kind)} lies between "
+                        f"{tail[2]:.2f} and {tail[3]:.2f}"
+                    )
+                )
                 notes.append(
-                    f"stopped after {plural(max_points, 'breakpoint')} at scale {scale:.4f}: "
-                    "narrow --from/--to, "
-                    "raise --max-points, or draw the convex hull (--axis hull)"
+                    f"stopped after {plural(max_points, 'breakpoint')} at scale {scale:.4f}{bounds}: "
+                    "narrow --from/--to, raise --max-points or give --exact, "
+                    "or draw the convex hull (--axis hull)"
                 )
                 break
             points.append(
@@ -165,7 +181,28 @@ def budget_frontier(
         deadline.elapsed(),
         note="; ".join(notes),
         span=(start, stop),
+        tail=tail,
     )
+
+
+def _tail(
+    engine: Engine,
+    kind: str,
+    groups: Mapping[str, float],
+    scale: float,
+    stop: float,
+    here: float,
+    deadline: Deadline,
+) -> tuple[float, float, float, float] | None:
+    """Return the bounds of a budget frontier past `scale`: (scale, stop, `here`, the optimum at `stop`).
+
+    One solve. A larger budget only adds portfolios, so between the two scales
+    the optimum lies between the two figures.
+    """
+    at_end = engine.best(kind=kind, limits={g: cap * stop for g, cap in groups.items()}, deadline=deadline)
+    if at_end.objective is None:
+        return None
+    return (scale, stop, here, max(here, at_end.objective))
 
 
 def _least_scale(

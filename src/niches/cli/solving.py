@@ -138,7 +138,8 @@ def frontier(
         _infeasible_exit(study, format)
     try:
         with _progress(f"{axis.value} frontier", format) as progress:
-            result = frontier_of(study, axis.value, start, stop, None, progress, max_points)
+            limit = None if exact else max_points  # --exact draws every breakpoint
+            result = frontier_of(study, axis.value, start, stop, None, progress, limit)
     except FrontierError as exc:
         _error(EXIT_INVALID, f"{exc}")
     if not result.points:  # feasible as written, but nowhere in the range swept

@@ -270,4 +270,7 @@ def frontier_json(f: Frontier) -> dict[str, Any]:
     }
     if f.axis == "risk":
         out["recommended"] = None if f.recommended is None else point(f.recommended)
+    if f.tail is not None:
+        first, last, low, high = f.tail
+        out["tail_bounds"] = {"from": clean(first), "to": clean(last), "objective": [clean(low), clean(high)]}
     return out
