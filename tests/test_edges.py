@@ -231,7 +231,7 @@ def test_a_report_past_the_limit_is_not_read_whole(tmp_path: Path) -> None:
         ),
         (
             ["robust", "--samples", "1000000000000"],
-            "niches: error: --samples '1000000000000': expected a whole number from 1 to 1,000,000; "
+            "niches: error: --samples '1000000000000': expected a whole number from 1 to 1,000,000, or auto; "
             "see niches robust --help",
         ),
         (
@@ -245,7 +245,7 @@ def test_a_report_past_the_limit_is_not_read_whole(tmp_path: Path) -> None:
         ),
         (
             ["report", "--samples", "1000001"],
-            "niches: error: --samples '1000001': expected a whole number from 1 to 1,000,000; "
+            "niches: error: --samples '1000001': expected a whole number from 1 to 1,000,000, or auto; "
             "see niches report --help",
         ),
     ],

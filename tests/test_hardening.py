@@ -280,18 +280,31 @@ def test_ctrl_c_during_an_in_process_solve_stops_at_once(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_ctrl_c_on_robust_with_workers_keeps_the_samples_done(tmp_path: Path) -> None:
-    scenario = _write_synthetic(tmp_path / "mid.yaml", 30)
-    process = _start(["robust", str(scenario), "--samples", "100000", "--workers", "2", "-f", "json"], ROOT)
+@pytest.mark.parametrize("size", [30, 6], ids=["threads", "processes"])
+def test_ctrl_c_on_robust_with_workers_keeps_the_samples_done(tmp_path: Path, size: int) -> None:
+    """30 niches: each sample a MILP, shared among threads; 6 niches: scored by enumeration, shared
+    among processes. Either way a stop keeps every sample done and ends every worker."""
+    scenario = _write_synthetic(tmp_path / "mid.yaml", size)
+    process = _start(["robust", str(scenario), "--samples", "1000000", "--workers", "2", "-f", "json"], ROOT)
     waited = 0.0
-    while len(_processes_mentioning(str(scenario))) < 3 and waited < 300:  # the workers are sampling
+    while not _sampling(process.pid, str(scenario), threads=size == 30) and waited < 300:
         time.sleep(0.2)
         waited += 0.2
     time.sleep(1)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=60)  # the worker threads end too, or it would hang here
     assert process.returncode == 130
     data = json.loads(out)
-    assert data["partial"] is True and 0 <= data["done"] < 100000  # on a loaded machine perhaps none yet
-    assert err.splitlines()[-1] == f"niches robust: interrupted after {data['done']} of 100000 samples"
+    assert data["partial"] is True and 0 <= data["done"] < 1000000  # on a loaded machine perhaps none yet
+    assert err.splitlines()[-1] == f"niches robust: interrupted after {data['done']} of 1000000 samples"
     assert _processes_mentioning(str(scenario)) == []
+
+
+def _sampling(pid: int, scenario: str, threads: bool) -> bool:
+    """Whether the robust run has started its workers: three threads, or two worker processes."""
+    if threads:
+        try:
+            return len(list(Path(f"/proc/{pid}/task").iterdir())) >= 3
+        except OSError:
+            return False
+    return len(_processes_mentioning(scenario)) >= 3

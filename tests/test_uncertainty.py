@@ -102,6 +102,58 @@ def test_same_seed_same_answer_whatever_the_workers() -> None:
     assert other.core_index != one.core_index or other.top != one.top
 
 
+def test_milp_samples_on_threads_give_the_same_answer() -> None:
+    """On the MILP engine --workers shares samples among threads, each with its own model."""
+    scenario = load_scenario(DEFAULT)
+    one = robust_of(Study(scenario, engine="milp"), 24, 3, workers=1)
+    three = robust_of(Study(scenario, engine="milp"), 24, 3, workers=3)
+    for field in ("core_index", "level_index", "optimal_share", "objective", "regret", "top"):
+        assert getattr(one, field) == getattr(three, field), field
+
+
+def test_half_width_is_the_wilson_interval() -> None:
+    from niches.analysis.core_index import half_width
+
+    # 95% Wilson interval of 50 of 100: [0.4038, 0.5962] (Wilson 1927; e.g. Agresti & Coull 1998, table 1)
+    assert half_width(0.5, 100) == pytest.approx(0.0962, abs=1e-4)
+    assert half_width(0.0, 200) == pytest.approx(0.00942, abs=1e-5)  # never 0, unlike the Wald interval
+    assert half_width(0.5, 1600) < 0.025 < half_width(0.5, 1500)  # the most samples auto may need
+
+
+@pytest.mark.slow
+def test_auto_samples_stop_at_the_precision_the_same_for_any_workers() -> None:
+    """--samples auto stops at the first round (200, then every 100) where every core index's 95% interval
+    is within 2.5 points, the same count and figures for a seed however the samples are shared."""
+    from niches.analysis.core_index import half_width
+    from niches.limits import AUTO_FIRST, AUTO_HALF_WIDTH, AUTO_SAMPLES, AUTO_STEP
+
+    scenario = load_scenario(DEFAULT)
+    auto = robust_of(Study(scenario), AUTO_SAMPLES, 7)
+    fixed = robust_of(Study(scenario), auto.done, 7)  # the same samples, asked for by count
+    assert auto.auto and auto.done >= AUTO_FIRST and (auto.done - AUTO_FIRST) % AUTO_STEP == 0
+    assert auto.core_index == fixed.core_index and auto.top == fixed.top
+    widest = max(half_width(share, auto.done) for share in auto.core_index.values())
+    assert auto.half_width == pytest.approx(widest) and widest <= AUTO_HALF_WIDTH
+    if auto.done > AUTO_FIRST:  # one round fewer was not precise enough
+        fewer = robust_of(Study(scenario), auto.done - AUTO_STEP, 7)
+        assert max(half_width(share, fewer.done) for share in fewer.core_index.values()) > AUTO_HALF_WIDTH
+    assert robust_of(Study(scenario), AUTO_SAMPLES, 7, workers=2).core_index == auto.core_index
+
+
+def test_auto_samples_through_the_command_line() -> None:
+    result = run_cli("robust", "--samples", "auto", "--seed", "4", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["auto"] is True and data["done"] == data["samples"] >= 200
+    assert data["half_width"] <= 0.025
+    bad = run_cli("robust", "--samples", "many")
+    assert (bad.returncode, bad.stderr) == (
+        2,
+        "niches: error: --samples 'many': expected a whole number from 1 to 1,000,000, or auto; "
+        "see niches robust --help\n",
+    )
+
+
 def test_milp_path_agrees_with_enumeration() -> None:
     scenario = load_scenario(DEFAULT)
     by_table = robust_of(Study(scenario), 6, 5)

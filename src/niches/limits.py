@@ -11,3 +11,18 @@ MAX_WORKERS = 256
 
 SAMPLES = 500
 """Monte Carlo samples `robust`, `report` and assertions draw when not told (one default everywhere)."""
+
+AUTO_SAMPLES = 0
+"""`--samples auto`: draw until every core index is known to `AUTO_HALF_WIDTH` (see the next four)."""
+
+AUTO_FIRST = 200
+"""Samples `--samples auto` draws before it first checks its precision."""
+
+AUTO_STEP = 100
+"""Samples `--samples auto` adds each time it is not precise enough yet."""
+
+AUTO_CAP = 5_000
+"""Most samples `--samples auto` draws (it says so when it stops there short of its precision)."""
+
+AUTO_HALF_WIDTH = 0.025
+"""The precision `--samples auto` stops at: every core index's 95% interval within +/- 2.5 points."""

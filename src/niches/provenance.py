@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from niches import __version__
-from niches.limits import SAMPLES
+from niches.limits import AUTO_SAMPLES, SAMPLES
 from niches.numbers import plural
 from niches.optimize.solvers import solver_version
 
@@ -74,7 +74,8 @@ class Made:
 
     def words(self) -> list[str]:
         """Return these options as `niches report` words (defaults left out)."""
-        words = ["--samples", str(self.samples)] if self.samples != SAMPLES else []
+        count = "auto" if self.samples == AUTO_SAMPLES else str(self.samples)
+        words = ["--samples", count] if self.samples != SAMPLES else []
         words += ["--seed", str(self.seed)] if self.seed != 0 else []
         words += ["--solver", self.solver] if self.solver != "highs" else []
         words += list(self.commitments)
@@ -108,7 +109,7 @@ class Recorded:
 
 
 _CELL = re.compile(r"(?<!\\)\|")
-_MONTE_CARLO = re.compile(r"(\d+) samples, seed (-?\d+)")
+_MONTE_CARLO = re.compile(r"(\d+|auto) samples?, seed (-?\d+)")
 
 
 def recorded(text: str) -> Recorded:
@@ -130,7 +131,7 @@ def recorded(text: str) -> Recorded:
     return Recorded(
         scenario=rows.get("scenario") or None,
         sha256=rows.get("SHA-256 of the scenario") or None,
-        samples=_whole(monte_carlo.group(1)) if monte_carlo else None,
+        samples=_samples(monte_carlo.group(1)) if monte_carlo else None,
         seed=_whole(monte_carlo.group(2)) if monte_carlo else None,
         solver="cbc" if solver.startswith("CBC") else "highs" if solver.startswith("HiGHS") else None,
         timestamp=rows.get("generated") or None,
@@ -140,6 +141,11 @@ def recorded(text: str) -> Recorded:
     )
 
 
+def _samples(text: str) -> int:
+    """Return the sample count a provenance block records (`auto`: AUTO_SAMPLES)."""
+    return AUTO_SAMPLES if text == "auto" else _whole(text)
+
+
 def _whole(text: str) -> int:
     """Return the whole number `text` records; past 30 digits, 10**30 (out of every range: refused)."""
     return int(text) if len(text) <= 30 else 10**30
@@ -147,6 +153,11 @@ def _whole(text: str) -> int:
 
 EXACT_ROW = "every one solved exactly (--exact)"
 """What the provenance block's `figures` row says of a report made with `--exact`."""
+
+
+def _drawn(samples: int) -> str:
+    """Return the Monte Carlo's sample count in words: `500 samples`, or `auto samples` (by precision)."""
+    return "auto samples" if samples == AUTO_SAMPLES else plural(samples, "sample")
 
 
 def _provenance_text(source: Provenance, made: Made, body: str) -> str:
@@ -160,7 +171,7 @@ def _provenance_text(source: Provenance, made: Made, body: str) -> str:
         ("SHA-256 of the report above", body),
         ("niches", __version__),
         ("solver", solver_version(made.solver)),
-        ("Monte Carlo", f"{plural(made.samples, 'sample')}, seed {made.seed}"),
+        ("Monte Carlo", f"{_drawn(made.samples)}, seed {made.seed}"),
     ]
     if made.commitments:
         rows.append(("commitments", shlex.join(made.commitments)))

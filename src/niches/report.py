@@ -21,9 +21,11 @@ from niches.analysis.robust import RobustReport, robust_of
 from niches.analysis.sensitivity import fragile, sensitivity_of
 from niches.analysis.summary import summary_of
 from niches.analysis.worlds import worlds_of
+from niches.limits import AUTO_FIRST
 from niches.numbers import gain as gain_text
 from niches.numbers import money, plural, share, value
 from niches.optimize.model import TimedOut
+from niches.parallel import default_workers
 from niches.provenance import Made, with_provenance
 from niches.provenance import Provenance as Provenance
 from niches.provenance import Recorded as Recorded
@@ -36,7 +38,7 @@ from niches.render.frontier import displayed, frontier_mermaid, per_money_text
 from niches.render.markdown import section_markdown, table
 from niches.render.portfolio import portfolio_text
 from niches.render.rivals import RivalsSection, rivals_markdown
-from niches.render.robust import core_section
+from niches.render.robust import auto_words, core_section
 from niches.render.sections import OBJECTIVE_WORDS, solve_sections
 from niches.render.worlds import regret_section, worlds_portfolios_section, worlds_section
 from niches.scenario import Criterion, Scenario
@@ -118,7 +120,7 @@ def build_report(
     scenario = study.scenario
     made = dataclasses.replace(made or Made(), solver=study.solver, exact=study.exact)
     samples, seed = made.samples, made.seed
-    batches = math.ceil(samples / BATCH)
+    batches = math.ceil((samples or AUTO_FIRST) / BATCH)  # auto: its first round
     stages = Stages(progress, ANALYSES + batches)
     with stages.stage():
         solution = study.solution()
@@ -158,7 +160,10 @@ def build_report(
     with stages.stage() as within:
         risk = _attempt(study, "risk frontier", lambda: frontier_of(study, "risk", progress=within))
     with stages.stage(batches, whole=True) as within:
-        robustness = _attempt(study, "core index", lambda: robust_of(study, samples, seed, progress=within))
+        threads = 1 if small else (study.workers or default_workers())  # each sample a MILP: share them
+        robustness = _attempt(
+            study, "core index", lambda: robust_of(study, samples, seed, workers=threads, progress=within)
+        )
     if robustness is not None and robustness.partial:
         _stop_again()  # a signal cut the Monte Carlo short: no report rather than one with fewer samples
     with stages.stage():
@@ -335,6 +340,8 @@ def _core_section(r: RobustReport) -> str:
         f"## Core index\n\nShare of {plural(r.done, 'Monte Carlo sample')} (seed {r.seed}; "
         f"scores, weights and probabilities drawn) whose optimum contains each niche.\n\n"
     )
+    if r.auto:  # the count was chosen by precision
+        text += f"The number of samples was chosen by precision ({auto_words(r)}).\n\n"
     unsettled = [n for n in sc.niches if 0.0 < r.core_index[n.id] < 1.0]
     if unsettled:
         text += mermaid.bar_chart(

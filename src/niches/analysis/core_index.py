@@ -56,6 +56,26 @@ class RobustReport:
     """niche -> {level: share of the samples done}, only levels ever chosen, in declared order."""
     level_uncertain: tuple[str, ...] = ()
     """Niches chosen in most samples whose level is a coin flip (see `level_is_uncertain`)."""
+    auto: bool = False
+    """Whether the sample count was chosen by precision (`--samples auto`)."""
+    half_width: float | None = None
+    """The largest half-width of a core index's 95% interval (Wilson), in shares; set when `auto`."""
+
+
+def half_width(share: float, count: int) -> float:
+    """Return the half-width of the 95% Wilson interval of a share seen in `count` samples."""
+    if count <= 0:
+        return 1.0
+    z = 1.959963984540054
+    spread = math.sqrt(share * (1.0 - share) / count + z * z / (4.0 * count * count))
+    return z * spread / (1.0 + z * z / count)
+
+
+def widest(scenario: Scenario, results: Sequence[Sample]) -> float:
+    """Return the largest 95% half-width of a niche's core index over `results`."""
+    count = len(results)
+    held: Counter[str] = Counter(n for r in results if r.optimum is not None for n, _ in r.optimum)
+    return max((half_width(held[n.id] / count, count) for n in scenario.niches), default=0.0)
 
 
 def _stats(values: list[float]) -> Stats:

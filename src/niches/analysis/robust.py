@@ -17,6 +17,7 @@ or on a Dask cluster; the draws are in `sampling`, the solving of samples in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,13 +27,25 @@ from niches.analysis.core_index import RobustReport as RobustReport
 from niches.analysis.core_index import Stats as Stats
 from niches.analysis.core_index import classify as classify
 from niches.analysis.core_index import summarise as summarise
+from niches.analysis.core_index import widest
 from niches.analysis.samples import STOPPED as STOPPED
 from niches.analysis.samples import Sample as Sample
 from niches.analysis.samples import _remember_stop, run_samples
 from niches.analysis.sampling import Sampler as Sampler
 from niches.interrupts import STOPS
-from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS, SAMPLES
-from niches.optimize.engine import TableEngine
+from niches.limits import (
+    AUTO_CAP,
+    AUTO_FIRST,
+    AUTO_HALF_WIDTH,
+    AUTO_SAMPLES,
+    AUTO_STEP,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_WORKERS,
+    SAMPLES,
+)
+from niches.optimize.engine import MilpEngine, TableEngine
+from niches.parallel import run_shared
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -46,9 +59,9 @@ class RobustError(ValueError):
     """The Monte Carlo asked for cannot run (say why)."""
 
 
-def _chunks(samples: int, parts: int) -> list[list[int]]:
-    size = math.ceil(samples / max(1, parts))
-    return [list(range(start, min(samples, start + size))) for start in range(0, samples, size)]
+def _chunks(indices: list[int], parts: int) -> list[list[int]]:
+    size = math.ceil(len(indices) / max(1, parts))
+    return [indices[start : start + size] for start in range(0, len(indices), size)]
 
 
 def robust(
@@ -66,7 +79,8 @@ def robust(
     unknown = [v for v in vary if v not in VARY]
     if unknown:
         raise RobustError(f"unknown --vary item '{unknown[0]}'; choose from {', '.join(VARY)}")
-    if not 1 <= samples <= MAX_SAMPLES:
+    auto = samples == AUTO_SAMPLES
+    if not auto and not 1 <= samples <= MAX_SAMPLES:
         raise RobustError(f"--samples must be from 1 to {MAX_SAMPLES:,}")
     if not 0 <= seed <= MAX_SEED:
         raise RobustError(f"--seed must be from 0 to {MAX_SEED:,}")
@@ -79,38 +93,78 @@ def robust(
         raise RobustError("the scenario is infeasible: run `niches explain` to see which rules conflict")
     recommended = recommended_solution.portfolio
     done_count = 0
+    planned = AUTO_FIRST if auto else samples
 
     def tick(n: int) -> None:
         nonlocal done_count
         done_count += n
         if progress:
-            progress(done_count / samples)
+            progress(min(1.0, done_count / planned))
 
     args = (seed, tuple(vary), concentration, kind, recommended, solver)
-    results: list[Sample] = []
-    partial = False
-    if scheduler:
-        results = _run_dask(scenario, samples, workers, scheduler, args)
-    elif workers > 1:
-        results, partial = _run_processes(scenario, samples, workers, args, tick)
+
+    def run(indices: list[int]) -> tuple[list[Sample], bool]:
+        """Solve the samples `indices` here, in processes or on Dask; return them and whether cut short."""
+        if scheduler:
+            found = _run_dask(scenario, indices, workers, scheduler, args)
+            return found, len(found) < len(indices)
+        if workers > 1 and isinstance(study.engine, MilpEngine):  # HiGHS runs outside the GIL: threads
+            return _run_threads(study.engine.twins(workers), indices, args, tick)
+        if workers > 1:  # numpy scoring holds the GIL: processes
+            return _run_processes(scenario, indices, workers, args, tick)
+        found = run_samples(scenario, indices, *args, progress=tick, engine=study.engine)
+        return found, len(found) < len(indices)
+
+    def grow(total: int) -> None:  # with --samples auto the progress bar's end moves as rounds are added
+        nonlocal planned
+        planned = total
+
+    if auto:
+        results, partial, widest_seen = _until_precise(scenario, run, grow)
     else:
-        results = run_samples(scenario, range(samples), *args, progress=tick, engine=study.engine)
+        results, partial = run(list(range(samples)))
+        widest_seen = None
     results.sort(key=lambda r: r.index)
-    partial = partial or len(results) < samples
     engine = "enumeration" if isinstance(study.engine, TableEngine) else "milp"
-    return summarise(
+    report = summarise(
         scenario,
         kind,
-        samples,
+        len(results) if auto else samples,
         results,
         seed,
         tuple(vary),
         concentration,
-        partial,
+        partial or (not auto and len(results) < samples),
         recommended,
         workers,
         engine,
     )
+    return dataclasses.replace(report, auto=auto, half_width=widest_seen) if auto else report
+
+
+def _until_precise(
+    scenario: Scenario, run: Callable[[list[int]], tuple[list[Sample], bool]], grow: Callable[[int], None]
+) -> tuple[list[Sample], bool, float]:
+    """Draw samples 0, 1, 2, ... in rounds until every core index's 95% half-width is within
+    AUTO_HALF_WIDTH (checked after AUTO_FIRST samples, then every AUTO_STEP), or AUTO_CAP are drawn.
+
+    The stopping count depends only on the samples, never on how they were shared out, so it is the
+    same for a seed whatever the workers. Return the samples, whether a stop cut them short, and the
+    widest half-width at the end.
+    """
+    results: list[Sample] = []
+    total, size = 0, AUTO_FIRST
+    while True:
+        grow(total + size)
+        found, cut = run(list(range(total, total + size)))
+        results += found
+        total += size
+        wide = widest(scenario, results)
+        if cut:
+            return results, True, wide
+        if wide <= AUTO_HALF_WIDTH or total >= AUTO_CAP:
+            return results, False, wide
+        size = min(AUTO_STEP, AUTO_CAP - total)
 
 
 def robust_of(
@@ -130,8 +184,59 @@ def robust_of(
     )
 
 
+def _run_threads(
+    engines: Sequence[MilpEngine], indices: list[int], args: tuple[object, ...], tick: Callable[[int], None]
+) -> tuple[list[Sample], bool]:
+    """Share the samples among threads, each re-solving its own engine's model (`parallel.run_shared`).
+
+    Each sample is kept as it is done, so a stop (Ctrl-C, SIGTERM) keeps every sample finished.
+    """
+    import threading
+
+    kept: list[Sample] = []
+    lock = threading.Lock()
+    stopped = threading.Event()  # set on a stop: each thread ends after the sample in hand
+
+    def keep(sample: Sample) -> None:
+        with lock:
+            kept.append(sample)
+
+    seed, vary, concentration, kind, recommended, solver = args
+
+    def share(engine: MilpEngine, part: list[int]) -> None:
+        run_samples(
+            engine.scenario,
+            part,
+            seed,  # type: ignore[arg-type]
+            vary,  # type: ignore[arg-type]
+            concentration,  # type: ignore[arg-type]
+            kind,  # type: ignore[arg-type]
+            recommended,  # type: ignore[arg-type]
+            solver,  # type: ignore[arg-type]
+            progress=tick,
+            engine=engine,
+            emit=keep,
+            stop=stopped.is_set,
+        )
+
+    count = len(engines)
+    try:
+        run_shared(engines, share, [indices[j::count] for j in range(count)])
+    except STOPS as exc:
+        stopped.set()
+        _remember_stop(exc)
+        with lock:
+            return list(kept), True
+    with lock:
+        return list(kept), len(kept) < len(indices)
+
+
 def _run_processes(
-    scenario: Scenario, samples: int, workers: int, args: tuple[object, ...], tick: Callable[[int], None]
+    scenario: Scenario,
+    indices: list[int],
+    workers: int,
+    args: tuple[object, ...],
+    tick: Callable[[int], None],
 ) -> tuple[list[Sample], bool]:
     """Share the samples among `workers` processes that send back each sample as it is done.
 
@@ -143,7 +248,7 @@ def _run_processes(
 
     context = multiprocessing.get_context()
     channel = context.Queue()
-    shares = [list(range(w, samples, workers)) for w in range(workers)]
+    shares = [indices[w::workers] for w in range(workers)]
     processes = [
         context.Process(target=_worker, args=(scenario, share, args, channel), daemon=True)
         for share in shares
@@ -214,7 +319,7 @@ def _worker(scenario: Scenario, indices: list[int], args: tuple[object, ...], ch
 
 
 def _run_dask(
-    scenario: Scenario, samples: int, workers: int, scheduler: str, args: tuple[object, ...]
+    scenario: Scenario, indices: list[int], workers: int, scheduler: str, args: tuple[object, ...]
 ) -> list[Sample]:
     try:
         from distributed import Client
@@ -228,7 +333,7 @@ def _run_dask(
             "check the address and that the scheduler runs"
         ) from None
     with client:
-        chunks = _chunks(samples, max(workers, len(client.scheduler_info().get("workers", {})) or 1) * 4)
+        chunks = _chunks(indices, max(workers, len(client.scheduler_info().get("workers", {})) or 1) * 4)
         futures = [client.submit(run_samples, scenario, chunk, *args, pure=False) for chunk in chunks]
         parts = client.gather(futures)  # type: ignore[no-untyped-call]
     return [sample for part in parts for sample in part]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,7 @@ class Sample:
 
 def run_samples(
     scenario: Scenario,
-    indices: Sequence[int],
+    indices: Iterable[int],
     seed: int,
     vary: Sequence[str],
     concentration: float,
@@ -48,12 +48,16 @@ def run_samples(
     progress: Callable[[int], None] | None = None,
     engine: Engine | None = None,
     emit: Callable[[Sample], object] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Sample]:
     """Solve the samples `indices` (a worker's share); stops early on Ctrl-C, returning those done.
 
     `engine` is the study's own engine when the samples run in its process;
     a worker process builds its own. `emit` receives each sample as it is done.
+    `stop` is asked before each sample (a worker thread whose parent was stopped ends there).
     """
+    if stop is not None:
+        indices = _until(indices, stop)
     sampler = Sampler(scenario, vary, concentration)
     results: list[Sample] = _Emitting(emit) if emit is not None else []
     if engine is None:
@@ -67,6 +71,14 @@ def run_samples(
     except STOPS as exc:
         _remember_stop(exc)
     return results
+
+
+def _until(indices: Iterable[int], stop: Callable[[], bool]) -> Iterator[int]:
+    """Yield `indices` until `stop()` says to end."""
+    for index in indices:
+        if stop():
+            return
+        yield index
 
 
 class _Emitting(list[Sample]):
@@ -84,7 +96,7 @@ class _Emitting(list[Sample]):
 def _table_samples(
     engine: TableEngine,
     sampler: Sampler,
-    indices: Sequence[int],
+    indices: Iterable[int],
     seed: int,
     kind: str,
     recommended: dict[str, str],
@@ -127,7 +139,7 @@ def _table_samples(
 def _milp_samples(
     engine: MilpEngine,
     sampler: Sampler,
-    indices: Sequence[int],
+    indices: Iterable[int],
     seed: int,
     kind: str,
     recommended: dict[str, str],

@@ -13,7 +13,7 @@ import typer
 from niches import __version__
 from niches.cli.usage import PREFIX as ERROR
 from niches.cli.usage import Group
-from niches.limits import MAX_WORKERS
+from niches.limits import AUTO_SAMPLES, MAX_SAMPLES, MAX_WORKERS
 from niches.numbers import plural
 
 if TYPE_CHECKING:
@@ -90,6 +90,20 @@ TimeLimitOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def samples_count(text: str) -> int:
+    """Return the sample count `--samples` gives: a whole number from 1 to MAX_SAMPLES, or `auto`
+    (AUTO_SAMPLES: draw until every core index is precise to +/- 2.5 points)."""
+    if text.strip().lower() == "auto":
+        return AUTO_SAMPLES
+    try:
+        count = int(text)
+    except ValueError:
+        raise typer.BadParameter(text) from None
+    if not 1 <= count <= MAX_SAMPLES:
+        raise typer.BadParameter(text)
+    return count
 
 
 WorkersOpt = Annotated[

@@ -32,9 +32,11 @@ from niches.cli.common import (
     _writable,
     app,
     load,
+    samples_count,
 )
 from niches.cli.output import _progress
-from niches.limits import MAX_SAMPLES, MAX_SEED, SAMPLES
+from niches.cli.usage import SAMPLES_METAVAR
+from niches.limits import AUTO_SAMPLES, MAX_SAMPLES, MAX_SEED, SAMPLES
 from niches.provenance import Made
 
 if TYPE_CHECKING:
@@ -69,9 +71,11 @@ def report(
         typer.Option(
             "--samples",
             "-n",
-            min=1,
-            max=MAX_SAMPLES,
-            help=f"Monte Carlo samples, 1 to 1,000,000 [default: {SAMPLES}].",
+            parser=samples_count,
+            metavar=SAMPLES_METAVAR,
+            help=f"Monte Carlo samples, 1 to 1,000,000, or auto (draw until every core index's 95% "
+            f"interval is within +/- 2.5 points) [default: {SAMPLES}, or auto for a scenario too big to "
+            "enumerate].",
             show_default=False,
         ),
     ] = None,
@@ -141,7 +145,7 @@ def report(
             _error(EXIT_INVALID, "--check reuses the timestamp FILE.md records; drop --timestamp")
         given = Made(
             solver=solver.value if solver else "",
-            samples=samples or 0,
+            samples=-1 if samples is None else samples,
             seed=-1 if seed is None else seed,
             commitments=tuple(_options(pin, include, exclude)),
             exact=exact,
@@ -156,17 +160,17 @@ def report(
         import datetime
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    among = _constellation(constellation, scenario)
+    loaded, source = _report_source(scenario, tuple(_options(pin, include, exclude)), among)
     made = Made(
         solver=(solver or SolverName.highs).value,
-        samples=samples or SAMPLES,
+        samples=_default_samples(loaded) if samples is None else samples,
         seed=seed or 0,
         timestamp=stamp,
         commitments=tuple(_options(pin, include, exclude)),
         exact=exact,
         constellation=constellation,
     )
-    among = _constellation(constellation, scenario)
-    loaded, source = _report_source(scenario, made.commitments, among)
     text, feasible = _report_text(
         loaded, source, made, deadline, quiet=target is None, among=among, workers=workers
     )
@@ -279,6 +283,14 @@ def _rivals(among: tuple[Any, str, str], loaded: Scenario, solver: str) -> Any:
     return RivalsSection(game, member, path)
 
 
+def _default_samples(loaded: Scenario) -> int:
+    """Return the report's Monte Carlo sample count when not told: SAMPLES for a scenario small enough
+    to enumerate (every sample is one pass over the table), else auto (each sample is a MILP)."""
+    from niches.optimize.table_rows import small_enough
+
+    return SAMPLES if small_enough(loaded) else AUTO_SAMPLES
+
+
 def _report_text(
     loaded: Scenario,
     source: Provenance,
@@ -349,7 +361,7 @@ def _check_report(
 ) -> NoReturn:
     """Compare the report at `path` with the one these options make now; exit 0 (same), 1 or 2.
 
-    `given` holds the options given on the command line, each empty (solver "", samples 0, seed
+    `given` holds the options given on the command line, each empty (solver "", samples -1, seed
     -1, no commitments, not exact, no constellation) where the report's provenance block is to say it.
     """
     import shlex
@@ -366,7 +378,7 @@ def _check_report(
             _error(EXIT_INVALID, f"{path}: was made from standard input; give SCENARIO (`-` reads it)")
         _confined(path, was.scenario, "scenario")  # a path written in the report: only where allowed
         scenario = was.scenario
-    if not given.samples and was.samples is not None and not 1 <= was.samples <= MAX_SAMPLES:
+    if given.samples < 0 and was.samples not in (None, AUTO_SAMPLES) and not 1 <= was.samples <= MAX_SAMPLES:
         _error(
             EXIT_INVALID,
             f"{path}: its provenance records {was.samples:,} samples, outside 1 to "
@@ -379,7 +391,7 @@ def _check_report(
         )
     made = Made(
         solver=given.solver or was.solver or "highs",
-        samples=given.samples or was.samples or SAMPLES,
+        samples=given.samples if given.samples >= 0 else was.samples if was.samples is not None else SAMPLES,
         seed=given.seed if given.seed >= 0 else was.seed if was.seed is not None else 0,
         timestamp=was.timestamp,
         commitments=given.commitments or was.commitments,

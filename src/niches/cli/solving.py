@@ -34,9 +34,11 @@ from niches.cli.common import (
     app,
     committed,
     load,
+    samples_count,
 )
 from niches.cli.output import _columns, _emit, _emit_explanation, _infeasible_exit, _progress, _show
-from niches.limits import MAX_SAMPLES, MAX_SEED, MAX_WORKERS, SAMPLES
+from niches.cli.usage import SAMPLES_METAVAR
+from niches.limits import MAX_SEED, MAX_WORKERS, SAMPLES
 from niches.numbers import plural
 
 
@@ -339,7 +341,14 @@ def robust(
     samples: Annotated[
         int,
         typer.Option(
-            "--samples", "-n", min=1, max=MAX_SAMPLES, help="Number of Monte Carlo samples (1 to 1,000,000)."
+            "--samples",
+            "-n",
+            parser=samples_count,
+            metavar=SAMPLES_METAVAR,
+            help="Number of Monte Carlo samples (1 to 1,000,000), or auto: draw until every core index's "
+            "95% interval is within +/- 2.5 points (at least 200, at most 5,000; the same count for a "
+            f"seed whatever --workers) [default: {SAMPLES}].",
+            show_default=False,
         ),
     ] = SAMPLES,
     seed: Annotated[

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer.core
 
-from niches.limits import MAX_SEED
+from niches.limits import MAX_SAMPLES, MAX_SEED
 
 PREFIX = "niches: error: "
 
@@ -53,8 +53,14 @@ def _number(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
+SAMPLES_METAVAR = "N|auto"
+"""The metavar of `--samples`, which takes a count or `auto`."""
+
+
 def takes(param: Any) -> str:
     """What an option or argument takes, in words: `a whole number from 1 to 1,000,000`."""
+    if getattr(param, "metavar", None) == SAMPLES_METAVAR:
+        return f"a whole number from 1 to {MAX_SAMPLES:,}, or auto"
     annotation = _annotation(param)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return "one of " + ", ".join(str(member.value) for member in annotation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from niches.analysis.robust import SETTLED, RobustReport, Stats, classify
+from niches.limits import AUTO_CAP, AUTO_HALF_WIDTH
 from niches.numbers import clean, plural, share, value
 from niches.render.json import units_json
 from niches.render.portfolio import _portfolio_json, change_text, portfolio_text
@@ -79,10 +80,21 @@ def robust_sections(report: RobustReport) -> list[Section]:
 
 def robust_heading(report: RobustReport) -> str:
     state = "partial: interrupted after " if report.partial else ""
-    return (
-        f"{report.scenario.name}: Monte Carlo, {state}{report.done} of {plural(report.samples, 'sample')} "
-        f"(seed {report.seed}, varying {', '.join(report.vary) or 'nothing'})"
-    )
+    varying = f"seed {report.seed}, varying {', '.join(report.vary) or 'nothing'}"
+    name = report.scenario.name
+    if report.auto:
+        return (
+            f"{name}: Monte Carlo, {state}{plural(report.done, 'sample')} ({varying}; {auto_words(report)})"
+        )
+    return f"{name}: Monte Carlo, {state}{report.done} of {plural(report.samples, 'sample')} ({varying})"
+
+
+def auto_words(report: RobustReport) -> str:
+    """Say how `--samples auto` chose the count: the precision reached, or the cap that stopped it."""
+    reached = f"+/- {100 * (report.half_width or 0.0):.1f} points at 95%"
+    if report.half_width is not None and report.half_width <= AUTO_HALF_WIDTH:
+        return f"auto: every core index within {reached}"
+    return f"auto: stopped at the cap of {AUTO_CAP:,} samples, the widest core index {reached}"
 
 
 def robust_json(report: RobustReport) -> dict[str, Any]:
@@ -99,6 +111,8 @@ def robust_json(report: RobustReport) -> dict[str, Any]:
         "units": units_json(sc),
         "samples": report.samples,
         "done": report.done,
+        "auto": report.auto,
+        "half_width": None if report.half_width is None else clean(report.half_width),
         "partial": report.partial,
         "seed": report.seed,
         "vary": list(report.vary),
