@@ -2,6 +2,7 @@
 
     python bench/versus.py [--baseline 68656bf] [--cap 300] [--only default,30]
     python bench/versus.py --baseline 21dcdc6 --only v1,timed   # planning in time: v1 files, and starts
+    python bench/versus.py --baseline 6519751 --only default,check,30,questions,60,100,persample,200
 
 The baseline is checked out into a temporary git worktree and run from the same
 virtual environment (its `src` first on PYTHONPATH); every command runs as a
@@ -15,6 +16,7 @@ baseline is. Prints a markdown table: seconds old, seconds new, old / new.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -62,6 +64,66 @@ def direct_highs(lp: Path) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def report_check(
+    old_src: Path, new_src: Path, scenario: str, work: Path, cap: float
+) -> tuple[float | None, float | None]:
+    """Return the wall time of `report --check` on an up-to-date report, old and new (each its own)."""
+    times: list[float | None] = []
+    for tag, src in (("old", old_src), ("new", new_src)):
+        out = work / f"check-{tag}-{Path(scenario).stem}.md"
+        run(src, ["report", scenario, "-o", str(out)], cap * 4, work)
+        times.append(run(src, ["report", "--check", str(out)], cap, work) if out.exists() else None)
+    return times[0], times[1]
+
+
+def solves_per_question(src: Path, scenario: Path, work: Path, cap: float) -> str:
+    """Return 'calls / questions = ratio' from `sensitivity --format json` (its solves and questions)."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "niches", "sensitivity", str(scenario), "--format", "json"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=cap,
+            check=False,
+        )
+        data = json.loads(done.stdout)
+    except (subprocess.TimeoutExpired, json.JSONDecodeError):
+        return "-"
+    if "questions" not in data or "solves" not in data:
+        return f"{data.get('solves', '-')} calls (questions not counted)"
+    return f"{data['solves']} / {data['questions']} = {data['solves'] / data['questions']:.1f}"
+
+
+def per_sample(new_src: Path, scenario: Path, work: Path) -> tuple[float, float]:
+    """Return seconds per sample of `robust --samples 1000 --workers 1` (whole command over 1000), and
+    of highspy alone solving the first 50 samples' models (written as LP files by niches, same seed)."""
+    t_new = run(new_src, ["robust", str(scenario), "--samples", "1000", "--workers", "1"], 3600, work)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from niches.analysis.robust import VARY\n"
+        "from niches.analysis.sampling import Sampler\n"
+        "from niches.optimize.formulation import KIND_GOAL\n"
+        "from niches.optimize.model import PortfolioModel\n"
+        "from niches.scenario import load_scenario\n"
+        "scenario = load_scenario(sys.argv[1])\n"
+        "sampler = Sampler(scenario, VARY, 50.0)\n"
+        "for i in range(50):\n"
+        "    variant = sampler.scenario_for(*sampler.draw(0, i))\n"
+        "    model = PortfolioModel(variant)\n"
+        "    model.write_lp(str(Path(sys.argv[2]) / f'sample-{i}.lp'), KIND_GOAL[variant.objective])\n"
+    )
+    folder = work / "samples"
+    folder.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(new_src)}
+    subprocess.run([sys.executable, "-c", code, str(scenario), str(folder)], env=env, check=True)
+    direct = [direct_highs(folder / f"sample-{i}.lp") for i in range(50)]
+    return (t_new or 0.0) / 1000, sum(direct) / len(direct)
+
+
 def cell(seconds: float | None, cap: float) -> str:
     return f"> {cap:g}" if seconds is None else f"{seconds:.2f}"
 
@@ -71,10 +133,22 @@ def main() -> None:
     parser.add_argument("--baseline", default="68656bf")
     parser.add_argument("--cap", type=float, default=300.0)
     parser.add_argument(
-        "--only", default="", help="comma-separated groups: v1,timed,default,30,60,100,200,limit"
+        "--only",
+        default="",
+        help="comma-separated groups: v1,timed,default,check,30,questions,60,100,persample,200,limit",
     )
     args = parser.parse_args()
-    groups = set(filter(None, args.only.split(","))) or {"default", "30", "60", "100", "200", "limit"}
+    groups = set(filter(None, args.only.split(","))) or {
+        "default",
+        "check",
+        "30",
+        "questions",
+        "60",
+        "100",
+        "persample",
+        "200",
+        "limit",
+    }
     work = Path(tempfile.mkdtemp(prefix="niches-versus-"))
     old = work / "baseline"
     subprocess.run(
@@ -117,7 +191,10 @@ def main() -> None:
             ("30", "solve", ["solve", str(files["30"])], ["solve", str(files["30"])]),
             ("30", "sensitivity", ["sensitivity", str(files["30"])], ["sensitivity", str(files["30"])]),
             ("30", "report", ["report", str(files["30"])], ["report", str(files["30"])]),
-            ("60", "sensitivity", ["sensitivity", str(files["60"])], ["sensitivity", str(files["60"])]),
+            *[
+                ("60", name, [name, str(files["60"])], [name, str(files["60"])])
+                for name in ("solve", "sensitivity", "frontier", "worlds", "robust", "report")
+            ],
             (
                 "60",
                 "frontier --axis exposure",
@@ -155,6 +232,31 @@ def main() -> None:
                 group, f"synthetic {group}"
             )
             print(f"| {name} | {label} | {cell(t_old, args.cap)} | {cell(t_new, args.cap * 4)} | {ratio} |")
+            sys.stdout.flush()
+        if "check" in groups:
+            for label, scenario in (("default", kz), ("synthetic 30", str(files["30"]))):
+                t_old, t_new = report_check(old_src, new_src, scenario, work, args.cap)
+                ratio = "-" if t_old is None or t_new is None else f"{t_old / t_new:.1f}"
+                print(
+                    f"| {label} | report --check (an up-to-date report) | {cell(t_old, args.cap)} "
+                    f"| {cell(t_new, args.cap)} | {ratio} |"
+                )
+                sys.stdout.flush()
+        if "questions" in groups:
+            for label, path in (("30", files["30"]), ("60", files["60"])):
+                before = solves_per_question(old_src, path, work, args.cap)
+                after = solves_per_question(new_src, path, work, args.cap * 4)
+                print(
+                    f"| synthetic {label} | sensitivity: solver calls / questions | {before} | {after} | - |"
+                )
+                sys.stdout.flush()
+        if "persample" in groups:
+            t_new, t_direct = per_sample(new_src, files["100"], work)
+            print(
+                "| synthetic 100 | robust --samples 1000, wall time per sample "
+                "(baseline: highspy alone on the first 50 samples' models, same seed) "
+                f"| {t_direct * 1000:.0f} ms | {t_new * 1000:.0f} ms | {t_direct / t_new:.2f} |"
+            )
             sys.stdout.flush()
         if "200" in groups:
             lp = work / "synthetic-200.lp"

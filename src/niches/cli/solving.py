@@ -360,7 +360,13 @@ def robust(
     workers: Annotated[
         int,
         typer.Option(
-            "--workers", min=1, max=MAX_WORKERS, help="Local processes to spread samples over (1 to 256)."
+            "--workers",
+            min=1,
+            max=MAX_WORKERS,
+            help=(
+                "Workers sharing the samples, 1 to 256: threads on one model each when the "
+                "scenario is solved as a MILP, local processes when it is enumerated."
+            ),
         ),
     ] = 1,
     vary: Annotated[
