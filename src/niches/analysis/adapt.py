@@ -185,12 +185,34 @@ class Planner:
         return found.objective
 
     def foresight(self) -> float:
-        """Return the objective of perfect foresight: the reveal in the first period (computed once)."""
+        """Return the objective of perfect foresight: the reveal in the first period (computed once).
+
+        Without deals each world's best alone (value floors aside) is found on its own, one solve per
+        world: the vector of those values beats the fixed plan's in every world, so it keeps the floors
+        the fixed plan keeps. With deals (a world's value and stressed value differ) the plan is solved
+        whole.
+        """
         if self._foresight is None:
-            found = self.value(self.scenario.periods[0])
-            assert found is not None, "a plan that keeps the rules at a later reveal keeps them at the first"
+            if self.table is None and not self.scenario.deals:
+                found = plan_objective(self.scenario, self._best_alone(), self.kind, self.stars)
+            else:
+                figure = self.value(self.scenario.periods[0])
+                assert figure is not None, "a plan that keeps the rules later keeps them at the first period"
+                found = figure
             self._foresight = found
         return self._foresight
+
+    def _best_alone(self) -> dict[str, dict[str, str]]:
+        """Return each world's best portfolio alone under every rule but the value floors."""
+        floors = frozenset(g for g in rule_groups(self.scenario) if g in ("min_cvar", "min_worst_case"))
+        engine = self.study.milp
+        plan = {}
+        for world in self.scenario.worlds:
+            best = engine.best(goals=[f"value[{world.id}]"], disabled=floors, deadline=self.study.deadline)
+            assert best.metrics is not None, "the fixed plan keeps every rule"
+            plan[world.id] = best.portfolio
+            self.solves += best.solves
+        return plan
 
     def values(self, adaptive: float) -> Values:
         """Return the three values and the two improvements around an adaptive objective."""

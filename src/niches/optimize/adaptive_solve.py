@@ -19,6 +19,7 @@ worlds no longer separate).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -102,6 +103,8 @@ class AdaptiveSolver:
             if kind == "regret":
                 if best_by_world is None:
                     raise ValueError("regret needs the best value of each world")
+                if any(math.isnan(v) for v in best_by_world.values()):  # no portfolio keeps the rules
+                    return AdaptiveSolution("infeasible", None, None, 0)
                 model.set_regret_targets(best_by_world)
             warm = model.start(start) if start is not None else None
             for index, goal in enumerate(goals):
@@ -214,6 +217,8 @@ def enumerate_plan(
     if not keep.any():
         return AdaptiveSolution("infeasible", None, None, 1)
     stars = None if best_by_world is None else np.array([best_by_world[k] for k in worlds])
+    if stars is not None and np.isnan(stars).any():  # regret against worlds no portfolio can serve
+        return AdaptiveSolution("infeasible", None, None, 1)
     weights = len(worlds) - np.arange(len(worlds), dtype=np.float64)
     codes = choice[best]  # (sets, worlds, niches)
 
