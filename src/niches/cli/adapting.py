@@ -27,6 +27,7 @@ from niches.cli.common import (
     load,
 )
 from niches.cli.output import _emit, _infeasible_exit
+from niches.limits import MAX_SAMPLES, MAX_SEED
 
 
 @app.command()
@@ -83,3 +84,71 @@ def adapt(
         return
     figure = sweep_mermaid(report) if report.sweep else None
     _emit(adapt_heading(report), adapt_sections(report), format, figure=figure)
+
+
+@app.command()
+def learn(
+    scenario: ScenarioArg = None,
+    points: Annotated[
+        int,
+        typer.Option(
+            "--points",
+            min=1,
+            max=1000,
+            help="Quantile points a score or weight is integrated over (1 to 1,000).",
+        ),
+    ] = 33,
+    samples: Annotated[
+        int,
+        typer.Option(
+            "--samples",
+            "-n",
+            min=1,
+            max=MAX_SAMPLES,
+            help="Monte Carlo draws: of the world probabilities, of the other judgements, for EVPI.",
+        ),
+    ] = 200,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed (0 to 2^63-1); the draws are robust's.")
+    ] = 0,
+    concentration: Annotated[
+        float, typer.Option("--concentration", min=0.001, help="Dirichlet concentration for probabilities.")
+    ] = 50.0,
+    top: Annotated[
+        int, typer.Option("--top", min=0, help="Judgements the table lists (0: every one; JSON lists all).")
+    ] = 10,
+    pin: PinOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    format: FormatOpt = Format.table,
+    objective: ObjectiveOpt = None,
+    solver: SolverOpt = SolverName.highs,
+    time_limit: TimeLimitOpt = None,
+) -> None:
+    """Rank what is worth learning first: for each uncertain judgement (scores, weights, judges' spreads,
+    the world probabilities), the expected value of learning it exactly before choosing (EVPPI), whether
+    that can change the recommendation and to what, and of learning everything (EVPI).
+
+    Example: niches learn options/kazakhstan.yaml --format json"""
+    from niches.analysis.learn import LearnError, learn_of
+    from niches.optimize.model import SolverFailed
+    from niches.render.learn import learn_heading, learn_json, learn_sections
+    from niches.study import Study
+
+    deadline = _deadline(time_limit)
+    loaded = load(scenario, pin=pin, include=include, exclude=exclude)
+    study = Study(loaded, objective.value if objective else None, solver.value, deadline=deadline)
+    try:
+        if study.solution().status == "infeasible":
+            _infeasible_exit(study, format)
+        report = learn_of(study, points, samples, seed, concentration)
+    except LearnError as exc:
+        _error(EXIT_INVALID, f"{exc}")
+    except SolverFailed as exc:
+        _error(EXIT_SOLVER, f"{exc}")
+    if format is Format.json:
+        from niches.render.json import dumps
+
+        sys.stdout.write(dumps(learn_json(report)))
+        return
+    _emit(learn_heading(report), learn_sections(report, top), format)

@@ -57,6 +57,8 @@ def commit_section(report: AdaptReport) -> Section:
                 value(m.deal_value[did]),
             )
         )
+    if not report.commit:
+        rows.append(("nothing", "", *[""] * len(periods), "", ""))
     rows.append(
         ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
     )
