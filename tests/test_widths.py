@@ -37,6 +37,7 @@ COMMANDS: dict[str, list[str]] = {
     "robust": ["robust", "--samples", "200"],
     "judges": ["judges"],
     "adapt": ["adapt", "--sweep"],
+    "learn": ["learn"],
     "price": ["price", "logistics=corridor@2026"],
     "diff": ["diff", "options/kazakhstan.yaml", "tests/data/diff/kazakhstan-revised.yaml"],
     "explain": ["explain", "tests/data/valid/infeasible.yaml"],
@@ -54,6 +55,7 @@ COMMANDS: dict[str, list[str]] = {
     "s30-frontier": ["frontier", S30, "--max-points", "12"],
     "s30-robust": ["robust", S30, "--samples", "50"],
     "s30-adapt": ["adapt", S30, "--reveal", "2026"],
+    "s30-learn": ["learn", S30, "--samples", "20", "--points", "9"],
 }
 SLOW = {"s30-sensitivity": ["sensitivity", S30]}
 
