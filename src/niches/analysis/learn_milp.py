@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from niches.analysis.judgements import Judgement, grid, quantile
-from niches.analysis.learn import (
+from niches.analysis.learn_common import (
     Floats,
     Inputs,
     Learned,
