@@ -8,7 +8,6 @@ from typing import Any
 from niches.analysis.adapt import AdaptReport, SweepRow, Values, Verdict, improvement
 from niches.numbers import clean, money, share, value
 from niches.render.json import _floats, portfolio_list, units_json
-from niches.render.markdown import section_markdown
 from niches.render.portfolio import portfolio_text
 from niches.render.sections import OBJECTIVE_WORDS, Section
 from niches.scenario import Scenario
@@ -289,9 +288,11 @@ def adapt_markdown_section(report: AdaptReport) -> str:
         f"\nThe adaptive plan is worth {value(v.adaptive)} {unit} ({OBJECTIVE_WORDS[report.kind]}), "
         f"the fixed plan {value(v.fixed)} and perfect foresight {value(v.foresight)}: flexibility adds "
         f"{value(v.flexibility)}, perfect information would add {value(v.information)} more. "
-        "`niches adapt --sweep` shows what knowing the order earlier is worth.\n\n"
+        "`niches adapt --sweep` shows what knowing the order earlier is worth.\n"
     )
-    return text + section_markdown(verdicts_section(report), 3)
+    if report.never:
+        text += f"\nNever, in any world: {', '.join(report.never)}.\n"
+    return text
 
 
 def _values_json(v: Values) -> dict[str, float]:
