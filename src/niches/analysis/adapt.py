@@ -27,11 +27,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from niches.optimize.adaptive import Plan, Reveal, differing, plan_objective, reveal_of
+from niches.optimize.adaptive import (
+    FLOORS,
+    PRIMARY,
+    Plan,
+    Reveal,
+    differing,
+    plan_goal,
+    plan_objective,
+    reveal_of,
+)
 from niches.optimize.adaptive_solve import AdaptiveSolution, AdaptiveSolver, enumerate_plan
 from niches.optimize.checks import rule_checks, rule_groups
 from niches.optimize.evaluate import Metrics, evaluate
 from niches.optimize.model import tolerance
+from niches.optimize.tolerances import FEASIBILITY_TOLERANCE
 from niches.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -166,18 +176,87 @@ class Planner:
             found = enumerate_plan(
                 self.table.table, self.scenario, reveal, self.kind, self.stars, disabled, tie_breaks
             )
+        elif reveal.at == 0 and not self.scenario.deals:
+            found = self._apart(reveal, disabled, tie_breaks) or self._joint(reveal, disabled, tie_breaks)
         else:
-            solver = self._solvers.get(reveal.period)
-            if solver is None:
-                solver = self._solvers[reveal.period] = AdaptiveSolver(
-                    self.scenario, reveal, self.study.solver
-                )
-            start = {w.id: self.fixed.portfolio for w in self.scenario.worlds}
-            found = solver.solve(
-                self.kind, start, self.stars, disabled, tie_breaks, deadline=self.study.deadline
-            )
+            found = self._joint(reveal, disabled, tie_breaks)
         self.solves += found.solves
         return found
+
+    def _solver(self, reveal: Reveal) -> AdaptiveSolver:
+        solver = self._solvers.get(reveal.period)
+        if solver is None:
+            solver = self._solvers[reveal.period] = AdaptiveSolver(self.scenario, reveal, self.study.solver)
+        return solver
+
+    def _joint(
+        self, reveal: Reveal, disabled: frozenset[str], tie_breaks: bool, solver: AdaptiveSolver | None = None
+    ) -> AdaptiveSolution:
+        """Return the best plan by the adaptive MILP (a copy of the model per world), started from the
+        fixed plan."""
+        start = {w.id: self.fixed.portfolio for w in self.scenario.worlds}
+        return (solver or self._solver(reveal)).solve(
+            self.kind, start, self.stars, disabled, tie_breaks, deadline=self.study.deadline
+        )
+
+    def _apart(self, reveal: Reveal, disabled: frozenset[str], tie_breaks: bool) -> AdaptiveSolution | None:
+        """Return the best plan when nothing is decided before the reveal, world by world: each world's
+        best value alone, then less spend, the earlier start and declaration order (without deals every
+        objective is monotone in each world's value, so this is the plan's optimum); None when the plan
+        then breaks a value floor (the floors couple the worlds: solve them whole)."""
+        floors = frozenset(g for g in rule_groups(self.scenario) if g in FLOORS)
+        goals = ["total_spend", *(["start_rank"] if self.scenario.timed else []), "tie_rank"]
+        plan, solves = {}, 0
+        for world in self.scenario.worlds:
+            best = self.study.milp.best(
+                goals=[f"value[{world.id}]", *(goals if tie_breaks else [])],
+                disabled=frozenset(disabled) | floors,
+                deadline=self.study.deadline,
+            )
+            solves += best.solves
+            if best.metrics is None:
+                return AdaptiveSolution("infeasible", None, None, solves)
+            plan[world.id] = best.portfolio
+        r = self.scenario.rules
+        for floor, kind, limit in (
+            ("min_cvar", "cvar", r.min_cvar),
+            ("min_worst_case", "worst_case", r.min_worst_case),
+        ):
+            if limit is not None and floor not in disabled:
+                figure = plan_objective(self.scenario, plan, kind)
+                if figure < limit - FEASIBILITY_TOLERANCE * max(1.0, abs(limit), abs(figure)):
+                    return None
+        objective = plan_goal(self.scenario, plan, PRIMARY[self.kind], reveal, self.stars)
+        return AdaptiveSolution("optimal", plan, objective, solves)
+
+    def without(self, reveal: Reveal, groups: list[str]) -> dict[str, float | None]:
+        """Return the best objective with each rule group dropped in turn (objective only). On the
+        adaptive MILP the groups are shared between two solver instances on two threads (group i to
+        instance i % 2, so each sees the same solves on every run)."""
+        joint = self.table is None and not (reveal.at == 0 and not self.scenario.deals)
+        if not joint or len(groups) < 2 or self.study.solver != "highs":
+            return {g: self.plan(reveal, frozenset({g}), tie_breaks=False).objective for g in groups}
+        from concurrent.futures import ThreadPoolExecutor
+
+        twin = AdaptiveSolver(self.scenario, reveal, self.study.solver)
+        shares = [groups[0::2], groups[1::2]]
+        solvers = [self._solver(reveal), twin]
+
+        def run(i: int) -> list[AdaptiveSolution]:
+            return [self._joint(reveal, frozenset({g}), False, solvers[i]) for g in shares[i]]
+
+        pool = ThreadPoolExecutor(max_workers=2)
+        try:  # waiting on the futures (not in the pool's own exit) lets Ctrl-C through at once
+            futures = [pool.submit(run, i) for i in range(2)]
+            parts = [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        found: dict[str, float | None] = {}
+        for share, part in zip(shares, parts, strict=True):
+            for group, solution in zip(share, part, strict=True):
+                found[group] = solution.objective
+                self.solves += solution.solves
+        return {g: found[g] for g in groups}
 
     def value(self, period: str | None, disabled: frozenset[str] = frozenset()) -> float | None:
         """Return the best objective with the reveal in `period` (None: after the last period)."""
@@ -185,34 +264,12 @@ class Planner:
         return found.objective
 
     def foresight(self) -> float:
-        """Return the objective of perfect foresight: the reveal in the first period (computed once).
-
-        Without deals each world's best alone (value floors aside) is found on its own, one solve per
-        world: the vector of those values beats the fixed plan's in every world, so it keeps the floors
-        the fixed plan keeps. With deals (a world's value and stressed value differ) the plan is solved
-        whole.
-        """
+        """Return the objective of perfect foresight: the reveal in the first period (computed once)."""
         if self._foresight is None:
-            if self.table is None and not self.scenario.deals:
-                found = plan_objective(self.scenario, self._best_alone(), self.kind, self.stars)
-            else:
-                figure = self.value(self.scenario.periods[0])
-                assert figure is not None, "a plan that keeps the rules later keeps them at the first period"
-                found = figure
+            found = self.value(self.scenario.periods[0])
+            assert found is not None, "a plan that keeps the rules later keeps them at the first period"
             self._foresight = found
         return self._foresight
-
-    def _best_alone(self) -> dict[str, dict[str, str]]:
-        """Return each world's best portfolio alone under every rule but the value floors."""
-        floors = frozenset(g for g in rule_groups(self.scenario) if g in ("min_cvar", "min_worst_case"))
-        engine = self.study.milp
-        plan = {}
-        for world in self.scenario.worlds:
-            best = engine.best(goals=[f"value[{world.id}]"], disabled=floors, deadline=self.study.deadline)
-            assert best.metrics is not None, "the fixed plan keeps every rule"
-            plan[world.id] = best.portfolio
-            self.solves += best.solves
-        return plan
 
     def values(self, adaptive: float) -> Values:
         """Return the three values and the two improvements around an adaptive objective."""
@@ -349,8 +406,10 @@ def _binding(planner: Planner, plan: Plan, reveal: Reveal, objective: float) -> 
     """Return the rules whose dropping (in every world) improves the adaptive objective."""
     scenario, kind = planner.scenario, planner.kind
     found = []
-    for group in rule_groups(scenario):
-        without = planner.plan(reveal, frozenset({group}), tie_breaks=False).objective
+    groups = rule_groups(scenario)
+    figures = planner.without(reveal, groups)
+    for group in groups:
+        without = figures[group]
         if without is None:
             continue
         gain = improvement(kind, without, objective)
