@@ -481,3 +481,13 @@ def test_a_scenario_without_adapt_needs_reveal() -> None:
         "niches: error: the scenario declares no `adapt: {reveal: PERIOD}`; give --reveal PERIOD "
         "(one of 2026, 2027, 2028, 2029)\n"
     )
+
+
+def test_the_readme_shows_adapt_as_it_prints() -> None:
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("$ niches adapt\n") + len("$ niches adapt\n")
+    result = run_cli("adapt", columns=100)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == readme[start : readme.index("```", start)]

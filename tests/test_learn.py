@@ -303,3 +303,13 @@ def test_a_big_scenario_with_another_objective_is_refused() -> None:
         "niches: error: niches learn with the cvar objective enumerates every portfolio, and this scenario "
         "has too many (more than 1,000,000); use --objective expected, which it solves as MILPs\n"
     )
+
+
+def test_the_readme_shows_learn_as_it_prints() -> None:
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("$ niches learn\n") + len("$ niches learn\n")
+    result = run_cli("learn", columns=100)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == readme[start : readme.index("```", start)]

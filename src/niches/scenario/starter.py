@@ -97,11 +97,11 @@ deals:                        # offers to fund niches, taken (or not) with them
 
 objective: expected           # expected, worst_case, cvar or regret
 
-adapt:                        # `niches adapt`: from 2028 on the world order is known; what starts
-  reveal: 2028                # before it is decided now, what starts then may differ by world
-
 assertions:                   # what `niches check` guards in CI
   recommend: [mediation]
   min_expected_value: 10
   max_exposure: {China: 0.45}
+
+adapt:                        # `niches adapt`: from 2028 on the world order is known; what starts
+  reveal: 2028                # before it is decided now, what starts then may differ by world
 """
