@@ -437,6 +437,7 @@ def test_json_contract() -> None:
         "differs",
         "binding",
         "sweep",
+        "notes",
     ]
     assert set(data["values"]) == {"adaptive", "fixed", "foresight", "flexibility", "information"}
     assert set(data["objective"]) == {"kind", "value"}
@@ -491,3 +492,15 @@ def test_the_readme_shows_adapt_as_it_prints() -> None:
     result = run_cli("adapt", columns=100)
     assert result.returncode == 0, result.stderr
     assert result.stdout == readme[start : readme.index("```", start)]
+
+
+def test_the_sweep_chart_follows_the_xychart_grammar() -> None:
+    from .test_report import XY
+
+    result = run_cli("adapt", "options/kazakhstan.yaml", "--sweep", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    blocks = result.stdout.split("```mermaid\n")[1:]
+    assert len(blocks) == 1
+    chart = blocks[0].split("```")[0]
+    assert XY.match(chart), chart
+    assert chart.count("    line [") == 3

@@ -40,7 +40,7 @@ from niches.optimize.adaptive import (
 from niches.optimize.adaptive_solve import AdaptiveSolution, AdaptiveSolver, enumerate_plan
 from niches.optimize.checks import rule_checks, rule_groups
 from niches.optimize.evaluate import Metrics, evaluate
-from niches.optimize.model import tolerance
+from niches.optimize.model import TimedOut, tolerance
 from niches.optimize.tolerances import FEASIBILITY_TOLERANCE
 from niches.scenario import Scenario
 
@@ -324,10 +324,18 @@ def adapt(study: Study, reveal: str | None = None, sweep: bool = False) -> Adapt
     values = planner.values(found.objective)
     commit = _common(scenario, plan, where)
     worlds = tuple(_world_plan(scenario, k, plan[k], commit) for k in (w.id for w in scenario.worlds))
-    binding = _binding(planner, plan, where, found.objective)
+    notes = list(found.notes)
+    binding: tuple[BindingRule, ...] = ()
     rows: tuple[SweepRow, ...] = ()
+    try:
+        binding = _binding(planner, plan, where, found.objective)
+    except TimedOut:
+        notes.append("the time limit cut the rules that bind short: none is listed")
     if sweep:
-        rows = tuple(_sweep(planner))
+        try:
+            rows = tuple(_sweep(planner))
+        except TimedOut:
+            notes.append("the time limit cut the reveal sweep short")
     return AdaptReport(
         scenario=scenario,
         kind=study.kind,
@@ -344,7 +352,7 @@ def adapt(study: Study, reveal: str | None = None, sweep: bool = False) -> Adapt
         sweep=rows,
         engine=engine,
         solves=planner.solves,
-        notes=found.notes,
+        notes=tuple(notes),
     )
 
 

@@ -34,6 +34,7 @@ from niches.analysis.learn_common import (
     stderr_of,
 )
 from niches.optimize.learning import expected_vector
+from niches.optimize.model import TimedOut
 from niches.optimize.tolerances import RELATIVE_TIE
 
 if TYPE_CHECKING:
@@ -65,6 +66,12 @@ class MilpLearner(Learner):
         """Return the portfolio maximising `vector` under every rule (started from the recommendation)."""
         start = self.form.binary_start(self.decision)
         outcome = self.model.backend.solve(vector, True, self.study.deadline.left(), start)
+        if outcome.status in ("timeout", "feasible"):
+            limit = self.study.deadline.seconds
+            raise TimedOut(
+                f"the {self.study.solver} solver hit the time limit ({limit:g} s) before the value of "
+                "learning was known; raise --time-limit"
+            )
         if outcome.status != "optimal" or outcome.values is None:
             raise LearnError(f"the {self.study.solver} solver stopped without an optimum ({outcome.status})")
         return self.model.portfolio(outcome)

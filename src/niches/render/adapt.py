@@ -123,6 +123,7 @@ def values_section(report: AdaptReport) -> Section:
         footer.append(REGRET_NOTE)
     if report.never:
         footer.append(f"never chosen in any world: {', '.join(report.never)}")
+    footer += [f"note: {note}" for note in report.notes]
     return Section(
         f"Values ({OBJECTIVE_WORDS[report.kind]}, {sc.value_unit})",
         ("plan", OBJECTIVE_WORDS[report.kind]),
@@ -355,4 +356,5 @@ def adapt_json(report: AdaptReport) -> dict[str, Any]:
             for b in report.binding
         ],
         "sweep": [{"reveal": row.reveal, **_values_json(row.values)} for row in report.sweep],
+        "notes": list(report.notes),
     }
