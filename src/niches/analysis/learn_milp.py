@@ -31,6 +31,7 @@ from niches.analysis.learn_common import (
     Settled,
     everything,
     most_frequent,
+    settle,
     stderr_of,
 )
 from niches.optimize.learning import expected_vector
@@ -140,20 +141,8 @@ class MilpLearner(Learner):
         preferred = next(
             o for o, (option, _, _) in enumerate(options) if option == self.decision.get(niche.id)
         )
-        prior = figures.mean(axis=0)
-        top = float(prior.max())
-        tie = RELATIVE_TIE * max(1.0, abs(top))
-        decision = preferred if prior[preferred] >= top - tie else int(np.argmax(prior))
-        best = figures.max(axis=1)
-        gains = np.maximum(best - figures[:, decision], 0.0)
-        changed = [
-            options[int(np.argmax(figures[i]))][1]
-            for i in range(len(points))
-            if gains[i] > RELATIVE_TIE * max(1.0, abs(best[i]))
-        ]
-        return Learned(
-            judgement, float(gains.mean()), None, "quantiles", self.points, 0, most_frequent(changed), None
-        )
+        found = settle(figures, preferred, lambda o: options[o][1])
+        return Learned(judgement, found.evppi, None, "quantiles", self.points, 0, found.changes_to, None)
 
     # ---------------------------------------------------------------- the interface
     def evppi(self, judgement: Judgement) -> Learned:
