@@ -9,7 +9,7 @@ from niches.analysis.adapt import AdaptReport, SweepRow, Values, Verdict, improv
 from niches.numbers import clean, money, share, value
 from niches.render.json import _floats, portfolio_list, units_json
 from niches.render.portfolio import portfolio_text
-from niches.render.sections import OBJECTIVE_WORDS, Section
+from niches.render.sections import OBJECTIVE_WORDS, Section, portfolio_rows
 from niches.scenario import Scenario
 
 REGRET_NOTE = "regret: lower is better, so flexibility and information are the falls in regret"
@@ -30,37 +30,9 @@ def commit_section(report: AdaptReport) -> Section:
     m = report.commit_metrics
     assert m is not None
     periods = _periods(sc)
-    rows = []
-    for niche in sc.niches:
-        if niche.id in report.commit:
-            level = niche.level(report.commit[niche.id])
-            rows.append(
-                (
-                    niche.id,
-                    level.id,
-                    *[money(level.cost[p]) for p in periods],
-                    money(level.total_cost),
-                    value(m.niche_value[niche.id]),
-                )
-            )
-    if m.synergy_value:
-        rows.append(("synergies", "", *[""] * len(periods), "", value(m.synergy_value)))
-    for did in m.deal_money:
-        paid = m.deal_money_by_period[did]
-        rows.append(
-            (
-                f"deal {did}",
-                sc.deal(did).partner,
-                *[money(-paid[p]) for p in periods],
-                money(-m.deal_money[did]),
-                value(m.deal_value[did]),
-            )
-        )
+    rows = portfolio_rows(sc, report.commit, m, periods)
     if not report.commit:
-        rows.append(("nothing", "", *[""] * len(periods), "", ""))
-    rows.append(
-        ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
-    )
+        rows.insert(0, ("nothing", "", *[""] * len(periods), "", ""))
     header = ("niche", "level", *periods, "cost", "value")
     return Section(
         f"Commit now: started before {report.reveal}, the same in every world "
