@@ -313,3 +313,21 @@ def test_the_readme_shows_learn_as_it_prints() -> None:
     result = run_cli("learn", columns=100)
     assert result.returncode == 0, result.stderr
     assert result.stdout == readme[start : readme.index("```", start)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--points", "0"],
+            "niches: error: --points '0': expected a whole number from 1 to 1,000; see niches learn --help",
+        ),
+        (
+            ["--seed", "-1"],
+            "niches: error: --seed '-1': expected a whole number from 0 to 2^63-1; see niches learn --help",
+        ),
+    ],
+)
+def test_numeric_options_out_of_range_exit_2_before_any_work(args: list[str], message: str) -> None:
+    result = run_cli("learn", *args)
+    assert (result.returncode, result.stderr) == (2, message + "\n")
