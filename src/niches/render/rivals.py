@@ -25,10 +25,12 @@ def rivals_heading(report: RivalsReport) -> str:
 
 
 def rivals_sections(report: RivalsReport) -> list[Section]:
-    """Return the sections of `niches rivals`: members, crowded niches, plans, value floors, the dynamics
-    (and the cycle)."""
+    """Return the sections of `niches rivals`: members, crowded niches, plans, value floors (when a member
+    has one), the dynamics (and the cycle)."""
     sections = [_members_section(report), _niches_section(report), _plans_section(report)]
-    sections += [_floors_section(report), _dynamics_section(report)]
+    if any(value_floors(s) for s in report.scenarios.values()):
+        sections.append(_floors_section(report))
+    sections.append(_dynamics_section(report))
     if report.dynamics.cycle is not None:
         sections.append(_cycle_section(report))
     return sections
@@ -66,6 +68,11 @@ def _members_section(report: RivalsReport) -> Section:
             "alone: each member's own optimum, with no rival in its niches; equilibrium and coordinated: "
             "its objective under the crowding those plans imply",
             *objectives_note(report.scenarios),
+            *(
+                ()
+                if any(value_floors(s) for s in report.scenarios.values())
+                else ("no member has a value floor",)
+            ),
             price_line(report),
         ),
         optional=((1,),),
@@ -156,14 +163,13 @@ def _short_by(floor: float, measure: float) -> str:
     return shown if shown != "0.00" else "less than 0.01"
 
 
-def _floor_cell(standing: Standing | None, member: str, rule: str) -> str:
-    """Return the member's measure of `rule` in `standing`, with `(short by X)` where it falls short."""
+def _floor_cell(standing: Standing | None, member: str, rule: str, floor: float) -> str:
+    """Return the member's measure of `rule` in `standing`, with `(-X)` where it falls X short of `floor`."""
     if standing is None:
         return "-"
     measure = _measure(standing, member, rule)
     if rule not in standing.shortfalls[member]:
         return value(measure)
-    floor = measure + standing.shortfalls[member][rule]
     return f"{value(measure)} (-{_short_by(floor, measure).replace('less than ', '<')})"
 
 
@@ -205,16 +211,14 @@ def _floors_section(report: RivalsReport) -> Section:
                 (
                     m if i == 0 else "",
                     f"{rule} {value(floor)}",
-                    _floor_cell(report.alone, m, rule),
-                    _floor_cell(report.equilibrium, m, rule),
-                    _floor_cell(report.coordinated, m, rule),
+                    _floor_cell(report.alone, m, rule, floor),
+                    _floor_cell(report.equilibrium, m, rule, floor),
+                    _floor_cell(report.coordinated, m, rule, floor),
                 )
             )
         notes += floor_sentences(report, m)
-    held = "; ".join(notes) if notes else "every value floor holds alone, at equilibrium and coordinated"
-    if not rows:
-        rows.append(("", "no member has a value floor", "", "", ""))
-        without, held = [], "nothing to hold"
+    where = "alone, at equilibrium and coordinated" if report.equilibrium else "alone and coordinated"
+    held = "; ".join(notes) if notes else f"every value floor holds {where}"
     return Section(
         "Value floors: alone, at equilibrium, coordinated",
         ("member", "floor", "alone", "equilibrium", "coordinated"),
@@ -222,8 +226,8 @@ def _floors_section(report: RivalsReport) -> Section:
         frozenset({2, 3, 4}),
         footer=(
             "the member's worst case or CVaR in each plan, under the crowding it implies (-x: short of "
-            "the floor by x); floors hold "
-            "alone, and against rivals' plans where some portfolio keeps them: otherwise the member "
+            "the floor by x); floors hold alone, and against rivals' plans where some portfolio keeps "
+            "them: otherwise the member "
             "falls as little short as it can (each shortfall as a share of its floor, added up), then "
             "optimises its objective; the coordinated plan first makes the members' shortfalls added "
             "up as small as it can",
