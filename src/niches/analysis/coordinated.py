@@ -6,9 +6,10 @@ member's other rules kept (`formulation.joint` with
 `formulation_crowding.add_crowding`); ties go to the larger sum of expected
 values, then the smaller total spend, then the earlier starts and the
 members' declaration order (`_joint_goals`). Every goal is checked against
-the evaluator (`Disagreement` when they differ). When no other joint plan
-comes within the tie tolerance of the best total, the tie-breaks are skipped
-(`_alone`: they could not change it).
+the evaluator (`Disagreement` when they differ). After each goal but the
+shortfall and the last, one MILP asks whether another joint plan comes within
+the tie tolerance on it (`_alone`, HiGHS only); when none does, the goals left
+are skipped, since they could not change the plan.
 """
 
 from __future__ import annotations
@@ -97,11 +98,11 @@ def coordinate(
                 f"the {solver} solver's coordinated plan is worth {outcome.objective:.6g} on "
                 f"{_goal_words(goal)} by its own count, but {exact:.6g} to the evaluator"
             )
-        if goal[0][1] != "relaxation" and _alone(
-            model, backend, vector, maximise, exact, outcome.values, deadline
-        ):
-            break  # no other joint plan ties on the total: the tie-breaks cannot change it
-        if index < len(goals) - 1:
+        last = index == len(goals) - 1
+        asked = not last and goal[0][1] != "relaxation"
+        if asked and _alone(model, backend, vector, maximise, exact, outcome.values, deadline):
+            break  # no other joint plan ties on this goal: the tie-breaks cannot change it
+        if not last:
             if goal[0][1] == "relaxation" and exact == 0.0:  # every floor holds: keep them all
                 for col in vector:
                     model.set_col_bounds(col, 0.0, 0.0)
