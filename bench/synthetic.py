@@ -24,8 +24,12 @@ def synthetic(
     criteria: int = 4,
     seed: int = 0,
     rules: bool = True,
+    starts: bool = False,
 ) -> dict[str, Any]:
-    """Return a scenario (plain data) with the given dimensions; uses every kind of rule when `rules`."""
+    """Return a scenario (plain data) with the given dimensions; uses every kind of rule when `rules`.
+
+    `starts`: every level above the first may also start in the middle period ("explore now, scale
+    later"), so a reveal there leaves choices open (`niches adapt`)."""
     rng = random.Random(seed)
     period_ids = [str(2026 + i) for i in range(periods)]
     world_ids = [f"w{i + 1}" for i in range(worlds)]
@@ -59,6 +63,8 @@ def synthetic(
                 },
                 "uses": {"staff": round(rng.uniform(1, 6) * scale, 1)},
             }
+            if starts and j > 0:
+                level_data[f"l{j + 1}"]["start"] = [period_ids[0], period_ids[len(period_ids) // 2]]
         yearly_total += base
         niche: dict[str, Any] = {
             "levels": level_data,
@@ -92,8 +98,11 @@ def main() -> None:
     parser.add_argument("--worlds", type=int, default=5)
     parser.add_argument("--periods", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--starts", action="store_true", help="levels above the first may also start in the middle period"
+    )
     args = parser.parse_args()
-    data = synthetic(args.niches, args.levels, args.worlds, args.periods, seed=args.seed)
+    data = synthetic(args.niches, args.levels, args.worlds, args.periods, seed=args.seed, starts=args.starts)
     yaml.safe_dump(data, sys.stdout, sort_keys=False)
 
 

@@ -64,6 +64,8 @@ def test_report_sections(report_text: str) -> None:
         "## Core index",
         "## Value in each world",
         "## The most fragile judgements",
+        "## Commit now, decide later",
+        "## Worth learning first",
         "## Assumptions",
         "## Provenance",
     ):

@@ -13,6 +13,16 @@ from .conftest import run_cli
 DATA = Path(__file__).parent / "data"
 
 EXPECTED = {
+    "adapt_unknown_period.yaml": ["7:17: unknown period '2031' in adapt.reveal; did you mean '2030'?"],
+    "adapt_not_a_mapping.yaml": [
+        "7:8: adapt must be a mapping, got number 2028; write adapt: {reveal: 2028}"
+    ],
+    "adapt_unknown_key.yaml": ["7:23: unknown key 'revealed' in adapt; did you mean 'reveal'?"],
+    "adapt_no_reveal.yaml": [
+        "7:1: adapt is missing required key 'reveal': the period from which the world order is known, "
+        "e.g. reveal: 2028",
+        "7:9: unknown key 'when' in adapt; expected one of: reveal",
+    ],
     "share_percent.yaml": [
         "7:14: max_share must be a number, got text '50%'; a share is a fraction: write 0.5"
     ],

@@ -36,6 +36,8 @@ COMMANDS: dict[str, list[str]] = {
     "sensitivity": ["sensitivity"],
     "robust": ["robust", "--samples", "200"],
     "judges": ["judges"],
+    "adapt": ["adapt", "--sweep"],
+    "learn": ["learn"],
     "price": ["price", "logistics=corridor@2026"],
     "diff": ["diff", "options/kazakhstan.yaml", "tests/data/diff/kazakhstan-revised.yaml"],
     "explain": ["explain", "tests/data/valid/infeasible.yaml"],
@@ -45,12 +47,15 @@ COMMANDS: dict[str, list[str]] = {
     "azerbaijan-sensitivity": ["sensitivity", AZ],
     "azerbaijan-price": ["price", AZ, "-eu_gateway"],
     "azerbaijan-robust": ["robust", AZ, "--samples", "200"],
+    "azerbaijan-adapt": ["adapt", AZ, "--reveal", "2027"],
     "coalition": ["coalition", "options/coalitions/middle_corridor.yaml"],
     "rivals": ["rivals", "tests/data/rivals/corridor.yaml"],
     "s30-solve": ["solve", S30],
     "s30-worlds": ["worlds", S30],
     "s30-frontier": ["frontier", S30, "--max-points", "12"],
     "s30-robust": ["robust", S30, "--samples", "50"],
+    "s30-adapt": ["adapt", S30, "--reveal", "2026"],
+    "s30-learn": ["learn", S30, "--samples", "20", "--points", "9"],
 }
 SLOW = {"s30-sensitivity": ["sensitivity", S30]}
 

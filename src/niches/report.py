@@ -51,9 +51,9 @@ REPORT_POINTS = 60
 """The report's frontiers stop after this many points (and say so)."""
 BATCH = 50
 """The report's progress advances one step per this many Monte Carlo samples."""
-ANALYSES = 6
+ANALYSES = 8
 """Steps of a feasible report besides the Monte Carlo: the recommendation, its summary, two frontiers,
-the world orders and the sensitivity."""
+the world orders, the sensitivity, the adaptive plan and the value of learning."""
 
 Progress = Callable[[float], None]
 
@@ -170,6 +170,10 @@ def build_report(
         world_report = _attempt(study, "world orders", lambda: worlds_of(study))
     with stages.stage() as within:
         sens = _attempt(study, "fragile judgements", lambda: sensitivity_of(study, within))
+    with stages.stage():
+        adaptive = _adaptive(study) if scenario.adapt is not None else None
+    with stages.stage():
+        learning = _learning(study, seed)
     panel = None
     if scenario.judges:
         from niches.analysis.judges import judges_report
@@ -208,6 +212,9 @@ def build_report(
             + section_markdown(worlds_portfolios_section(world_report), 3)
         )
     out.append(_fragile_section(weak) if sens is not None else _missing("The most fragile judgements"))
+    if scenario.adapt is not None:
+        out.append(adaptive or _missing("Commit now, decide later"))
+    out.append(learning or _missing("Worth learning first"))
     if scenario.judges:
         out.append(_judges_section(panel) if panel is not None else _missing("Judges and disagreements"))
     if rivals is not None:
@@ -220,6 +227,30 @@ def build_report(
         )
     out.append(_glossary())
     return with_provenance("\n".join(out) + "\n", source, made)
+
+
+def _adaptive(study: Study) -> str | None:
+    """Return the section "Commit now, decide later" (None: the time limit came first)."""
+    from niches.analysis.adapt import AdaptError, adapt_of
+    from niches.render.adapt import adapt_markdown_section
+
+    try:
+        found = _attempt(study, "commit now, decide later", lambda: adapt_of(study))
+    except AdaptError as exc:
+        return f"## Commit now, decide later\n\nNot computed: {exc}.\n"
+    return None if found is None else adapt_markdown_section(found)
+
+
+def _learning(study: Study, seed: int) -> str | None:
+    """Return the section "Worth learning first" (None: the time limit came first)."""
+    from niches.analysis.learn import LearnError, learn_of
+    from niches.render.learn import learn_markdown_section
+
+    try:
+        found = _attempt(study, "worth learning first", lambda: learn_of(study, seed=seed))
+    except LearnError as exc:
+        return f"## Worth learning first\n\nNot computed: {exc}.\n"
+    return None if found is None else learn_markdown_section(found)
 
 
 def _stop_again() -> NoReturn:

@@ -5,15 +5,15 @@ commands that need them, so `niches --help` starts fast.
 
 `common` holds the app, its shared options, loading and error messages, and the
 entry point; `output` how commands print; the commands register on the app from
-`solving`, `scenario_files`, `judging` and `reporting`, imported here.
+`solving`, `adapting`, `scenario_files`, `judging` and `reporting`, imported here.
 """
 
 from __future__ import annotations
 
-from niches.cli import judging, reporting, scenario_files, solving
+from niches.cli import adapting, judging, reporting, scenario_files, solving
 from niches.cli.common import app, main
 
-__all__ = ["app", "judging", "main", "reporting", "scenario_files", "solving"]
+__all__ = ["adapting", "app", "judging", "main", "reporting", "scenario_files", "solving"]
 
 COMMANDS = (
     "solve",
@@ -28,6 +28,8 @@ COMMANDS = (
     "elicit",
     "worlds",
     "robust",
+    "adapt",
+    "learn",
     "check",
     "schema",
     "init",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from niches.optimize.checks import numeric_limits, rule_checks, violated_rules
 from niches.optimize.portfolio import Portfolio
@@ -42,3 +42,30 @@ def weighted_relaxation(scenario: Scenario, portfolio: Portfolio, groups: Collec
     return math.fsum(
         amount / relaxation_scale(limits[g]) for g, amount in past_limits(scenario, portfolio, groups).items()
     )
+
+
+VALUE_FLOORS = ("min_worst_case", "min_cvar")
+"""The rules that hold a value up (a floor on the worst case, on CVaR): the only ones a change of
+values alone can break (crowding changes values, not costs)."""
+
+
+def value_floors(scenario: Scenario) -> dict[str, float]:
+    """Return each value floor `scenario` keeps -> its figure (value units; a share already resolved)."""
+    found = {rule: getattr(scenario.rules, rule) for rule in VALUE_FLOORS}
+    return {rule: float(floor) for rule, floor in found.items() if floor is not None}
+
+
+def floor_shortfalls(scenario: Scenario, portfolio: Portfolio) -> dict[str, float]:
+    """Return each value floor `portfolio` falls short of -> by how much (value units); empty: they hold.
+
+    A shortfall within the feasibility tolerance counts as none (`past_limits`).
+    """
+    amounts = past_limits(scenario, portfolio, value_floors(scenario))
+    return {rule: amount for rule, amount in amounts.items() if amount > 0}
+
+
+def shortfall_share(scenario: Scenario, shortfalls: Mapping[str, float]) -> float:
+    """Return `shortfalls` (floor -> value units) as one figure: each as a share of its floor's size
+    (`relaxation_scale`: one value unit for a floor of 0), added up, as `weighted_relaxation` does."""
+    floors = value_floors(scenario)
+    return math.fsum(amount / relaxation_scale(floors[rule]) for rule, amount in shortfalls.items())

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from niches.analysis.rivals import MAX_ROUNDS, RivalsReport, Standing, crowded_by, occupants
-from niches.numbers import clean, plural, value
+from niches.analysis.rivals import MAX_ROUNDS, RivalsReport, Standing, occupants
+from niches.numbers import clean, plural, share, value
+from niches.optimize.relaxation import value_floors
+from niches.optimize.tolerances import RELATIVE_TIE
 from niches.render.json import units_json
 from niches.render.markdown import table
 from niches.render.portfolio import _portfolio_json, change_text, portfolio_text
@@ -23,8 +25,11 @@ def rivals_heading(report: RivalsReport) -> str:
 
 
 def rivals_sections(report: RivalsReport) -> list[Section]:
-    """Return the sections of `niches rivals`: members, crowded niches, plans, the dynamics (and cycle)."""
+    """Return the sections of `niches rivals`: members, crowded niches, plans, value floors (when a member
+    has one), the dynamics (and the cycle)."""
     sections = [_members_section(report), _niches_section(report), _plans_section(report)]
+    if any(value_floors(s) for s in report.scenarios.values()):
+        sections.append(_floors_section(report))
     sections.append(_dynamics_section(report))
     if report.dynamics.cycle is not None:
         sections.append(_cycle_section(report))
@@ -63,6 +68,11 @@ def _members_section(report: RivalsReport) -> Section:
             "alone: each member's own optimum, with no rival in its niches; equilibrium and coordinated: "
             "its objective under the crowding those plans imply",
             *objectives_note(report.scenarios),
+            *(
+                ()
+                if any(value_floors(s) for s in report.scenarios.values())
+                else ("no member has a value floor",)
+            ),
             price_line(report),
         ),
         optional=((1,),),
@@ -86,7 +96,17 @@ def price_line(report: RivalsReport) -> str:
     price = report.price_of_anarchy
     if price is None:
         return f"price of anarchy: none ({report.price_note})"
-    return f"price of anarchy {price:.4f}: the coordinated total over the equilibrium total"
+    text = f"price of anarchy {price:.4f}: the coordinated total over the equilibrium total"
+    eq, co = report.equilibrium, report.coordinated
+    if eq is not None and co.shortfall < eq.shortfall - RELATIVE_TIE * max(1.0, eq.shortfall):
+        text += (
+            f"; the coordinated plan falls less short of the members' value floors ({share(co.shortfall)} "
+            f"against {share(eq.shortfall)} at equilibrium: each shortfall as a share of its floor, added "
+            "up)"
+        )
+        if price < 1.0:
+            text += ", and gives up total for it (a price below 1)"
+    return text
 
 
 def _multipliers(c: Constellation, niche: str) -> str:
@@ -128,6 +148,96 @@ def _niches_section(report: RivalsReport) -> Section:
     )
 
 
+FLOOR_MEASURES = {"min_worst_case": ("worst_case", "worst case"), "min_cvar": ("cvar", "CVaR")}
+"""Each value floor -> the metric it holds up and that metric in words."""
+
+
+def _measure(standing: Standing, member: str, rule: str) -> float:
+    return float(getattr(standing.metrics[member], FLOOR_MEASURES[rule][0]))
+
+
+def _short_by(floor: float, measure: float) -> str:
+    """Return by how much `measure` falls short of `floor` as the figures shown differ (so that a
+    reader's subtraction agrees), or `less than 0.01`."""
+    shown = value(clean(floor, 2) - clean(measure, 2))
+    return shown if shown != "0.00" else "less than 0.01"
+
+
+def _floor_cell(standing: Standing | None, member: str, rule: str, floor: float) -> str:
+    """Return the member's measure of `rule` in `standing`, with `(-X)` where it falls X short of `floor`."""
+    if standing is None:
+        return "-"
+    measure = _measure(standing, member, rule)
+    if rule not in standing.shortfalls[member]:
+        return value(measure)
+    return f"{value(measure)} (-{_short_by(floor, measure).replace('less than ', '<')})"
+
+
+def floor_sentences(report: RivalsReport, member: str) -> list[str]:
+    """Return, for each floor `member` falls short of at equilibrium or in the coordinated plan, a clause
+    saying so with the figures (empty when its floors hold in both)."""
+    floors = value_floors(report.scenarios[member])
+    found = []
+    for rule, floor in floors.items():
+        words = FLOOR_MEASURES[rule][1]
+        named = f"{rule} {value(floor)}"
+        eq = report.equilibrium
+        if eq is not None and rule in eq.shortfalls[member]:
+            measure = _measure(eq, member, rule)
+            found.append(
+                f"{member} cannot keep {named} against its rivals' plans: its {words} at equilibrium is "
+                f"{value(measure)} (short by {_short_by(floor, measure)})"
+            )
+        co = report.coordinated
+        if rule in co.shortfalls[member]:
+            measure = _measure(co, member, rule)
+            found.append(
+                f"the coordinated plan leaves {member} short of {named}: its {words} there is "
+                f"{value(measure)} (short by {_short_by(floor, measure)})"
+            )
+    return found
+
+
+def _floors_section(report: RivalsReport) -> Section:
+    rows: list[tuple[str, ...]] = []
+    without = []
+    notes = []
+    for m, s in report.scenarios.items():
+        floors = value_floors(s)
+        if not floors:
+            without.append(m)
+        for i, (rule, floor) in enumerate(floors.items()):
+            rows.append(
+                (
+                    m if i == 0 else "",
+                    f"{rule} {value(floor)}",
+                    _floor_cell(report.alone, m, rule, floor),
+                    _floor_cell(report.equilibrium, m, rule, floor),
+                    _floor_cell(report.coordinated, m, rule, floor),
+                )
+            )
+        notes += floor_sentences(report, m)
+    where = "alone, at equilibrium and coordinated" if report.equilibrium else "alone and coordinated"
+    held = "; ".join(notes) if notes else f"every value floor holds {where}"
+    return Section(
+        "Value floors: alone, at equilibrium, coordinated",
+        ("member", "floor", "alone", "equilibrium", "coordinated"),
+        tuple(rows),
+        frozenset({2, 3, 4}),
+        footer=(
+            "the member's worst case or CVaR in each plan, under the crowding it implies (-x: short of "
+            "the floor by x); floors hold alone, and against rivals' plans where some portfolio keeps "
+            "them: otherwise the member "
+            "falls as little short as it can (each shortfall as a share of its floor, added up), then "
+            "optimises its objective; the coordinated plan first makes the members' shortfalls added "
+            "up as small as it can",
+            held,
+            *([f"no value floor: {', '.join(without)}"] if without else []),
+        ),
+        optional=((2,),),
+    )
+
+
 def _plans_section(report: RivalsReport) -> Section:
     rows: list[tuple[str, ...]] = []
     for m, s in report.scenarios.items():
@@ -135,8 +245,7 @@ def _plans_section(report: RivalsReport) -> Section:
         rows.append((m, "alone", portfolio_text(s, alone)))
         if report.equilibrium is not None:
             rows.append(("", "equilibrium", change_text(s, alone, report.equilibrium.portfolios[m])))
-        if report.coordinated is not None:
-            rows.append(("", "coordinated", change_text(s, alone, report.coordinated.portfolios[m])))
+        rows.append(("", "coordinated", change_text(s, alone, report.coordinated.portfolios[m])))
     return Section(
         "Plans: alone, at equilibrium, coordinated",
         ("member", "plan", "portfolio"),
@@ -180,13 +289,6 @@ def dynamics_line(report: RivalsReport) -> str:
             f"{'of the plans alone' if d.repeats == 0 else f'after round {d.repeats}'}, so the best "
             "responses cycle for ever"
         )
-    if d.stuck is not None:
-        held = crowded_by(report.constellation, d.stuck, d.states[-1])
-        words = "; ".join(f"{n} held by {', '.join(o)}" for n, o in held.items()) or "its rivals' plans"
-        return (
-            f"stopped in round {d.rounds}: no portfolio keeps {d.stuck}'s rules against {words} (a floor "
-            "on its worst case or CVaR breaks under that crowding); lower the floor or soften the crowding"
-        )
     return f"stopped after {MAX_ROUNDS} rounds, neither settled nor repeating"
 
 
@@ -223,6 +325,13 @@ def _holders(c: Constellation, standing: Standing | None, niche: str) -> list[st
     return None if standing is None else list(occupants(c, standing.portfolios, niche))
 
 
+def _shortfalls(standing: Standing | None, member: str) -> dict[str, float] | None:
+    """Return each value floor the member falls short of in `standing` -> by how much (value units)."""
+    if standing is None:
+        return None
+    return {rule: clean(amount) for rule, amount in standing.shortfalls[member].items()}
+
+
 def rivals_json(report: RivalsReport) -> dict[str, Any]:
     """Return the JSON object of `niches rivals`."""
     c = report.constellation
@@ -245,6 +354,9 @@ def rivals_json(report: RivalsReport) -> dict[str, Any]:
                 "portfolio_alone": _portfolio_json(s, report.alone.portfolios[m]),
                 "portfolio_equilibrium": _plan(s, report.equilibrium, m),
                 "portfolio_coordinated": _plan(s, report.coordinated, m),
+                "floors": {rule: clean(floor) for rule, floor in value_floors(s).items()},
+                "shortfall_equilibrium": _shortfalls(report.equilibrium, m),
+                "shortfall_coordinated": _shortfalls(report.coordinated, m),
             }
             for m, s in scenarios.items()
         ],
@@ -262,7 +374,6 @@ def rivals_json(report: RivalsReport) -> dict[str, Any]:
         "rounds": d.rounds,
         "converged": d.converged,
         "cycle": None if d.cycle is None else [_state_json(scenarios, state) for state in d.cycle],
-        "stuck": d.stuck,
         "moves": [
             {
                 "round": move.round,
@@ -276,7 +387,7 @@ def rivals_json(report: RivalsReport) -> dict[str, Any]:
         "totals": {
             "alone": clean(report.alone.total),
             "equilibrium": None if report.equilibrium is None else clean(report.equilibrium.total),
-            "coordinated": None if report.coordinated is None else clean(report.coordinated.total),
+            "coordinated": clean(report.coordinated.total),
         },
         "price_of_anarchy": None if report.price_of_anarchy is None else clean(report.price_of_anarchy),
         "price_of_anarchy_note": report.price_note,
@@ -307,7 +418,8 @@ def rivals_markdown(section: RivalsSection) -> str:
     The crowded niches it declares (its level alone and at equilibrium, who
     else holds each at equilibrium, the multiplier it gets or would get
     there), then what the equilibrium changes in its plan against its plan
-    alone, and its objective alone, at equilibrium and coordinated.
+    alone, its objective alone, at equilibrium and coordinated, and whether
+    its value floors hold in each (by how much they fall short where not).
     """
     report, member, path = section.report, section.member, section.path
     if report is None:
@@ -355,12 +467,33 @@ def rivals_markdown(section: RivalsSection) -> str:
     text += f"Its {kind} is {value(report.alone.objectives[member])} alone (no rival)"
     if final is not None:
         text += f", {value(final.objectives[member])} at equilibrium"
-    if report.coordinated is not None:
-        text += (
-            f", {value(report.coordinated.objectives[member])} in the plan that maximises the members' "
-            f"total, where {_changes(s, alone, report.coordinated.portfolios[member])}"
-        )
-    return text + f". {_sentence(price_line(report))}\n"
+    text += (
+        f", {value(report.coordinated.objectives[member])} in the coordinated plan (the members' floors "
+        f"first, then their total), where {_changes(s, alone, report.coordinated.portfolios[member])}. "
+    )
+    return text + f"{_floors_words(report, member)}{_sentence(price_line(report))}\n"
+
+
+def _floors_words(report: RivalsReport, member: str) -> str:
+    """Return sentences saying whether the member's value floors hold alone, at equilibrium and
+    coordinated, with the shortfall where they do not."""
+    floors = value_floors(report.scenarios[member])
+    if not floors:
+        return "It has no value floor. "
+    named = " and ".join(f"{rule} {value(floor)}" for rule, floor in floors.items())
+    short = floor_sentences(report, member)
+    places = ["alone"]
+    if report.equilibrium is not None and not report.equilibrium.shortfalls[member]:
+        places.append("at equilibrium")
+    if not report.coordinated.shortfalls[member]:
+        places.append("in the coordinated plan")
+    holds = "hold" if len(floors) > 1 else "holds"
+    text = f"Its {'floors' if len(floors) > 1 else 'floor'} {named} {holds} {_listed(places)}"
+    return text + "".join(f"; {clause}" for clause in short) + ". "
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _changes(scenario: Scenario, alone: Mapping[str, str], plan: Mapping[str, str]) -> str:

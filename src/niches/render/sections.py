@@ -7,11 +7,13 @@ agree on what is shown and how numbers are written.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from niches.analysis.summary import SolveReport
 from niches.numbers import gain as gain_text
 from niches.numbers import labelled, measured, money, share, signed, value
+from niches.optimize.evaluate import Metrics
 from niches.scenario import Scenario
 
 OBJECTIVE_WORDS = {
@@ -56,17 +58,15 @@ def _numeric_from(start: int, width: int) -> frozenset[int]:
     return frozenset(range(start, width))
 
 
-def portfolio_section(report: SolveReport) -> Section:
-    s = report.solution
-    sc = s.scenario
-    m = s.metrics
-    assert m is not None
-    periods = list(sc.periods) if list(sc.periods) != ["total"] else []
-    header = ("niche", "level", *periods, "cost", "value")
+def portfolio_rows(
+    sc: Scenario, portfolio: Mapping[str, str], m: Metrics, periods: list[str]
+) -> list[tuple[str, ...]]:
+    """Return a portfolio's rows: each chosen niche's level, cost per period, cost and expected value,
+    then its synergies, the money each deal brings, and the total (the last row)."""
     rows = []
     for niche in sc.niches:
-        if niche.id in s.portfolio:
-            level = niche.level(s.portfolio[niche.id])
+        if niche.id in portfolio:
+            level = niche.level(portfolio[niche.id])
             rows.append(
                 (
                     niche.id,
@@ -92,6 +92,17 @@ def portfolio_section(report: SolveReport) -> Section:
     rows.append(
         ("total", "", *[money(m.cost_by_period[p]) for p in periods], money(m.cost), value(m.expected_value))
     )
+    return rows
+
+
+def portfolio_section(report: SolveReport) -> Section:
+    s = report.solution
+    sc = s.scenario
+    m = s.metrics
+    assert m is not None
+    periods = list(sc.periods) if list(sc.periods) != ["total"] else []
+    header = ("niche", "level", *periods, "cost", "value")
+    rows = portfolio_rows(sc, s.portfolio, m, periods)
     title = f"Portfolio (money in {sc.units}, value in expected {sc.value_unit})"
     optional = (tuple(range(2, 2 + len(periods))),) if periods else ()
     return Section(

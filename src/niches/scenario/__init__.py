@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from niches.scenario.commitments import COMMAND_LINE, Commitment, CommitmentError, commit
 from niches.scenario.keys import (
+    ADAPT_KEYS,
     ANY,
     ASSERTION_KEYS,
     CONDITION_KEYS,
@@ -36,6 +37,7 @@ from niches.scenario.types import (
     SHORTHAND_LEVEL,
     TAKEN,
     TOTAL,
+    Adapt,
     Assertions,
     Criterion,
     Deal,
@@ -49,6 +51,7 @@ from niches.scenario.types import (
 )
 
 __all__ = [
+    "ADAPT_KEYS",
     "ANY",
     "ASSERTION_KEYS",
     "BASELINE",
@@ -69,6 +72,7 @@ __all__ = [
     "TAKEN",
     "TOP_KEYS",
     "TOTAL",
+    "Adapt",
     "Assertions",
     "Commitment",
     "CommitmentError",

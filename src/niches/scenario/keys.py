@@ -35,7 +35,10 @@ TOP_KEYS = (
     "judges",
     "aggregate",
     "deals",
+    "adapt",
 )
+ADAPT_KEYS = ("reveal",)
+"""The keys under `adapt:`."""
 DEAL_KEYS = (
     "partner",
     "description",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from niches.scenario import inputs
 from niches.scenario import judges as panel
+from niches.scenario.adapt_reader import _AdaptSections
 from niches.scenario.checks import _hint
 from niches.scenario.deals_reader import _DealSections
 from niches.scenario.frame_reader import _FrameSections
@@ -110,7 +111,7 @@ def _order(problem: Problem) -> tuple[int, int, str]:
     return (problem.loc.line, problem.loc.column, problem.message)
 
 
-class _Reader(_JudgeSections, _NicheSections, _RuleSections, _DealSections, _FrameSections):
+class _Reader(_JudgeSections, _NicheSections, _RuleSections, _DealSections, _FrameSections, _AdaptSections):
     """Walk the node tree, collect problems, and build the Scenario."""
 
     def scenario(self, root: YNode) -> Scenario | None:
@@ -149,6 +150,7 @@ class _Reader(_JudgeSections, _NicheSections, _RuleSections, _DealSections, _Fra
                 )
         rules = self.rules(top.get("rules"), niche_ids, powers)
         assertions = self.assertions(top.get("assertions"), niche_nodes, powers)
+        adapt = self.adapt(top.get("adapt"), periods)
         built = [n for n in niches if n is not None]
         if built and len(built) == len(niches):
             self.synergy_pairs(built, niche_nodes)
@@ -201,4 +203,5 @@ class _Reader(_JudgeSections, _NicheSections, _RuleSections, _DealSections, _Fra
             aggregate=aggregate,
             judged=tuple(judged),
             deals=tuple(deals),
+            adapt=adapt,
         )

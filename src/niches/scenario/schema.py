@@ -288,6 +288,16 @@ def scenario_schema() -> dict[str, Any]:
                     "additionalProperties": False,
                 },
             },
+            "adapt": {
+                "type": "object",
+                "description": (
+                    "When the world order shows itself (niches adapt): choices that start before 'reveal' "
+                    "are made now, the same in every world; those that start at or after it may differ."
+                ),
+                "properties": {"reveal": {**_id, "description": "A declared period id."}},
+                "required": ["reveal"],
+                "additionalProperties": False,
+            },
         },
     }
 

@@ -101,4 +101,7 @@ assertions:                   # what `niches check` guards in CI
   recommend: [mediation]
   min_expected_value: 10
   max_exposure: {China: 0.45}
+
+adapt:                        # `niches adapt`: from 2028 on the world order is known; what starts
+  reveal: 2028                # before it is decided now, what starts then may differ by world
 """

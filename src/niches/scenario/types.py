@@ -232,6 +232,18 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class Adapt:
+    """When the world order shows itself (`adapt:`): `reveal` is the period id from which it is known.
+
+    A choice that starts before `reveal` (a level started in an earlier period,
+    or a deal funding one) is made now, the same in every world; a choice that
+    starts in `reveal` or later may differ by world.
+    """
+
+    reveal: str
+
+
+@dataclass(frozen=True)
 class Assertions:
     """Policy assertions that `niches check` evaluates against the recommendation.
 
@@ -307,6 +319,8 @@ class Scenario:
     """The figures the judges changed or differ on: declared, each judge's, the group's (scenario.judges)."""
     deals: tuple[Deal, ...] = ()
     """Offers the portfolio may take with the niches they fund (a portfolio maps a taken deal to TAKEN)."""
+    adapt: Adapt | None = None
+    """When the world order is known (`niches adapt`); None: the scenario declares no `adapt`."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {n.id: n for n in self.niches})
