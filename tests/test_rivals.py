@@ -167,20 +167,43 @@ class Oracle:
     def _key(self, state: State) -> tuple[tuple[tuple[str, str], ...], ...]:
         return tuple(tuple(sorted(state[m].items())) for m in self.names)
 
+    def each(self, state: Mapping[str, Portfolio]) -> dict[str, tuple[float, float]]:
+        """Each member's shortfall below its floors and its objective under the crowding of `state`."""
+        scores = {m: self.score(m, self.factors(m, state), dict(state[m])) for m in self.names}
+        return {m: (short, objective) for m, (short, objective, _) in scores.items()}
+
     def measured(self, state: Mapping[str, Portfolio]) -> tuple[float, float]:
         """The members' shortfalls and objectives under the crowding of `state`, each added up."""
-        scores = [self.score(m, self.factors(m, state), dict(state[m])) for m in self.names]
-        return math.fsum(s[0] for s in scores), math.fsum(s[1] for s in scores)
+        scores = self.each(state).values()
+        return math.fsum(short for short, _ in scores), math.fsum(objective for _, objective in scores)
 
-    def coordinated(self) -> tuple[float, float]:
-        """The coordinated optimum over every combination of the members' candidates: the least total
-        shortfall, and the best total of objectives among the combinations that reach it."""
-        measured = [
-            self.measured(dict(zip(self.names, combo, strict=True)))
-            for combo in itertools.product(*(self.portfolios[m] for m in self.names))
-        ]
-        least = _least([short for short, _ in measured])
-        return least, max(total for short, total in measured if _within(short, least))
+    def coordinated(self, held: Mapping[str, float] | None) -> tuple[float, set[Any]]:
+        """The coordinated optimum over every combination of the members' candidates: its total of
+        objectives, and the combinations (as keys) that reach it.
+
+        Against an equilibrium whose members fall `held` short of their floors: the best total among the
+        combinations where no member falls further short than there (exactly 0 for a member whose floors
+        hold there, else within the tie tolerance). With no equilibrium (`held` None): the best total
+        among the combinations whose total shortfall ties with the least."""
+        scored = []  # each combination: its key, each member's shortfall, the total objective
+        for combo in itertools.product(*(self.portfolios[m] for m in self.names)):
+            state = dict(zip(self.names, combo, strict=True))
+            each = self.each(state)
+            shares = {m: short for m, (short, _) in each.items()}
+            scored.append((self._key(state), shares, math.fsum(objective for _, objective in each.values())))
+        if held is None:
+            least = _least([math.fsum(shares.values()) for _, shares, _ in scored])
+            allowed = [
+                (key, total) for key, shares, total in scored if _within(math.fsum(shares.values()), least)
+            ]
+        else:
+            allowed = [
+                (key, total)
+                for key, shares, total in scored
+                if all(_within(shares[m], held[m]) for m in self.names)
+            ]
+        best = max(total for _, total in allowed)
+        return best, {key for key, total in allowed if close(total, best)}
 
 
 def _least(shortfalls: list[float]) -> float:
@@ -213,10 +236,11 @@ def _held_to_brute_force(c: Constellation, solver: str) -> tuple[str, bool]:
     d = report.dynamics
     assert [dict(s) for s in d.states] == states
     assert (d.converged, d.repeats, d.rounds) == (converged, repeats, len(states) - 1)
-    least, best = oracle.coordinated()
+    held = {m: short for m, (short, _) in oracle.each(states[-1]).items()} if converged else None
+    best, reaching = oracle.coordinated(held)
     co = report.coordinated
-    assert _within(co.shortfall, least) and co.shortfall >= least - _tie(least), (co.shortfall, least)
     assert close(co.total, best), (co.total, best)
+    assert oracle._key({m: dict(p) for m, p in co.portfolios.items()}) in reaching
     short_total, total = oracle.measured(co.portfolios)
     assert close(short_total, co.shortfall) and close(total, co.total)
     _shortfalls_are_the_evaluators(oracle, co)
@@ -238,12 +262,13 @@ def _held_to_brute_force(c: Constellation, solver: str) -> tuple[str, bool]:
         for other, value, _ in shortfalls:
             assert not _within(other, least_m) or value <= objective + _tie(objective), (m, value, objective)
     short = short or eq.shortfall > 0
-    if co.shortfall >= eq.shortfall - _tie(eq.shortfall):  # as far short: the coordinated plan may copy it
-        assert co.total >= eq.total - _tie(eq.total)
-        if report.price_of_anarchy is not None:
-            assert report.price_of_anarchy >= 1 - RELATIVE_TIE
+    assert held is not None
+    for m in oracle.names:  # no member further short of its floors than at equilibrium
+        assert _within(co.shares[m], held[m]), (m, co.shares[m], held[m])
+    assert co.total >= eq.total - _tie(eq.total)  # the coordinated plan may always copy the equilibrium
     if report.price_of_anarchy is not None:
         assert eq.total > 0
+        assert report.price_of_anarchy >= 1 - RELATIVE_TIE, report.price_of_anarchy
     if co.total > eq.total + _tie(eq.total):
         return "anarchy costs", short  # the coordinated plan beats the equilibrium
     return ("moved" if d.moves else "converged"), short

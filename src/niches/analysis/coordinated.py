@@ -1,9 +1,16 @@
 """The coordinated plan of rivals crowding the same niches: one joint MILP over every member.
 
-The portfolios falling least short of the members' value floors in all, then
-maximising the sum of the members' objectives under crowding, with every
-member's other rules kept (`formulation.joint` with
-`formulation_crowding.add_crowding`); ties go to the larger sum of expected
+When the best responses reach an equilibrium, the portfolios maximising the
+sum of the members' objectives under crowding, with every member's rules
+kept and no member falling further short of its value floors than at the
+equilibrium (`_hold_shortfalls`: each member's shortfall at most its own
+there, within the tie tolerance; a member whose floors hold there keeps
+them). The equilibrium is one such plan, so the coordinated total is never
+below the equilibrium's and the price of anarchy never below 1. When there
+is no equilibrium (the best responses cycle or do not settle), the
+portfolios falling least short of the members' value floors in all, then
+maximising the sum of their objectives. Both use `formulation.joint` with
+`formulation_crowding.add_crowding`; ties go to the larger sum of expected
 values, then the smaller total spend, then the earlier starts and the
 members' declaration order (`_joint_goals`). Every goal is checked against
 the evaluator (`Disagreement` when they differ). After each goal but the
@@ -43,17 +50,20 @@ def coordinate(
     constellation: Constellation,
     scenarios: Mapping[str, Scenario],
     solver: str,
-    start: State | None = None,
+    equilibrium: Standing | None = None,
     deadline: Deadline | None = None,
 ) -> Standing:
-    """Return the portfolios falling least short of the members' value floors in all, then maximising
-    the members' objectives added up under crowding (one MILP). `start` is a joint plan to start from.
+    """Return the portfolios maximising the members' objectives added up under crowding (one MILP) with
+    no member further short of its value floors than at `equilibrium` (also the joint plan to start
+    from); with no equilibrium, the portfolios falling least short of the floors in all, then the same.
 
     Each member's floor rows are loosened by a column `member/relax[floor]`
-    (value units; the first goal adds them up, each over the floor's size).
-    When the least total is 0 (some joint plan keeps every floor) the columns
-    are fixed at 0 for the goals that follow; otherwise the total is held
-    within the tie tolerance of its least.
+    (value units; a member's shortfall adds them up, each over the floor's
+    size). Against an equilibrium, each member's shortfall is held to its
+    own there (`_hold_shortfalls`). Without one, the first goal adds up every
+    member's shortfall; when its least is 0 (some joint plan keeps every
+    floor) the columns are fixed at 0 for the goals that follow; otherwise
+    the total is held within the tie tolerance of its least.
     """
     from niches.optimize.formulation import Formulation, joint, minimised
     from niches.optimize.formulation_crowding import add_crowding
@@ -72,10 +82,13 @@ def coordinate(
     counts = add_crowding(model, multipliers, crowded_niches)
     backend = make_backend(solver, model)
     goals = _joint_goals(scenarios)
-    if not any(slack.values()):
+    if equilibrium is not None:
+        _hold_shortfalls(model, slack, equilibrium)
+        goals = goals[1:]  # the floors are held member by member, not added up
+    elif not any(slack.values()):
         goals = goals[1:]  # no member has a value floor
     binaries = [i for i, integer in enumerate(model.col_integer) if integer]
-    warm = _warm_start(model, counts, constellation, start) if start is not None else None
+    warm = None if equilibrium is None else _warm_start(model, counts, constellation, equilibrium.portfolios)
     found: Standing | None = None
     for index, goal in enumerate(goals):
         vector: dict[int, float] = {}
@@ -165,13 +178,32 @@ def _add_floor_slack(model: Joint, scenarios: Mapping[str, Scenario]) -> dict[st
     return found
 
 
+def _hold_shortfalls(model: Joint, slack: Mapping[str, Mapping[int, float]], equilibrium: Standing) -> None:
+    """Keep each member with value floors no further short of them than at `equilibrium`: its slack
+    columns, weighted as in its shortfall (`_add_floor_slack`), add up to at most its share there plus the
+    tie tolerance; a member whose floors hold there keeps them (its columns fixed at 0). The
+    equilibrium's own portfolios keep these rows, so the coordinated plan can always copy them."""
+    from niches.optimize.model import tolerance
+
+    for m, columns in slack.items():
+        if not columns:
+            continue
+        held = equilibrium.shares[m]
+        if held == 0.0:
+            for col in columns:
+                model.set_col_bounds(col, 0.0, 0.0)
+        else:
+            model.add_row(f"{m}/short_as_at_equilibrium", dict(columns), -math.inf, held + tolerance(held))
+
+
 Goal = list[tuple[str, str, float]]
 """A goal of the joint model: (member, the member's goal, weight) terms added up."""
 
 
 def _joint_goals(scenarios: Mapping[str, Scenario]) -> list[Goal]:
     """Return the coordinated plan's goals in order: the members' shortfalls below their value floors
-    added up (lower; `relaxation`, each as a share of its floor), their objectives added up, their expected
+    added up (lower; `relaxation`, each as a share of its floor; left out against an equilibrium, where
+    each member's is held instead), their objectives added up, their expected
     values, their spend (lower), then one goal of order: the earlier starts (when a member's levels may
     start later), then each member's declaration order, the earlier members weighing more (member i of M
     counts M - i times its tie rank, so that two members never trade choices one for one)."""

@@ -22,13 +22,14 @@ bonuses and a deal's own bonus are not scaled.
   round's outcome depends only on the state it starts from).
 - The coordinated plan (`niches.analysis.coordinated`): the portfolios
   maximising the sum of the members' objectives under crowding, as one
-  joint MILP with every member's rules; ties go to the larger sum of
-  expected values, then the smaller total spend, then the earlier starts and
-  the members' declaration order.
+  joint MILP with every member's rules, and with no member falling further
+  short of its value floors than at the equilibrium (see below); ties go to
+  the larger sum of expected values, then the smaller total spend, then the
+  earlier starts and the members' declaration order.
 - The price of anarchy: the coordinated total over the equilibrium total
   (None when the dynamics cycle or the equilibrium total is not positive).
-  Below 1 when the coordinated plan gives up total to fall less short of the
-  members' value floors than the equilibrium does (see below).
+  Never below 1: the equilibrium is one of the plans the coordinated plan
+  chooses from (`_check_against` holds it to that).
 
 Members are compared on their own objectives (expected value, worst case or
 CVaR, in value units). A floor declared as a share of the best CVaR or worst
@@ -42,13 +43,19 @@ faces; when none does, the member falls as little short of them as it can
 (each floor's shortfall as a share of the floor's size, a floor of 0 counting
 in value units, added up, as `niches explain` measures a combined relaxation:
 `niches.optimize.elastic`), then optimises its objective with `solve`'s
-tie-breaks. The coordinated plan likewise first minimises the members' total
-shortfall (the same measure added up over the members; 0 when some joint
-plan keeps every floor, and then every floor holds), then maximises the
-total. So every member has a best response to any plans of its rivals (a
+tie-breaks. So every member has a best response to any plans of its rivals (a
 member that cannot keep its rules alone is refused), and the dynamics end
 converged, in a cycle, or unsettled after `MAX_ROUNDS` rounds. `Standing`
-says how far each member falls short.
+says how far each member falls short (the same measure, a member's `share`).
+
+The coordinated plan holds each member to its shortfall at the equilibrium:
+a member whose floors hold there keeps them, and one that falls short falls
+no further short (within the tie tolerance); it may fall less short, but
+maximises the total, not the floors kept. With no equilibrium (a cycle, or
+dynamics that do not settle) there is no shortfall to hold each member to:
+the coordinated plan then first minimises the members' total shortfall (0
+when some joint plan keeps every floor, and then every floor holds), then
+maximises the total.
 """
 
 from __future__ import annotations
@@ -147,8 +154,10 @@ class RivalsReport:
     `scenarios` are the members' scenarios with their floors resolved (alone);
     `alone` the members' own optima, each objective without crowding;
     `equilibrium` the last state of converged dynamics (None otherwise);
-    `coordinated` the joint optimum under crowding (the least total shortfall
-    below the members' value floors, then the largest total).
+    `coordinated` the joint optimum under crowding: the largest total with no
+    member further short of its value floors than at the equilibrium (with
+    no equilibrium, the least total shortfall below the floors, then the
+    largest total).
     """
 
     constellation: Constellation
@@ -282,8 +291,7 @@ def study_rivals(
         alone[m] = best
     dynamics = best_response_dynamics(constellation, responder, alone)
     equilibrium = standing(constellation, scenarios, dynamics.states[-1]) if dynamics.converged else None
-    start = dynamics.states[-1] if dynamics.converged else None
-    coordinated = coordinate(constellation, scenarios, solver, start, deadline)
+    coordinated = coordinate(constellation, scenarios, solver, equilibrium, deadline)
     if equilibrium is not None:
         _check_against(coordinated, equilibrium)
     return RivalsReport(
@@ -299,15 +307,17 @@ def study_rivals(
 
 def _check_against(coordinated: Standing, equilibrium: Standing) -> None:
     """Raise Disagreement unless the coordinated plan is at least as good as the equilibrium, which it
-    may always copy: no more total shortfall below the floors and, with as much, no smaller total."""
-    tie = RELATIVE_TIE * max(1.0, equilibrium.shortfall)
-    if coordinated.shortfall > equilibrium.shortfall + tie:
-        raise Disagreement(
-            f"the coordinated plan falls further short of the members' floors ({coordinated.shortfall:.6g} "
-            f"in all) than the equilibrium ({equilibrium.shortfall:.6g}), which it may always copy"
-        )
+    may always copy: no member further short of its value floors (within the tie tolerance), and no
+    smaller total."""
+    for m, held in equilibrium.shares.items():
+        short = coordinated.shares[m]
+        if short > held + RELATIVE_TIE * max(1.0, held):
+            raise Disagreement(
+                f"the coordinated plan leaves {m} further short of its value floors ({short:.6g} as shares "
+                f"of them) than the equilibrium ({held:.6g}), which it may not"
+            )
     slack = RELATIVE_TIE * max(1.0, abs(equilibrium.total))
-    if coordinated.shortfall >= equilibrium.shortfall - tie and coordinated.total < equilibrium.total - slack:
+    if coordinated.total < equilibrium.total - slack:
         raise Disagreement(
             f"the coordinated plan ({coordinated.total:.6g}) is worth less than the equilibrium "
             f"({equilibrium.total:.6g}), which it may always copy"

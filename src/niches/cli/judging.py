@@ -82,8 +82,9 @@ def rivals(
     """Rivals crowding the same niches: each member's plan alone, then best responses in file order
     (each member re-solves against the others' plans, its value from a crowded niche multiplied by
     m(k) for the niche's k holders) until no member changes (an equilibrium) or a state repeats (a
-    cycle); beside it the coordinated plan that maximises the members' total under crowding, the price
-    of anarchy (coordinated total / equilibrium total), and whether each member's value floors hold
+    cycle); beside it the coordinated plan that maximises the members' total under crowding with no
+    member further short of its value floors than at equilibrium, the price of anarchy (coordinated
+    total / equilibrium total, never below 1), and whether each member's value floors hold
     (where crowding leaves no portfolio that keeps them, the member falls as little short as it can,
     and the output says by how much). Exit 1 when the best responses cycle (or settle neither in 200
     rounds nor in a cycle); 0 when they converge, whatever the shortfalls.

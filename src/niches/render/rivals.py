@@ -104,9 +104,19 @@ def price_line(report: RivalsReport) -> str:
             f"against {share(eq.shortfall)} at equilibrium: each shortfall as a share of its floor, added "
             "up)"
         )
-        if price < 1.0:
-            text += ", and gives up total for it (a price below 1)"
     return text
+
+
+def coordinated_words(report: RivalsReport) -> str:
+    """Return what the coordinated plan is, in words (it depends on whether there is an equilibrium and
+    on whether a member has a value floor)."""
+    if not any(value_floors(s) for s in report.scenarios.values()):
+        return "the members' largest total"
+    if report.equilibrium is not None:
+        return "the members' largest total with none further short of its value floors than at equilibrium"
+    return (
+        "the members' shortfalls below their value floors added up as small as they can be, then their total"
+    )
 
 
 def _multipliers(c: Constellation, niche: str) -> str:
@@ -229,12 +239,24 @@ def _floors_section(report: RivalsReport) -> Section:
             "the floor by x); floors hold alone, and against rivals' plans where some portfolio keeps "
             "them: otherwise the member "
             "falls as little short as it can (each shortfall as a share of its floor, added up), then "
-            "optimises its objective; the coordinated plan first makes the members' shortfalls added "
-            "up as small as it can",
+            f"optimises its objective; {floors_rule(report)}",
             held,
             *([f"no value floor: {', '.join(without)}"] if without else []),
         ),
         optional=((2,),),
+    )
+
+
+def floors_rule(report: RivalsReport) -> str:
+    """Return how the coordinated plan treats the members' value floors, in words."""
+    if report.equilibrium is not None:
+        return (
+            "the coordinated plan makes the members' total as large as it can with no member further short "
+            "of its floors than at equilibrium"
+        )
+    return (
+        "with no equilibrium, the coordinated plan first makes the members' shortfalls added up as small "
+        "as it can"
     )
 
 
@@ -418,8 +440,9 @@ def rivals_markdown(section: RivalsSection) -> str:
     The crowded niches it declares (its level alone and at equilibrium, who
     else holds each at equilibrium, the multiplier it gets or would get
     there), then what the equilibrium changes in its plan against its plan
-    alone, its objective alone, at equilibrium and coordinated, and whether
-    its value floors hold in each (by how much they fall short where not).
+    alone, its objective alone, at equilibrium and coordinated (what the
+    coordinated plan is: `coordinated_words`), and whether its value floors
+    hold in each (by how much they fall short where not).
     """
     report, member, path = section.report, section.member, section.path
     if report is None:
@@ -468,8 +491,8 @@ def rivals_markdown(section: RivalsSection) -> str:
     if final is not None:
         text += f", {value(final.objectives[member])} at equilibrium"
     text += (
-        f", {value(report.coordinated.objectives[member])} in the coordinated plan (the members' floors "
-        f"first, then their total), where {_changes(s, alone, report.coordinated.portfolios[member])}. "
+        f", {value(report.coordinated.objectives[member])} in the coordinated plan "
+        f"({coordinated_words(report)}), where {_changes(s, alone, report.coordinated.portfolios[member])}. "
     )
     return text + f"{_floors_words(report, member)}{_sentence(price_line(report))}\n"
 
