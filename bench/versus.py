@@ -124,6 +124,46 @@ def per_sample(new_src: Path, scenario: Path, work: Path) -> tuple[float, float]
     return (t_new or 0.0) / 1000, sum(direct) / len(direct)
 
 
+def bounds_agree(src: Path, scenario: Path, work: Path) -> str:
+    """Return whether the default run flags the rules `--exact` flags as binding, each interval
+    containing the exact gain (the JSON's binding[]: gain_if_dropped, gain_bounds)."""
+    runs = []
+    for extra in ([], ["--exact"]):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "niches",
+                "solve",
+                str(scenario),
+                "--objective",
+                "cvar",
+                "--format",
+                "json",
+                *extra,
+            ],
+            cwd=work,
+            env={**os.environ, "PYTHONPATH": str(src)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        runs.append({b["rule"]: b for b in json.loads(done.stdout)["binding"]})
+    default, exact = runs
+    if set(default) != set(exact):
+        return f"different rules: {sorted(set(default) ^ set(exact))}"
+    outside = []
+    for rule, b in exact.items():
+        gain = b["gain_if_dropped"]
+        low, high = default[rule]["gain_bounds"]
+        if not low - 1e-6 * max(1.0, abs(gain)) <= gain <= high + 1e-6 * max(1.0, abs(gain)):
+            outside.append(rule)
+    bounded = sum(1 for b in default.values() if not b["exact"])
+    if outside:
+        return f"intervals missing the exact gain: {outside}"
+    return f"the same {len(exact)} rules; {bounded} bounded, every interval contains the exact gain"
+
+
 def cell(seconds: float | None, cap: float) -> str:
     return f"> {cap:g}" if seconds is None else f"{seconds:.2f}"
 
@@ -195,6 +235,13 @@ def main() -> None:
                 ("60", name, [name, str(files["60"])], [name, str(files["60"])])
                 for name in ("solve", "sensitivity", "frontier", "worlds", "robust", "report")
             ],
+            ("60", "learn (no baseline: a new command)", None, ["learn", str(files["60"])]),
+            (
+                "60",
+                "adapt --reveal 2028 (no baseline: a new command)",
+                None,
+                ["adapt", str(files["60"]), "--reveal", "2028"],
+            ),
             (
                 "60",
                 "frontier --axis exposure",
@@ -226,12 +273,13 @@ def main() -> None:
             t_old = run(old_src, before, args.cap, work) if before is not None else None
             t_new = run(new_src, after, args.cap * 4, work)
             ratio = "-" if t_old is None or t_new is None else f"{t_old / t_new:.1f}"
-            if t_old is None and t_new is not None:
+            if before is not None and t_old is None and t_new is not None:
                 ratio = f"> {args.cap / t_new:.1f}"
             name = {"default": "default", "v1": "default", "timed": "default"}.get(
                 group, f"synthetic {group}"
             )
-            print(f"| {name} | {label} | {cell(t_old, args.cap)} | {cell(t_new, args.cap * 4)} | {ratio} |")
+            old_cell = "-" if before is None else cell(t_old, args.cap)
+            print(f"| {name} | {label} | {old_cell} | {cell(t_new, args.cap * 4)} | {ratio} |")
             sys.stdout.flush()
         if "check" in groups:
             for label, scenario in (("default", kz), ("synthetic 30", str(files["30"]))):
@@ -268,6 +316,16 @@ def main() -> None:
                 "| synthetic 200x3 w20 p5 | solve --objective cvar "
                 "(baseline: highspy alone on its --lp file) "
                 f"| {t_direct:.2f} | {cell(t_new, 3600)} | {t_direct / (t_new or 1):.2f} |"
+            )
+            t_exact = run(new_src, ["solve", str(files["200"]), "--objective", "cvar", "--exact"], 3600, work)
+            print(
+                "| synthetic 200x3 w20 p5 | solve --objective cvar --exact "
+                "(baseline: highspy alone on its --lp file) "
+                f"| {t_direct:.2f} | {cell(t_exact, 3600)} | {t_direct / (t_exact or 1):.2f} |"
+            )
+            print(
+                "\n200x3 w20 p5 binding rules, default against --exact: "
+                + bounds_agree(new_src, files["200"], work)
             )
         if "limit" in groups:
             for label in ("150", "200"):
