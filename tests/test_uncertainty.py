@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from niches.analysis.robust import Sampler, robust_of
 from niches.analysis.worlds import worlds_of
+from niches.limits import SAMPLES
 from niches.optimize.evaluate import brute_force, close, feasible_portfolios
 from niches.scenario import Scenario, load_scenario
 from niches.study import Study
@@ -152,6 +153,13 @@ def test_auto_samples_through_the_command_line() -> None:
         "niches: error: --samples 'many': expected a whole number from 1 to 1,000,000, or auto; "
         "see niches robust --help\n",
     )
+
+
+def test_robust_without_samples_draws_the_default_count() -> None:
+    result = run_cli("robust", "--format", "json")  # the default passes through the option's parser
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["samples"], data["done"], data["auto"]) == (SAMPLES, SAMPLES, False)
 
 
 def test_milp_path_agrees_with_enumeration() -> None:

@@ -92,9 +92,12 @@ TimeLimitOpt = Annotated[
 ]
 
 
-def samples_count(text: str) -> int:
+def samples_count(text: str | int) -> int:
     """Return the sample count `--samples` gives: a whole number from 1 to MAX_SAMPLES, or `auto`
-    (AUTO_SAMPLES: draw until every core index is precise to +/- 2.5 points)."""
+    (AUTO_SAMPLES: draw until every core index is precise to +/- 2.5 points). Click also passes an
+    option's default through the parser, as the int it is."""
+    if isinstance(text, int):
+        return text
     if text.strip().lower() == "auto":
         return AUTO_SAMPLES
     try:
