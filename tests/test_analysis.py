@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from niches.analysis.explain import explain_of
-from niches.analysis.frontier import EXPOSURE_STEP, frontier_of
+from niches.analysis.frontier import EXPOSURE_STEP, default_points, frontier_of
 from niches.analysis.sensitivity import (
     Change,
     sensitivity_of,
@@ -17,6 +17,7 @@ from niches.analysis.sensitivity import (
     with_score_factor,
     with_weight,
 )
+from niches.limits import POINTS, POINTS_MILP
 from niches.optimize.evaluate import (
     Metrics,
     best_of,
@@ -136,6 +137,13 @@ def test_a_budget_frontier_cut_short_bounds_the_rest() -> None:
 
     check()
     assert tails, "no frontier was cut short: the bounds were not exercised"
+
+
+def test_a_frontier_draws_fewer_points_by_default_past_the_enumeration_limit() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert default_points(Study(load_scenario(root / "options" / "kazakhstan.yaml"))) == POINTS
+    assert default_points(Study(load_scenario(root / "tests" / "data" / "synthetic30.yaml"))) == POINTS_MILP
+    assert POINTS_MILP < POINTS
 
 
 @pytest.mark.slow

@@ -12,6 +12,14 @@ MAX_WORKERS = 256
 SAMPLES = 500
 """Monte Carlo samples `robust`, `report` and assertions draw when not told (one default everywhere)."""
 
+POINTS = 500
+"""Breakpoints a frontier draws when not told, on a scenario small enough to enumerate."""
+
+POINTS_MILP = 60
+"""Breakpoints a frontier (and the report's) draws when not told on a scenario too big to enumerate,
+where each is a MILP or two; past them the rest of a budget frontier is bounded by one more solve."""
+
+
 AUTO_SAMPLES = 0
 """`--samples auto`: draw until every core index is known to `AUTO_HALF_WIDTH` (see the next four)."""
 

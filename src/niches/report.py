@@ -21,7 +21,7 @@ from niches.analysis.robust import RobustReport, robust_of
 from niches.analysis.sensitivity import fragile, sensitivity_of
 from niches.analysis.summary import summary_of
 from niches.analysis.worlds import worlds_of
-from niches.limits import AUTO_FIRST
+from niches.limits import AUTO_FIRST, POINTS_MILP
 from niches.numbers import gain as gain_text
 from niches.numbers import money, plural, share, value
 from niches.optimize.model import TimedOut
@@ -47,8 +47,6 @@ from niches.study import Study
 T = TypeVar("T")
 REPORT_BAND = (0.8, 1.2)
 """Budget scales the report's exact frontier spans when the scenario is too big to enumerate."""
-REPORT_POINTS = 60
-"""The report's frontiers stop after this many points (and say so)."""
 BATCH = 50
 """The report's progress advances one step per this many Monte Carlo samples."""
 ANALYSES = 8
@@ -154,7 +152,7 @@ def build_report(
                 stop,
                 objective=None if kind != "regret" else "expected",
                 progress=within,
-                max_points=None if study.exact else REPORT_POINTS,
+                max_points=None if study.exact else POINTS_MILP,
             ),
         )
     with stages.stage() as within:

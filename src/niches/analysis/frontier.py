@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from niches.limits import POINTS, POINTS_MILP
 from niches.numbers import plural
 from niches.optimize.evaluate import Metrics, budget_usage, evaluate, numeric_limits, objective_value
 from niches.optimize.formulation import KIND_GOAL
@@ -39,8 +40,15 @@ WORDS = {"expected": "expected value", "worst_case": "worst case", "cvar": "CVaR
 EXPOSURE_STEP = 1e-6
 """How far below a portfolio's largest exposure the next cap is tried (a share)."""
 
-MAX_POINTS = 500
+MAX_POINTS = POINTS
 """A frontier stops after this many points unless told otherwise."""
+
+
+def default_points(study: Study) -> int:
+    """Return the breakpoints a frontier draws when not told: `POINTS` on a scenario small enough to
+    enumerate, `POINTS_MILP` past it (each breakpoint a MILP or two)."""
+    return POINTS if study.table is not None else POINTS_MILP
+
 
 Progress = Callable[[float], None]
 """Called with the share of the sweep done, in [0, 1]."""

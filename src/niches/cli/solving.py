@@ -38,7 +38,7 @@ from niches.cli.common import (
 )
 from niches.cli.output import _columns, _emit, _emit_explanation, _infeasible_exit, _progress, _show
 from niches.cli.usage import SAMPLES_METAVAR
-from niches.limits import MAX_SEED, MAX_WORKERS, SAMPLES
+from niches.limits import MAX_SEED, MAX_WORKERS, POINTS, POINTS_MILP, SAMPLES
 from niches.numbers import plural
 
 
@@ -103,13 +103,16 @@ def frontier(
     start: Annotated[float, typer.Option("--from", min=0.0, help="Budget axis: smallest scale.")] = 0.0,
     stop: Annotated[float, typer.Option("--to", min=0.0, help="Budget axis: largest scale.")] = 1.5,
     max_points: Annotated[
-        int,
+        Optional[int],  # noqa: UP045
         typer.Option(
             "--max-points",
             min=1,
-            help="Stop a frontier after this many breakpoints (where the best portfolio changes).",
+            help="Stop a frontier after this many breakpoints (where the best portfolio changes); past "
+            "them a budget frontier is bounded by one more solve, and the output says so [default: "
+            f"{POINTS}, or {POINTS_MILP} for a scenario too big to enumerate].",
+            show_default=False,
         ),
-    ] = 500,
+    ] = None,
     format: FormatOpt = Format.table,
     objective: ObjectiveOpt = None,
     solver: SolverOpt = SolverName.highs,
@@ -122,7 +125,7 @@ def frontier(
     frontier (levels bought by value per unit of money), cheap at any size.
 
     Example: niches frontier options/kazakhstan.yaml --axis exposure"""
-    from niches.analysis.frontier import FrontierError, frontier_of
+    from niches.analysis.frontier import FrontierError, default_points, frontier_of
     from niches.render.frontier import frontier_chart, frontier_json, frontier_mermaid, frontier_section
     from niches.study import Study
 
@@ -141,6 +144,8 @@ def frontier(
     try:
         with _progress(f"{axis.value} frontier", format) as progress:
             limit = None if exact else max_points  # --exact draws every breakpoint
+            if limit is None and not exact:
+                limit = default_points(study)
             result = frontier_of(study, axis.value, start, stop, None, progress, limit)
     except FrontierError as exc:
         _error(EXIT_INVALID, f"{exc}")
