@@ -73,18 +73,23 @@ class Scaling:
             def known(c: int) -> float | None:
                 return self.col[c] if c < first else found.get(c)
 
+            def largest(r: int) -> float:
+                """The largest known term of row r, or its limit (0: nothing known yet)."""
+                coefs = form.row_coef[r]
+                terms = [abs(v) * factor for j, v in coefs.items() if (factor := known(j)) is not None]
+                terms += [abs(b) for b in (form.row_lower[r], form.row_upper[r]) if math.isfinite(b)]
+                return max(terms, default=0.0)
+
             while unknown:
                 measured: dict[int, float] = {}
+                sizes: dict[int, float] = {}  # a row's largest known term, read once per pass
                 for c in unknown:
                     size = 0.0
                     for r in rows_of[c]:
-                        coefs = form.row_coef[r]
-                        terms = [
-                            abs(v) * factor for j, v in coefs.items() if (factor := known(j)) is not None
-                        ]
-                        terms += [abs(b) for b in (form.row_lower[r], form.row_upper[r]) if math.isfinite(b)]
-                        if any(terms):
-                            size = max(size, max(terms) / abs(coefs[c]))
+                        if r not in sizes:
+                            sizes[r] = largest(r)
+                        if sizes[r] > 0.0:
+                            size = max(size, sizes[r] / abs(form.row_coef[r][c]))
                     if size > 0.0:
                         measured[c] = power_of_two(size)
                 if not measured:
