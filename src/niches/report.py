@@ -233,7 +233,7 @@ def _adaptive(study: Study) -> str | None:
     from niches.render.adapt import adapt_markdown_section
 
     try:
-        found = _attempt(study, "commit now, decide later", lambda: adapt_of(study))
+        found = _attempt(study, "commit now, decide later", lambda: adapt_of(study, binding=False))
     except AdaptError as exc:
         return f"## Commit now, decide later\n\nNot computed: {exc}.\n"
     return None if found is None else adapt_markdown_section(found)

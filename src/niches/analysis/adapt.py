@@ -125,7 +125,7 @@ class AdaptReport:
     choices made before the reveal (niche -> level, deal -> TAKEN) with `commit_metrics` (their cost
     and value alone); `worlds` each world's portfolio; `never` the niches no world takes; `verdicts`
     one per niche in declaration order; `differs` the choices not the same in every world; `binding`
-    the rules that bind; `sweep` the values for every reveal period (empty unless asked). `engine` is
+    the rules that bind (empty when not asked); `sweep` the values for every reveal period (empty unless asked). `engine` is
     "enumeration" or "milp"; `solves` counts solver calls.
     """
 
@@ -294,8 +294,10 @@ def _never_negative(kind: str, better: float, worse: float, name: str, other: st
     raise AdaptError(f"{name} ({better:.6g}) is worse than {other} ({worse:.6g}), which it may always copy")
 
 
-def adapt(study: Study, reveal: str | None = None, sweep: bool = False) -> AdaptReport:
-    """Return the adaptive plan with the reveal in `reveal` (default: the scenario's `adapt.reveal`)."""
+def adapt(study: Study, reveal: str | None = None, sweep: bool = False, binding: bool = True) -> AdaptReport:
+    """Return the adaptive plan with the reveal in `reveal` (default: the scenario's `adapt.reveal`);
+    `binding`: also the rules that bind in any world (one adaptive plan per rule group: the report,
+    which does not show them, leaves them out)."""
     scenario = study.scenario
     period = reveal or (scenario.adapt.reveal if scenario.adapt is not None else None)
     if period is None:
@@ -325,10 +327,10 @@ def adapt(study: Study, reveal: str | None = None, sweep: bool = False) -> Adapt
     commit = _common(scenario, plan, where)
     worlds = tuple(_world_plan(scenario, k, plan[k], commit) for k in (w.id for w in scenario.worlds))
     notes = list(found.notes)
-    binding: tuple[BindingRule, ...] = ()
+    bound: tuple[BindingRule, ...] = ()
     rows: tuple[SweepRow, ...] = ()
     try:
-        binding = _binding(planner, plan, where, found.objective)
+        bound = _binding(planner, plan, where, found.objective) if binding else ()
     except TimedOut:
         notes.append("the time limit cut the rules that bind short: none is listed")
     if sweep:
@@ -348,7 +350,7 @@ def adapt(study: Study, reveal: str | None = None, sweep: bool = False) -> Adapt
         never=tuple(n.id for n in scenario.niches if all(n.id not in plan[w.id] for w in scenario.worlds)),
         verdicts=tuple(verdicts(scenario, plan, commit)),
         differs=tuple(differing(scenario, plan, where)),
-        binding=binding,
+        binding=bound,
         sweep=rows,
         engine=engine,
         solves=planner.solves,
@@ -356,9 +358,12 @@ def adapt(study: Study, reveal: str | None = None, sweep: bool = False) -> Adapt
     )
 
 
-def adapt_of(study: Study, reveal: str | None = None, sweep: bool = False) -> AdaptReport:
+def adapt_of(
+    study: Study, reveal: str | None = None, sweep: bool = False, binding: bool = True
+) -> AdaptReport:
     """Return the adaptive plan (remembered by the study)."""
-    return study.remember(("adapt", reveal, sweep), lambda: adapt(study, reveal, sweep))  # type: ignore[no-any-return]
+    key = ("adapt", reveal, sweep, binding)
+    return study.remember(key, lambda: adapt(study, reveal, sweep, binding))  # type: ignore[no-any-return]
 
 
 def _common(scenario: Scenario, plan: Plan, reveal: Reveal) -> dict[str, str]:
