@@ -125,8 +125,8 @@ class AdaptReport:
     choices made before the reveal (niche -> level, deal -> TAKEN) with `commit_metrics` (their cost
     and value alone); `worlds` each world's portfolio; `never` the niches no world takes; `verdicts`
     one per niche in declaration order; `differs` the choices not the same in every world; `binding`
-    the rules that bind (empty when not asked); `sweep` the values for every reveal period (empty unless asked). `engine` is
-    "enumeration" or "milp"; `solves` counts solver calls.
+    the rules that bind (empty when not asked); `sweep` the values for every reveal period (empty
+    unless asked). `engine` is "enumeration" or "milp"; `solves` counts solver calls.
     """
 
     scenario: Scenario
