@@ -12,8 +12,8 @@ the results are the same bytes whatever the number of workers.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 S = TypeVar("S")
@@ -32,19 +32,34 @@ def default_workers() -> int:
 def run_shared(states: Sequence[S], task: Callable[[S, T], R], items: Sequence[T]) -> list[R]:
     """Return `task(state, item)` for every item, in order; item i runs on `states[i % len(states)]`.
 
-    With one state (or one item) everything runs here. Waiting on the futures
-    (not in the pool's own exit) lets Ctrl-C through at once.
+    With one state (or one item) everything runs here. The worker threads are
+    daemons, waited for here in short steps: Ctrl-C (or SIGTERM) reaches this
+    thread at once, and the program can end without waiting for a solve in
+    hand (a caller that must stop its workers tells them so, as robust does).
+    When tasks fail, the first worker's error (in worker order) is raised.
     """
     count = min(len(states), len(items))
     if count <= 1:
         return [task(states[0], item) for item in items]
     shares = [list(items[i::count]) for i in range(count)]
-    pool = ThreadPoolExecutor(max_workers=count)
-    try:
-        futures = [
-            pool.submit(lambda j: [task(states[j], item) for item in shares[j]], j) for j in range(count)
-        ]
-        parts = [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    parts: list[list[R]] = [[] for _ in range(count)]
+    errors: list[BaseException | None] = [None] * count
+    finished = [threading.Event() for _ in range(count)]
+
+    def work(j: int) -> None:
+        try:
+            parts[j] = [task(states[j], item) for item in shares[j]]
+        except BaseException as exc:  # handed to the waiting thread
+            errors[j] = exc
+        finally:
+            finished[j].set()
+
+    for j in range(count):
+        threading.Thread(target=work, args=(j,), name=f"niches-worker-{j}", daemon=True).start()
+    for event in finished:
+        while not event.wait(0.2):
+            pass
+    for error in errors:
+        if error is not None:
+            raise error
     return [parts[i % count][i // count] for i in range(len(items))]

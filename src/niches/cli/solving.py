@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -427,4 +428,5 @@ def robust(
         code = STOPPED[-1] if STOPPED else 130
         word = "terminated" if code == 143 else "interrupted"
         _err(f"niches robust: {word} after {report.done} of {plural(samples, 'sample')}")
-        raise typer.Exit(code)
+        sys.stderr.flush()
+        os._exit(code)  # a worker thread still in its sample's solve must not hold the exit
