@@ -146,6 +146,18 @@ def test_a_frontier_draws_fewer_points_by_default_past_the_enumeration_limit() -
     assert POINTS_MILP < POINTS
 
 
+def test_a_budget_frontier_cut_short_below_scale_1_marks_no_current_budget() -> None:
+    """Where the sweep stopped before scale 1, the optimum at the current budget is not known: no point
+    stands for it (it was once the last point drawn, shown again at scale 1.0)."""
+    root = Path(__file__).resolve().parents[1]
+    study = Study(load_scenario(root / "tests" / "data" / "synthetic30.yaml"))
+    found = frontier_of(study, "budget", 0.0, 1.5, max_points=3)
+    assert found.tail is not None and found.tail[0] < 1.0
+    assert not any(p.marked for p in found.points)
+    whole = frontier_of(study, "budget", 0.99, 1.01)  # reaches scale 1: its optimum there is marked
+    assert [p.scale is not None and p.scale <= 1.0 for p in whole.points if p.marked] == [True]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("engine", "solver"), ENGINES)
 def test_risk_frontier_is_the_enumerated_pareto_set(engine: str, solver: str) -> None:

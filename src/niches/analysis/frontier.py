@@ -176,7 +176,8 @@ def budget_frontier(
     if first_feasible is not None and first_feasible > start and points:
         notes.insert(0, f"no portfolio keeps the rules below scale {first_feasible:.4f}")
     current = [i for i, p in enumerate(points) if p.scale is not None and p.scale <= 1 + 1e-9]
-    if current:
+    reached = scale is None or scale > 1 + 1e-9  # cut short below scale 1: the optimum there is unknown
+    if current and reached:
         points[current[-1]] = _marked(points[current[-1]])
     if progress:
         progress(1.0)
@@ -399,7 +400,8 @@ def hull_frontier(study: Study) -> Frontier:
         scale = metrics.cost / budget if budget > 0 else 0.0
         points.append(FrontierPoint(ordered, metrics, metrics.expected_value, scale=scale))
     current = [i for i, p in enumerate(points) if p.scale is not None and p.scale <= 1 + 1e-9]
-    if current:
+    reached = scale is None or scale > 1 + 1e-9  # cut short below scale 1: the optimum there is unknown
+    if current and reached:
         points[current[-1]] = _marked(points[current[-1]])
     note = (
         "convex hull of each niche's levels, bought by value per unit of money; "

@@ -210,6 +210,8 @@ def frontier_mermaid(f: Frontier) -> str:
         )
     xs = [p.scale or 0.0 for p in f.points]
     top = max(xs[-1], f.span[1]) if f.span else xs[-1]
+    if f.tail is not None:  # cut short: drawn up to where it stopped, not flat to the end of the range
+        top = max(xs[-1], f.tail[0])
     at = mermaid.positions(xs[0], top)
     chart = mermaid.line_chart(
         "Objective as the budget scales (red bar: the current budget)",
