@@ -40,9 +40,6 @@ WORDS = {"expected": "expected value", "worst_case": "worst case", "cvar": "CVaR
 EXPOSURE_STEP = 1e-6
 """How far below a portfolio's largest exposure the next cap is tried (a share)."""
 
-MAX_POINTS = POINTS
-"""A frontier stops after this many points unless told otherwise."""
-
 
 def default_points(study: Study) -> int:
     """Return the breakpoints a frontier draws when not told: `POINTS` on a scenario small enough to
@@ -114,7 +111,7 @@ def budget_frontier(
     stop: float = 1.5,
     objective: str | None = None,
     progress: Progress | None = None,
-    max_points: int | None = MAX_POINTS,
+    max_points: int | None = POINTS,
 ) -> Frontier:
     """Return every distinct optimal portfolio as the budget caps are scaled from `start` to `stop`."""
     scenario = study.scenario
@@ -176,7 +173,9 @@ def budget_frontier(
     if first_feasible is not None and first_feasible > start and points:
         notes.insert(0, f"no portfolio keeps the rules below scale {first_feasible:.4f}")
     current = [i for i, p in enumerate(points) if p.scale is not None and p.scale <= 1 + 1e-9]
-    reached = scale is None or scale > 1 + 1e-9  # cut short below scale 1: the optimum there is unknown
+    # The last breakpoint at or below scale 1 is the optimum there only if the next one lies past 1
+    # (a sweep cut short, or ended by --to, below scale 1 does not know the optimum at the budget).
+    reached = scale is None or scale > 1 + 1e-9
     if current and reached:
         points[current[-1]] = _marked(points[current[-1]])
     if progress:
@@ -259,7 +258,7 @@ def risk_frontier(
     study: Study,
     recommended: Mapping[str, str] | None = None,
     progress: Progress | None = None,
-    max_points: int | None = MAX_POINTS,
+    max_points: int | None = POINTS,
 ) -> Frontier:
     """Return the Pareto set of portfolios trading expected value against CVaR (all rules kept)."""
     scenario, engine, deadline = study.scenario, study.engine, study.deadline
@@ -324,7 +323,7 @@ def exposure_frontier(
     study: Study,
     objective: str | None = None,
     progress: Progress | None = None,
-    max_points: int | None = MAX_POINTS,
+    max_points: int | None = POINTS,
 ) -> Frontier:
     """Return the optimum as one cap on all exposures is tightened from 1 to the tightest feasible."""
     scenario, engine, deadline = study.scenario, study.engine, study.deadline
@@ -400,7 +399,9 @@ def hull_frontier(study: Study) -> Frontier:
         scale = metrics.cost / budget if budget > 0 else 0.0
         points.append(FrontierPoint(ordered, metrics, metrics.expected_value, scale=scale))
     current = [i for i, p in enumerate(points) if p.scale is not None and p.scale <= 1 + 1e-9]
-    reached = scale is None or scale > 1 + 1e-9  # cut short below scale 1: the optimum there is unknown
+    # The last breakpoint at or below scale 1 is the optimum there only if the next one lies past 1
+    # (a sweep cut short, or ended by --to, below scale 1 does not know the optimum at the budget).
+    reached = scale is None or scale > 1 + 1e-9
     if current and reached:
         points[current[-1]] = _marked(points[current[-1]])
     note = (
@@ -417,7 +418,7 @@ def frontier(
     stop: float = 1.5,
     objective: str | None = None,
     progress: Progress | None = None,
-    max_points: int | None = MAX_POINTS,
+    max_points: int | None = POINTS,
 ) -> Frontier:
     """Return the frontier along `axis` ("budget", "risk", "exposure" or "hull")."""
     if axis == "budget":

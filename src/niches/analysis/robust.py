@@ -64,6 +64,10 @@ def _chunks(indices: list[int], parts: int) -> list[list[int]]:
     return [indices[start : start + size] for start in range(0, len(indices), size)]
 
 
+SampleArgs = tuple[int, tuple[str, ...], float, str, dict[str, str], str]
+"""What every sample is drawn and judged with: seed, vary, concentration, kind, recommended, solver."""
+
+
 def robust(
     study: Study,
     samples: int = SAMPLES,
@@ -101,7 +105,7 @@ def robust(
         if progress:
             progress(min(1.0, done_count / planned))
 
-    args = (seed, tuple(vary), concentration, kind, recommended, solver)
+    args: SampleArgs = (seed, tuple(vary), concentration, kind, recommended, solver)
 
     def run(indices: list[int]) -> tuple[list[Sample], bool]:
         """Solve the samples `indices` here, in processes or on Dask; return them and whether cut short."""
@@ -185,7 +189,7 @@ def robust_of(
 
 
 def _run_threads(
-    engines: Sequence[MilpEngine], indices: list[int], args: tuple[object, ...], tick: Callable[[int], None]
+    engines: Sequence[MilpEngine], indices: list[int], args: SampleArgs, tick: Callable[[int], None]
 ) -> tuple[list[Sample], bool]:
     """Share the samples among threads, each re-solving its own engine's model (`parallel.run_shared`).
 
@@ -201,22 +205,9 @@ def _run_threads(
         with lock:
             kept.append(sample)
 
-    seed, vary, concentration, kind, recommended, solver = args
-
     def share(engine: MilpEngine, part: list[int]) -> None:
         run_samples(
-            engine.scenario,
-            part,
-            seed,  # type: ignore[arg-type]
-            vary,  # type: ignore[arg-type]
-            concentration,  # type: ignore[arg-type]
-            kind,  # type: ignore[arg-type]
-            recommended,  # type: ignore[arg-type]
-            solver,  # type: ignore[arg-type]
-            progress=tick,
-            engine=engine,
-            emit=keep,
-            stop=stopped.is_set,
+            engine.scenario, part, *args, progress=tick, engine=engine, emit=keep, stop=stopped.is_set
         )
 
     count = len(engines)
@@ -235,7 +226,7 @@ def _run_processes(
     scenario: Scenario,
     indices: list[int],
     workers: int,
-    args: tuple[object, ...],
+    args: SampleArgs,
     tick: Callable[[int], None],
 ) -> tuple[list[Sample], bool]:
     """Share the samples among `workers` processes that send back each sample as it is done.
@@ -293,25 +284,14 @@ def _run_processes(
     return results, False
 
 
-def _worker(scenario: Scenario, indices: list[int], args: tuple[object, ...], channel: Any) -> None:
+def _worker(scenario: Scenario, indices: list[int], args: SampleArgs, channel: Any) -> None:
     """Solve `indices` in a worker process, sending each sample as it is done, then None."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop, and keeps what was sent
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ended by the parent: quietly, no traceback
     try:
-        seed, vary, concentration, kind, recommended, solver = args
-        run_samples(
-            scenario,
-            indices,
-            seed,  # type: ignore[arg-type]
-            vary,  # type: ignore[arg-type]
-            concentration,  # type: ignore[arg-type]
-            kind,  # type: ignore[arg-type]
-            recommended,  # type: ignore[arg-type]
-            solver,  # type: ignore[arg-type]
-            emit=channel.put,
-        )
+        run_samples(scenario, indices, *args, emit=channel.put)
     except Exception as exc:  # sent to the parent, which says what failed
         channel.put(f"{type(exc).__name__}: {exc}")
         return
@@ -319,7 +299,7 @@ def _worker(scenario: Scenario, indices: list[int], args: tuple[object, ...], ch
 
 
 def _run_dask(
-    scenario: Scenario, indices: list[int], workers: int, scheduler: str, args: tuple[object, ...]
+    scenario: Scenario, indices: list[int], workers: int, scheduler: str, args: SampleArgs
 ) -> list[Sample]:
     try:
         from distributed import Client

@@ -144,9 +144,7 @@ def frontier(
         _infeasible_exit(study, format)
     try:
         with _progress(f"{axis.value} frontier", format) as progress:
-            limit = None if exact else max_points  # --exact draws every breakpoint
-            if limit is None and not exact:
-                limit = default_points(study)
+            limit = None if exact else max_points or default_points(study)  # --exact: every breakpoint
             result = frontier_of(study, axis.value, start, stop, None, progress, limit)
     except FrontierError as exc:
         _error(EXIT_INVALID, f"{exc}")
